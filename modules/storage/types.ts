@@ -1,0 +1,93 @@
+/*
+ * The ring store's contract, as capture (the writer) and sync (the reader)
+ * see it. Records are opaque byte strings to the store; capture decides their
+ * encoding. One ring per collector (component + method), identified by a key.
+ */
+
+/** A collector's ring in the partition layout. */
+export interface RingLayoutEntry {
+  /** Stable identity of the collector, e.g. "rdk:component:sensor/temp/Readings". */
+  key: string;
+  /** Ring size in whole flash sectors (≥ 2). */
+  sectors: number;
+}
+
+/**
+ * A RAM batch of records handed to `Ring.append`: record i occupies
+ * bytes[ends[i-1] .. ends[i]) (record 0 starts at 0). Owned by the caller and
+ * reused after `append` returns.
+ */
+export interface RecordBatch {
+  readonly bytes: Uint8Array;
+  readonly ends: Uint32Array;
+  readonly count: number;
+}
+
+/** Records after the sync point, as read for one upload. */
+export interface ReadChunk {
+  /** Each record's bytes (CRC verified), in sequence order. */
+  readonly records: Uint8Array[];
+  /** Sequence number of records[0]; records are consecutive unless some were dropped. */
+  readonly firstSeq: number;
+  /** Sequence number of the last record: pass it to `commit` after the cloud acknowledged the chunk. */
+  readonly lastSeq: number;
+  /** Sum of the records' lengths. */
+  readonly bytes: number;
+}
+
+/** Per-ring counts. "records" = readings when capture stores one reading per record. */
+export interface RingCounters {
+  /** Records appended since this store was opened. */
+  appended: number;
+  /** Records moved past by `commit` since open (acknowledged by the cloud). */
+  committed: number;
+  /** Records lost because the ring was full and its oldest sector was erased (since open). */
+  dropped: number;
+  /** Records after the sync point discarded at open (reboot semantics "discard", the default). */
+  discarded: number;
+  /** Records in flash after the sync point, not yet acknowledged. */
+  pending: number;
+  /** Records that failed their CRC or framing when read (torn writes), skipped. */
+  corrupt: number;
+  /** Flash bytes currently holding live records. */
+  bytesUsed: number;
+  /** Usable capacity of the ring in bytes. */
+  capacityBytes: number;
+}
+
+export interface Ring {
+  readonly key: string;
+  /** Sequence number of the last acknowledged record (0 when none yet). */
+  readonly syncPoint: number;
+  /** Append a whole batch with as few program operations as possible. May erase (ring full: oldest dropped). */
+  append(batch: RecordBatch): void;
+  /** Bytes that can be appended now without any erase. */
+  writableWithoutErase(): number;
+  /**
+   * Erase ahead of the write head so at least `bytes` more can be appended
+   * without an erase stall; the caller picks the moment. Returns the number of
+   * sectors erased (each one a stall on ESP32).
+   */
+  eraseAhead(bytes: number): number;
+  /**
+   * Records after the sync point (or after `afterSeq` if given), up to
+   * `budgetBytes` of record payload; always at least one record if any is
+   * pending (even one larger than the budget). null when nothing is pending.
+   * Never moves the sync point.
+   */
+  read(budgetBytes: number, afterSeq?: number): ReadChunk | null;
+  /** Persist the sync point: every record with seq ≤ `uptoSeq` is acknowledged and its space reusable. */
+  commit(uptoSeq: number): void;
+  counters(): RingCounters;
+}
+
+export interface RingStore {
+  /**
+   * Apply a ring layout. Rings whose key and size are unchanged keep their
+   * records and sync point; see the store's FORMAT.md for the rule on changes.
+   */
+  configure(layout: RingLayoutEntry[]): void;
+  ring(key: string): Ring | undefined;
+  rings(): Ring[];
+  close(): void;
+}

@@ -6,6 +6,8 @@
 
 /** One stream of readings: a component's method, as the device labelled its uploads. */
 export interface StreamRef {
+  /** Robot part the uploads came from. */
+  partId: string;
   componentType: string;
   componentName: string;
   method: string;

@@ -4,7 +4,7 @@
  *
  *   GET /                      the page (self-contained: no CDN, the machine may be offline)
  *   GET /api/streams           {total, generatedAt, streams: StreamSummary[]}
- *   GET /api/series?type=&name=&method=&limit=   {stream, count, series: Series}
+ *   GET /api/series?part=&type=&name=&method=&limit=   {stream, count, series: Series}
  *
  * Anything else is left to the caller (returns false).
  */
@@ -59,6 +59,7 @@ export function createWebRoutes(source: ReadingsSource): WebRoutes {
       }
       if (url.pathname === "/api/series") {
         const stream: StreamRef = {
+          partId: url.searchParams.get("part") ?? "",
           componentType: url.searchParams.get("type") ?? "",
           componentName: url.searchParams.get("name") ?? "",
           method: url.searchParams.get("method") ?? "",

@@ -1,0 +1,291 @@
+/*
+ * One collector's uploader: read the records after the ring's sync point,
+ * encode them as one DataCaptureUploadRequest no larger than the request
+ * budget, send it, and move the sync point only after the cloud acknowledged.
+ *
+ * Rules that keep a ring moving (none of them can loop forever):
+ * - Budget: a request carries records while their SensorData bytes stay within
+ *   `budgetBytes`. A record that alone exceeds the budget travels alone.
+ *   A record whose request would exceed `maxRequestBytes` is never sent: it is
+ *   set aside as "oversized".
+ * - A record that capture's transcoder cannot decode is set aside as
+ *   "undecodable"; the rest of its chunk is still sent.
+ * - A chunk the cloud rejects (INVALID_ARGUMENT, OUT_OF_RANGE) is bisected:
+ *   its first half is retried on its own, and so on until the culprit is a
+ *   single record, which is set aside as "rejected". Good neighbours are
+ *   delivered; the ring keeps draining.
+ * - Set-aside records are committed past (their flash space is reused) and
+ *   counted per collector; every set-aside is logged with its reason.
+ *
+ * The ring contract gives a chunk's last sequence number but not each
+ * record's, so when the encoded request is cut short the ring is read again
+ * with exactly the kept records' byte count: `read` is greedy, so that returns
+ * the same prefix and its true `lastSeq`. The wire/flash size ratio is learned
+ * so the first read usually fits and the second read is rare.
+ */
+
+import type { Logger } from "../ports";
+import type { ProtoWriter } from "../proto/writer";
+import type { ReadChunk } from "../storage/types";
+import { classifyFailure, type Failure } from "./failure";
+import type { SyncTarget, UploadSender } from "./target";
+
+/** DataCaptureUploadRequest field numbers (viam.app.datasync.v1). */
+const REQUEST_METADATA = 1;
+const REQUEST_SENSOR_CONTENTS = 2;
+
+export interface TargetSyncCounters {
+  /** Records acknowledged by the cloud and committed. */
+  synced: number;
+  /** Requests acknowledged. */
+  requests: number;
+  /** Request bytes acknowledged (the DataCaptureUploadRequest bodies). */
+  bytesSent: number;
+  /** Records set aside because the cloud rejected them. */
+  rejected: number;
+  /** Records set aside because they could not be decoded. */
+  undecodable: number;
+  /** Records set aside because even alone they exceed maxRequestBytes. */
+  oversized: number;
+  /** Failed upload attempts of this collector's chunks (any kind). */
+  failures: number;
+}
+
+export type StepResult =
+  /** Nothing after the sync point. */
+  | { kind: "empty" }
+  /** The sync point moved past `records` records (sent and/or set aside). */
+  | { kind: "advanced"; records: number }
+  /** The cloud rejected a multi-record chunk; a smaller one is tried next. */
+  | { kind: "narrowed" };
+
+/** A transient failure of one step; the chunk stays pending. */
+export class StepFailure extends Error {
+  readonly failure: Failure;
+  /** True when the failure happened below gRPC (no answer from the cloud). */
+  readonly connection: boolean;
+  constructor(failure: Failure, connection: boolean) {
+    super(failure.reason);
+    this.name = "StepFailure";
+    this.failure = failure;
+    this.connection = connection;
+  }
+}
+
+export interface UploadLimits {
+  /** Target SensorData bytes per request. */
+  budgetBytes: number;
+  /** Hard ceiling for one request body. */
+  maxRequestBytes: number;
+}
+
+const RATIO_MIN = 0.25;
+const RATIO_MAX = 16;
+
+export class ChunkUploader {
+  target: SyncTarget;
+  readonly counters: TargetSyncCounters = {
+    synced: 0,
+    requests: 0,
+    bytesSent: 0,
+    rejected: 0,
+    undecodable: 0,
+    oversized: 0,
+    failures: 0,
+  };
+  /**
+   * Learned SensorData bytes per stored byte. Starts at 1: too generous a
+   * first read only costs one re-read, too stingy a one would send a small request.
+   */
+  private ratio = 1;
+  /** While > 0: the cloud rejected a chunk ending at `narrowUntilSeq`; read at most this many stored bytes. */
+  private narrowBudget = 0;
+  private narrowUntilSeq = 0;
+
+  constructor(
+    target: SyncTarget,
+    private readonly writer: ProtoWriter,
+    private readonly log: Logger,
+  ) {
+    this.target = target;
+  }
+
+  /** Upload (or set aside) the next chunk. Throws StepFailure on a transient failure. */
+  async step(sender: UploadSender, limits: UploadLimits): Promise<StepResult> {
+    const ring = this.target.ring;
+    const readBudget =
+      this.narrowBudget > 0
+        ? this.narrowBudget
+        : Math.max(1, Math.floor((limits.budgetBytes / this.ratio) * 0.95));
+    let chunk = ring.read(readBudget);
+    if (chunk === null) return { kind: "empty" };
+
+    let encoded = this.encode(chunk, limits);
+    if (encoded.kept < chunk.records.length) {
+      const again = ring.read(encoded.keptStoredBytes);
+      // A store that is not greedy would hand back a different prefix: encode what it returned.
+      if (again === null) return { kind: "empty" };
+      if (again.records.length !== encoded.kept || again.bytes !== encoded.keptStoredBytes) {
+        encoded = this.encode(again, {
+          budgetBytes: Number.POSITIVE_INFINITY,
+          maxRequestBytes: limits.maxRequestBytes,
+        });
+      }
+      chunk = again;
+    }
+    if (encoded.storedBytes > 0) {
+      const measured = encoded.sensorBytes / encoded.storedBytes;
+      this.ratio = Math.min(RATIO_MAX, Math.max(RATIO_MIN, measured));
+    }
+
+    if (encoded.sent === 0) {
+      // Everything in this chunk was set aside locally: move past it without a request.
+      this.target.ring.commit(chunk.lastSeq);
+      this.noteSetAside(encoded);
+      this.endNarrowingAt(chunk.lastSeq);
+      return { kind: "advanced", records: encoded.kept };
+    }
+
+    const body = this.writer.finish();
+    try {
+      await sender.send(body);
+    } catch (error) {
+      this.counters.failures++;
+      const failure = classifyFailure(error);
+      if (failure.kind === "transient") {
+        const connection = isConnectionFailure(error);
+        throw new StepFailure(failure, connection);
+      }
+      return this.onRejected(chunk, encoded, failure);
+    }
+    ring.commit(chunk.lastSeq);
+    this.counters.synced += encoded.sent;
+    this.counters.requests++;
+    this.counters.bytesSent += body.length;
+    this.noteSetAside(encoded);
+    // Past the rejected region, full budget again; inside it, widen gradually.
+    if (this.narrowBudget > 0) {
+      if (chunk.lastSeq >= this.narrowUntilSeq) this.narrowBudget = 0;
+      else this.narrowBudget *= 2;
+    }
+    return { kind: "advanced", records: encoded.kept };
+  }
+
+  private onRejected(chunk: ReadChunk, encoded: Encoded, failure: Failure): StepResult {
+    const kept = encoded.kept;
+    if (encoded.sent > 1) {
+      let half = 0;
+      const n = Math.ceil(kept / 2);
+      for (let i = 0; i < n; i++) half += chunk.records[i]!.length;
+      this.narrowBudget = half;
+      if (chunk.lastSeq > this.narrowUntilSeq) this.narrowUntilSeq = chunk.lastSeq;
+      this.log.warn(
+        `sync ${this.target.key}: cloud rejected ${kept} records (${failure.reason}); retrying the first ${n} alone`,
+      );
+      return { kind: "narrowed" };
+    }
+    this.target.ring.commit(chunk.lastSeq);
+    this.counters.rejected += encoded.sent;
+    this.noteSetAside(encoded);
+    this.log.error(
+      `sync ${this.target.key}: record seq ${chunk.lastSeq} set aside: cloud rejected it (${failure.reason})`,
+    );
+    this.endNarrowingAt(chunk.lastSeq);
+    return { kind: "advanced", records: kept };
+  }
+
+  private endNarrowingAt(lastSeq: number): void {
+    if (this.narrowBudget > 0 && lastSeq >= this.narrowUntilSeq) this.narrowBudget = 0;
+  }
+
+  private noteSetAside(encoded: Encoded): void {
+    if (encoded.undecodable > 0) {
+      this.counters.undecodable += encoded.undecodable;
+      this.log.error(`sync ${this.target.key}: ${encoded.undecodable} record(s) set aside: not decodable`);
+    }
+    if (encoded.oversized > 0) {
+      this.counters.oversized += encoded.oversized;
+      this.log.error(
+        `sync ${this.target.key}: ${encoded.oversized} record(s) set aside: larger than maxRequestBytes alone`,
+      );
+    }
+  }
+
+  /**
+   * Encode a request from the chunk's leading records within the limits.
+   * `kept` records are covered by this request's commit (sent, or set aside
+   * as undecodable/oversized); the rest stay for the next step.
+   */
+  private encode(chunk: ReadChunk, limits: UploadLimits): Encoded {
+    const w = this.writer;
+    const records = chunk.records;
+    w.reset();
+    w.bytes(REQUEST_METADATA, this.target.metadata());
+    const headerEnd = w.pos;
+    let kept = 0;
+    let keptStoredBytes = 0;
+    let sent = 0;
+    let storedBytes = 0;
+    let undecodable = 0;
+    let oversized = 0;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const before = w.pos;
+      const mark = w.begin(REQUEST_SENSOR_CONTENTS);
+      try {
+        this.target.writeSensorData(record, w);
+      } catch {
+        w.pos = before;
+        undecodable++;
+        kept++;
+        keptStoredBytes += record.length;
+        continue;
+      }
+      w.end(mark);
+      if (w.pos > limits.maxRequestBytes) {
+        w.pos = before;
+        if (sent > 0) break;
+        // Too large even alone (or with only set-aside records before it): never sendable.
+        oversized++;
+        kept++;
+        keptStoredBytes += record.length;
+        continue;
+      }
+      if (w.pos - headerEnd > limits.budgetBytes && sent > 0) {
+        w.pos = before;
+        break;
+      }
+      sent++;
+      kept++;
+      keptStoredBytes += record.length;
+      storedBytes += record.length;
+    }
+    return {
+      kept,
+      keptStoredBytes,
+      sent,
+      storedBytes,
+      sensorBytes: w.pos - headerEnd,
+      undecodable,
+      oversized,
+    };
+  }
+}
+
+interface Encoded {
+  kept: number;
+  keptStoredBytes: number;
+  sent: number;
+  storedBytes: number;
+  sensorBytes: number;
+  undecodable: number;
+  oversized: number;
+}
+
+function isConnectionFailure(error: unknown): boolean {
+  if (error && typeof error === "object") {
+    if ((error as { transport?: unknown }).transport) return true;
+    if ((error as { name?: unknown }).name === "TransportError") return true;
+  }
+  return false;
+}

@@ -37,10 +37,14 @@ export function binaryTarget(ring: Ring, name = ring.key): SyncTarget {
     key: ring.key,
     ring,
     metadata: () => metadata,
-    writeSensorData(record, w) {
+    writeSensorContents(record, w) {
       if (record[0] === UNDECODABLE_MARK) throw new Error("bad record");
+      const mark = w.begin(2);
       w.bytes(3, record);
+      w.end(mark);
+      return 1;
     },
+    countReadings: () => 1,
   };
 }
 

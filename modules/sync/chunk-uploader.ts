@@ -30,22 +30,22 @@ import type { ReadChunk } from "../storage/types";
 import { classifyFailure, type Failure } from "./failure";
 import type { SyncTarget, UploadSender } from "./target";
 
-/** DataCaptureUploadRequest field numbers (viam.app.datasync.v1). */
+/** DataCaptureUploadRequest.metadata (viam.app.datasync.v1); the transcoder writes sensor_contents (2). */
 const REQUEST_METADATA = 1;
-const REQUEST_SENSOR_CONTENTS = 2;
 
+/** Per-collector sync counts. Reading counts (a record may hold several readings) unless named otherwise. */
 export interface TargetSyncCounters {
-  /** Records acknowledged by the cloud and committed. */
+  /** Readings acknowledged by the cloud and committed. */
   synced: number;
   /** Requests acknowledged. */
   requests: number;
   /** Request bytes acknowledged (the DataCaptureUploadRequest bodies). */
   bytesSent: number;
-  /** Records set aside because the cloud rejected them. */
+  /** Readings set aside because the cloud rejected them. */
   rejected: number;
-  /** Records set aside because they could not be decoded. */
+  /** Readings set aside because their record could not be decoded. */
   undecodable: number;
-  /** Records set aside because even alone they exceed maxRequestBytes. */
+  /** Readings set aside because their record alone exceeds maxRequestBytes. */
   oversized: number;
   /** Failed upload attempts of this collector's chunks (any kind). */
   failures: number;
@@ -159,7 +159,7 @@ export class ChunkUploader {
       return this.onRejected(chunk, encoded, failure);
     }
     ring.commit(chunk.lastSeq);
-    this.counters.synced += encoded.sent;
+    this.counters.synced += encoded.readings;
     this.counters.requests++;
     this.counters.bytesSent += body.length;
     this.noteSetAside(encoded);
@@ -185,7 +185,7 @@ export class ChunkUploader {
       return { kind: "narrowed" };
     }
     this.target.ring.commit(chunk.lastSeq);
-    this.counters.rejected += encoded.sent;
+    this.counters.rejected += encoded.readings;
     this.noteSetAside(encoded);
     this.log.error(
       `sync ${this.target.key}: record seq ${chunk.lastSeq} set aside: cloud rejected it (${failure.reason})`,
@@ -201,12 +201,14 @@ export class ChunkUploader {
   private noteSetAside(encoded: Encoded): void {
     if (encoded.undecodable > 0) {
       this.counters.undecodable += encoded.undecodable;
-      this.log.error(`sync ${this.target.key}: ${encoded.undecodable} record(s) set aside: not decodable`);
+      this.log.error(
+        `sync ${this.target.key}: ${encoded.undecodable} reading(s) set aside: record not decodable`,
+      );
     }
     if (encoded.oversized > 0) {
       this.counters.oversized += encoded.oversized;
       this.log.error(
-        `sync ${this.target.key}: ${encoded.oversized} record(s) set aside: larger than maxRequestBytes alone`,
+        `sync ${this.target.key}: ${encoded.oversized} reading(s) set aside: record larger than maxRequestBytes alone`,
       );
     }
   }
@@ -218,35 +220,36 @@ export class ChunkUploader {
    */
   private encode(chunk: ReadChunk, limits: UploadLimits): Encoded {
     const w = this.writer;
+    const target = this.target;
     const records = chunk.records;
     w.reset();
-    w.bytes(REQUEST_METADATA, this.target.metadata());
+    w.bytes(REQUEST_METADATA, target.metadata());
     const headerEnd = w.pos;
     let kept = 0;
     let keptStoredBytes = 0;
     let sent = 0;
+    let readings = 0;
     let storedBytes = 0;
     let undecodable = 0;
     let oversized = 0;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const before = w.pos;
-      const mark = w.begin(REQUEST_SENSOR_CONTENTS);
+      let n: number;
       try {
-        this.target.writeSensorData(record, w);
+        n = target.writeSensorContents(record, w);
       } catch {
         w.pos = before;
-        undecodable++;
+        undecodable += this.readingsIn(record);
         kept++;
         keptStoredBytes += record.length;
         continue;
       }
-      w.end(mark);
       if (w.pos > limits.maxRequestBytes) {
         w.pos = before;
         if (sent > 0) break;
         // Too large even alone (or with only set-aside records before it): never sendable.
-        oversized++;
+        oversized += n;
         kept++;
         keptStoredBytes += record.length;
         continue;
@@ -256,6 +259,7 @@ export class ChunkUploader {
         break;
       }
       sent++;
+      readings += n;
       kept++;
       keptStoredBytes += record.length;
       storedBytes += record.length;
@@ -264,18 +268,32 @@ export class ChunkUploader {
       kept,
       keptStoredBytes,
       sent,
+      readings,
       storedBytes,
       sensorBytes: w.pos - headerEnd,
       undecodable,
       oversized,
     };
   }
+
+  private readingsIn(record: Uint8Array): number {
+    try {
+      const n = this.target.countReadings(record);
+      return n >= 1 ? n : 1;
+    } catch {
+      return 1;
+    }
+  }
 }
 
 interface Encoded {
+  /** Records covered by this request's commit (sent or set aside). */
   kept: number;
   keptStoredBytes: number;
+  /** Records sent. */
   sent: number;
+  /** Readings sent. */
+  readings: number;
   storedBytes: number;
   sensorBytes: number;
   undecodable: number;

@@ -1,8 +1,9 @@
 /*
  * What sync needs to know about one collector: its ring, the UploadMetadata
  * the cloud files its readings under, and how a stored record becomes the
- * SensorData the cloud receives. Capture owns the record format, so it
- * supplies the transcoder; sync never looks inside a record.
+ * SensorData the cloud receives. Capture owns the record format (a record
+ * may be a block of readings), so it supplies the transcoder; sync never
+ * looks inside a record.
  */
 import type { ProtoWriter } from "../proto/writer";
 import type { Ring } from "../storage/types";
@@ -18,11 +19,15 @@ export interface SyncTarget {
    */
   metadata(): Uint8Array;
   /**
-   * Append the fields of one SensorData message (no tag, no length) for a
-   * stored record to `writer`. Throws if the record cannot be decoded: the
-   * uploader then sets that record aside, counted and logged.
+   * Append every reading of one stored record to `writer` as complete
+   * `sensor_contents` fields (tag 2, length, SensorData), in capture order;
+   * returns how many it wrote. A record may hold one reading or a block of
+   * them. Throws if the record cannot be decoded: the uploader then rolls the
+   * writer back and sets the record aside, counted and logged.
    */
-  writeSensorData(record: Uint8Array, writer: ProtoWriter): void;
+  writeSensorContents(record: Uint8Array, writer: ProtoWriter): number;
+  /** Readings in a stored record without decoding it (for counting records that are set aside); 1 if unknown. */
+  countReadings(record: Uint8Array): number;
   /**
    * False while this target's records cannot be uploaded correctly yet (for
    * instance timestamps that wait for a valid wall clock). Optional; absent

@@ -279,7 +279,7 @@ export class ChunkUploader {
   private readingsIn(record: Uint8Array): number {
     try {
       const n = this.target.countReadings(record);
-      return n >= 1 ? n : 1;
+      return Math.max(n, 1);
     } catch {
       return 1;
     }

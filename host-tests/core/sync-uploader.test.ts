@@ -3,7 +3,14 @@ import { assert, test } from "../harness/index";
 import { Random } from "../harness/random";
 import { FakeClock } from "../support/fake-clock";
 import { MemoryRing } from "../support/memory-ring";
-import { binaryTarget, idRecord, ScriptedCloud, UNDECODABLE_MARK } from "../support/sync-fakes";
+import {
+  binaryTarget,
+  clockValid,
+  idRecord,
+  NEEDS_CLOCK_MARK,
+  ScriptedCloud,
+  UNDECODABLE_MARK,
+} from "../support/sync-fakes";
 
 function range(from: number, to: number): number[] {
   const out: number[] = [];
@@ -196,4 +203,38 @@ test("uploader: interrupted at 33% resumes at the first unacknowledged chunk", a
   assert.ok((await service.syncNow()).ok);
   assert.equal(cloud.attempts[attemptsBefore]!.ids[0], delivered + 1, "resumes right after the last ack");
   assert.deepEqual(cloud.idsOf("big-backlog"), range(1, 600), "no duplicate, no gap");
+});
+
+test("uploader: a record whose times wait for the wall clock holds its ring there, then goes out in order", async () => {
+  const { cloud, service } = setup(4096);
+  const ring = new MemoryRing("w");
+  for (let i = 1; i <= 20; i++) {
+    const record = idRecord(i, 8);
+    if (i >= 8 && i <= 12) record[0] = NEEDS_CLOCK_MARK;
+    ring.push(record);
+  }
+  service.setTargets([binaryTarget(ring)]);
+  clockValid.value = false;
+  try {
+    assert.ok((await service.syncNow()).ok, "waiting is not a failure");
+    assert.deepEqual(
+      cloud.idsOf("w").map((id) => id & 0xffffff),
+      range(1, 7),
+    );
+    assert.equal(ring.syncPoint, 7, "the sync point stops before the waiting record");
+    assert.ok((await service.syncNow()).ok);
+    assert.equal(ring.syncPoint, 7, "still waiting, nothing skipped");
+  } finally {
+    clockValid.value = true;
+  }
+  assert.ok((await service.syncNow()).ok);
+  assert.equal(ring.syncPoint, 20);
+  assert.equal(cloud.idsOf("w").length, 20);
+  assert.deepEqual(
+    cloud
+      .idsOf("w")
+      .slice(7, 12)
+      .map((id) => id & 0xffffff),
+    range(8, 12),
+  );
 });

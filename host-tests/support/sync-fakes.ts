@@ -28,6 +28,9 @@ export function recordId(bytes: Uint8Array): number {
 
 /** Records whose first byte is this cannot be transcoded (stand-in for a corrupt record). */
 export const UNDECODABLE_MARK = 0xee;
+/** Records whose first byte is this wait (times not placeable) while `clockValid.value` is false. */
+export const NEEDS_CLOCK_MARK = 0xdd;
+export const clockValid = { value: true };
 
 export function binaryTarget(ring: Ring, name = ring.key): SyncTarget {
   const meta = new ProtoWriter(64);
@@ -39,6 +42,7 @@ export function binaryTarget(ring: Ring, name = ring.key): SyncTarget {
     metadata: () => metadata,
     writeSensorContents(record, w) {
       if (record[0] === UNDECODABLE_MARK) throw new Error("bad record");
+      if (record[0] === NEEDS_CLOCK_MARK && !clockValid.value) return -1;
       const mark = w.begin(2);
       w.bytes(3, record);
       w.end(mark);

@@ -57,7 +57,9 @@ export type StepResult =
   /** The sync point moved past `records` records (sent and/or set aside). */
   | { kind: "advanced"; records: number }
   /** The cloud rejected a multi-record chunk; a smaller one is tried next. */
-  | { kind: "narrowed" };
+  | { kind: "narrowed" }
+  /** The next record cannot be uploaded yet (its times wait for a valid wall clock). */
+  | { kind: "waiting" };
 
 /** A transient failure of one step; the chunk stays pending. */
 export class StepFailure extends Error {
@@ -121,6 +123,7 @@ export class ChunkUploader {
     if (chunk === null) return { kind: "empty" };
 
     let encoded = this.encode(chunk, limits);
+    if (encoded.kept === 0) return { kind: "waiting" };
     if (encoded.kept < chunk.records.length) {
       const again = ring.read(encoded.keptStoredBytes);
       // A store that is not greedy would hand back a different prefix: encode what it returned.
@@ -232,12 +235,19 @@ export class ChunkUploader {
     let storedBytes = 0;
     let undecodable = 0;
     let oversized = 0;
+    let waiting = false;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const before = w.pos;
       let n: number;
       try {
         n = target.writeSensorContents(record, w);
+        if (n < 0) {
+          // Not placeable on the wall clock yet: this record and everything after it wait.
+          w.pos = before;
+          waiting = true;
+          break;
+        }
       } catch {
         w.pos = before;
         undecodable += this.readingsIn(record);
@@ -273,6 +283,7 @@ export class ChunkUploader {
       sensorBytes: w.pos - headerEnd,
       undecodable,
       oversized,
+      waiting,
     };
   }
 
@@ -298,6 +309,8 @@ interface Encoded {
   sensorBytes: number;
   undecodable: number;
   oversized: number;
+  /** Encoding stopped at a record whose times cannot be placed yet. */
+  waiting: boolean;
 }
 
 function isConnectionFailure(error: unknown): boolean {

@@ -278,7 +278,7 @@ export class SyncService {
         let finished = false;
         try {
           const step = await turn.uploader.step(this.sender, limits);
-          if (step.kind === "empty") finished = true;
+          if (step.kind === "empty" || step.kind === "waiting") finished = true;
           else if (step.kind === "advanced") {
             records += step.records;
             turn.quota -= step.records;

@@ -22,8 +22,10 @@ export interface SyncTarget {
    * Append every reading of one stored record to `writer` as complete
    * `sensor_contents` fields (tag 2, length, SensorData), in capture order;
    * returns how many it wrote. A record may hold one reading or a block of
-   * them. Throws if the record cannot be decoded: the uploader then rolls the
-   * writer back and sets the record aside, counted and logged.
+   * them. Returns a negative number (writing nothing) when the record cannot
+   * be uploaded correctly yet (its times wait for a valid wall clock): the
+   * ring then waits at that record. Throws if the record cannot be decoded:
+   * the uploader rolls the writer back and sets the record aside, counted and logged.
    */
   writeSensorContents(record: Uint8Array, writer: ProtoWriter): number;
   /** Readings in a stored record without decoding it (for counting records that are set aside); 1 if unknown. */

@@ -1,0 +1,625 @@
+/*
+ * One collector's ring: a fixed run of sectors used in cyclic order, each
+ * opened with a sector header and filled with frames (record batches and
+ * sync points). See FORMAT.md for the bytes and the power-cut reasoning.
+ *
+ * RAM per ring: three small typed arrays indexed by sector (state, sector
+ * sequence, first record sequence), a bit for "corruption already counted"
+ * and a handful of numbers. The sector-sized scratch buffer is shared by all
+ * rings of a store. Appending allocates nothing but the view handed to
+ * `FlashPort.write`.
+ */
+import type { FlashPort, Logger } from "../ports";
+import { crc32Finish, crc32Start, crc32Update } from "./crc32";
+import {
+  decodeSectorHeader,
+  ERASED,
+  encodeSectorHeader,
+  FRAME_BATCH,
+  FRAME_HEADER_BYTES,
+  FRAME_SYNC,
+  getU16,
+  getU32,
+  lengthPrefixBytes,
+  MAX_RECORDS_PER_FRAME,
+  putLength,
+  putU16,
+  putU32,
+  recordFlashBytes,
+  SECTOR_HEADER_BYTES,
+  type SectorHeader,
+  seqFromLow,
+} from "./ring-format";
+import type { ReadChunk, RecordBatch, Ring, RingCounters } from "./types";
+
+/** What the rings of one store share. */
+export interface RingContext {
+  readonly flash: FlashPort;
+  readonly log: Logger;
+  readonly sectorSize: number;
+  /** Sector-sized staging and reading buffer (a store is used from one thread). */
+  readonly scratch: Uint8Array;
+}
+
+/** Where a ring lives; `ringId` is unique across the partition's whole history. */
+export interface RingPlacement {
+  key: string;
+  ringId: number;
+  firstSector: number;
+  sectors: number;
+}
+
+/** Sector states in RAM. DIRTY: unknown contents, must be checked or erased before use. */
+const DIRTY = 0;
+/** Known to be all 0xFF. */
+const CLEAN = 1;
+/** Holds this ring's header (and frames): part of the run tail..head. */
+const LIVE = 2;
+
+/** Largest record a sector of `sectorSize` bytes can hold alone. */
+export function maxRecordBytes(sectorSize: number): number {
+  let length = sectorSize - SECTOR_HEADER_BYTES - FRAME_HEADER_BYTES - 1;
+  while (length > 0 && SECTOR_HEADER_BYTES + FRAME_HEADER_BYTES + recordFlashBytes(length) > sectorSize)
+    length--;
+  return length;
+}
+
+export class FlashRing implements Ring {
+  readonly key: string;
+  readonly ringId: number;
+  readonly firstSector: number;
+  readonly sectorCount: number;
+  readonly maxRecordBytes: number;
+
+  private readonly ctx: RingContext;
+  private readonly state: Uint8Array;
+  private readonly sectorSeqs: Uint32Array;
+  private readonly firstSeqs: Float64Array;
+  private readonly corruptSeen: Uint8Array;
+  private readonly header: SectorHeader = { ringId: 0, sectorSeq: 0, firstSeq: 0, syncPoint: 0 };
+
+  private head = -1;
+  private tail = -1;
+  /** Next free byte in the head sector; sectorSize when the head is full or sealed. */
+  private headOffset = 0;
+  /** The head sector was opened in RAM; its header goes out with its first frame. */
+  private headerStaged = false;
+  private nextSeq = 1;
+  private lastSectorSeq = 0;
+  private sync = 0;
+  private closed = false;
+  private dropWarned = false;
+
+  private appendedCount = 0;
+  private committedCount = 0;
+  private droppedCount = 0;
+  private discardedCount = 0;
+  private retainedCount = 0;
+  private corruptCount = 0;
+
+  constructor(ctx: RingContext, placement: RingPlacement) {
+    this.ctx = ctx;
+    this.key = placement.key;
+    this.ringId = placement.ringId;
+    this.firstSector = placement.firstSector;
+    this.sectorCount = placement.sectors;
+    this.maxRecordBytes = maxRecordBytes(ctx.sectorSize);
+    this.state = new Uint8Array(placement.sectors);
+    this.sectorSeqs = new Uint32Array(placement.sectors);
+    this.firstSeqs = new Float64Array(placement.sectors);
+    this.corruptSeen = new Uint8Array(placement.sectors);
+  }
+
+  get syncPoint(): number {
+    return this.sync;
+  }
+
+  /** Sequence number the next appended record gets. */
+  get nextSequence(): number {
+    return this.nextSeq;
+  }
+
+  // ---- open ---------------------------------------------------------------
+
+  /**
+   * Rebuilds RAM state from flash: one header read per sector, then one read
+   * of the head sector to find the write position and the latest sync point.
+   * Then applies the reboot rule: discard what follows the sync point, or keep it.
+   */
+  recover(retainUnsynced: boolean): void {
+    const n = this.sectorCount;
+    const S = this.ctx.sectorSize;
+    const headerBytes = this.ctx.scratch.subarray(0, SECTOR_HEADER_BYTES);
+    const h = this.header;
+    let head = -1;
+    for (let i = 0; i < n; i++) {
+      this.ctx.flash.read(this.base(i), headerBytes);
+      if (decodeSectorHeader(headerBytes, 0, h) && h.ringId === this.ringId) {
+        this.state[i] = LIVE;
+        this.sectorSeqs[i] = h.sectorSeq;
+        this.firstSeqs[i] = h.firstSeq;
+        if (head < 0 || h.sectorSeq > this.sectorSeqs[head]!) head = i;
+      } else {
+        this.state[i] = DIRTY;
+      }
+    }
+    if (head < 0) {
+      this.applyRebootRule(retainUnsynced);
+      return;
+    }
+    // Sectors are opened in cyclic order with rising sequence numbers, so the
+    // live run is the longest such chain ending at the head. Anything outside
+    // it (a stale header left by a torn erase, say) is treated as free.
+    let tail = head;
+    for (let k = 1; k < n; k++) {
+      const j = (head - k + n) % n;
+      if (
+        this.state[j] !== LIVE ||
+        this.sectorSeqs[j]! >= this.sectorSeqs[tail]! ||
+        this.firstSeqs[j]! > this.firstSeqs[tail]!
+      ) {
+        break;
+      }
+      tail = j;
+    }
+    for (let i = 0; i < n; i++)
+      if (this.state[i] === LIVE && !this.inRun(i, tail, head)) this.state[i] = DIRTY;
+    this.head = head;
+    this.tail = tail;
+    this.lastSectorSeq = this.sectorSeqs[head]!;
+
+    const b = this.ctx.scratch;
+    this.ctx.flash.read(this.base(head), b);
+    decodeSectorHeader(b, 0, h);
+    let seq = h.firstSeq;
+    let sync = h.syncPoint;
+    let pos = SECTOR_HEADER_BYTES;
+    let sealed = false;
+    while (pos + FRAME_HEADER_BYTES <= S) {
+      if (b[pos] === ERASED) {
+        for (let i = pos; i < S; i++) {
+          if (b[i] !== ERASED) {
+            sealed = true;
+            this.ctx.log.warn(
+              `storage: ring "${this.key}" head sector has programmed bytes after its last frame (torn write); sealing it`,
+            );
+            break;
+          }
+        }
+        break;
+      }
+      const end = frameEnd(b, pos, S);
+      const kind = b[pos];
+      if (end < 0 || (kind === FRAME_BATCH && seqFromLow(h.firstSeq, getU32(b, pos + 4)) !== seq)) {
+        sealed = true;
+        this.noteCorrupt(head, pos);
+        break;
+      }
+      if (kind === FRAME_BATCH) seq += b[pos + 1]!;
+      else {
+        const value = seqFromLow(h.syncPoint, getU32(b, pos + 4));
+        if (value > sync) sync = value;
+      }
+      pos = end;
+    }
+    this.headOffset = sealed || pos + FRAME_HEADER_BYTES > S ? S : pos;
+    this.nextSeq = seq;
+    this.sync = sync;
+    if (sync >= seq) {
+      // Only possible if acknowledged records were damaged after the fact;
+      // never hand out sequence numbers the cloud already acknowledged.
+      this.ctx.log.warn(
+        `storage: ring "${this.key}" sync point ${sync} is past its last intact record ${seq - 1}; continuing after it`,
+      );
+      this.nextSeq = sync + 1;
+      this.headOffset = S;
+    }
+    this.applyRebootRule(retainUnsynced);
+  }
+
+  private applyRebootRule(retainUnsynced: boolean): void {
+    const pending = this.nextSeq - 1 - this.readFloor();
+    if (pending <= 0) return;
+    if (retainUnsynced) {
+      this.retainedCount = pending;
+      this.ctx.log.info(
+        `storage: ring "${this.key}" kept ${pending} unsynced records from before the reboot`,
+      );
+      return;
+    }
+    this.discardedCount = pending;
+    this.ctx.log.info(
+      `storage: ring "${this.key}" discarded ${pending} unsynced records captured before the reboot (after sync point ${this.sync})`,
+    );
+    const value = this.nextSeq - 1;
+    // Persist the discard when it costs no erase; otherwise the next sector's
+    // header carries it (a cut before then only repeats this same discard).
+    if (this.head >= 0 && this.headOffset + FRAME_HEADER_BYTES <= this.ctx.sectorSize) this.writeSync(value);
+    this.sync = value;
+  }
+
+  // ---- writer ---------------------------------------------------------------
+
+  append(batch: RecordBatch): void {
+    this.checkOpen();
+    const count = batch.count;
+    const ends = batch.ends;
+    const bytes = batch.bytes;
+    if (!Number.isInteger(count) || count < 0 || count > ends.length) {
+      throw new RangeError(`storage: batch count ${count} outside 0..${ends.length}`);
+    }
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      const end = ends[i]!;
+      if (end < start || end > bytes.length)
+        throw new RangeError(`storage: batch record ${i} ends at ${end}`);
+      if (end - start > this.maxRecordBytes) {
+        throw new RangeError(
+          `storage: record of ${end - start} bytes exceeds the ${this.maxRecordBytes}-byte maximum`,
+        );
+      }
+      start = end;
+    }
+    const S = this.ctx.sectorSize;
+    const b = this.ctx.scratch;
+    let i = 0;
+    start = 0;
+    while (i < count) {
+      if (this.head < 0 || this.headOffset + FRAME_HEADER_BYTES + recordFlashBytes(ends[i]! - start) > S) {
+        this.openNextSector();
+      }
+      let w = 0;
+      let writeAt = this.headOffset;
+      if (this.headerStaged) {
+        this.stageHeader();
+        w = SECTOR_HEADER_BYTES;
+        writeAt = 0;
+      }
+      let seq = this.nextSeq;
+      // Every frame that fits in this sector goes out in one program operation.
+      while (i < count && writeAt + w + FRAME_HEADER_BYTES + recordFlashBytes(ends[i]! - start) <= S) {
+        const frame = w;
+        w += FRAME_HEADER_BYTES;
+        let records = 0;
+        while (i < count && records < MAX_RECORDS_PER_FRAME) {
+          const end = ends[i]!;
+          const length = end - start;
+          if (writeAt + w + lengthPrefixBytes(length) + length > S) break;
+          w = putLength(b, w, length);
+          for (let k = start; k < end; k++) b[w++] = bytes[k]!;
+          start = end;
+          i++;
+          records++;
+        }
+        b[frame] = FRAME_BATCH;
+        b[frame + 1] = records;
+        putU16(b, frame + 2, w - frame - FRAME_HEADER_BYTES);
+        putU32(b, frame + 4, seq);
+        sealFrame(b, frame, w);
+        seq += records;
+      }
+      this.ctx.flash.write(this.base(this.head) + writeAt, b.subarray(0, w));
+      this.headerStaged = false;
+      this.headOffset = writeAt + w;
+      this.appendedCount += seq - this.nextSeq;
+      this.nextSeq = seq;
+    }
+  }
+
+  writableWithoutErase(): number {
+    if (this.closed) return 0;
+    const S = this.ctx.sectorSize;
+    const n = this.sectorCount;
+    let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_HEADER_BYTES);
+    let j = this.head < 0 ? 0 : (this.head + 1) % n;
+    const limit = this.head < 0 ? n : n - 1;
+    for (let k = 0; k < limit && this.state[j] === CLEAN; k++) {
+      avail += S - SECTOR_HEADER_BYTES - FRAME_HEADER_BYTES;
+      j = (j + 1) % n;
+    }
+    return avail;
+  }
+
+  eraseAhead(bytes: number): number {
+    this.checkOpen();
+    const S = this.ctx.sectorSize;
+    const n = this.sectorCount;
+    let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_HEADER_BYTES);
+    let j = this.head < 0 ? 0 : (this.head + 1) % n;
+    const limit = this.head < 0 ? n : n - 1;
+    let erased = 0;
+    for (let k = 0; k < limit && avail < bytes; k++) {
+      if (this.state[j] === LIVE) erased += this.dropTail();
+      else if (this.state[j] === DIRTY) erased += this.makeClean(j);
+      avail += S - SECTOR_HEADER_BYTES - FRAME_HEADER_BYTES;
+      j = (j + 1) % n;
+    }
+    return erased;
+  }
+
+  // ---- reader -----------------------------------------------------------------
+
+  read(budgetBytes: number, afterSeq?: number): ReadChunk | null {
+    this.checkOpen();
+    const floor = this.readFloor();
+    const after = afterSeq === undefined || !(afterSeq > floor) ? floor : Math.floor(afterSeq);
+    const from = after + 1;
+    if (from >= this.nextSeq || this.head < 0) return null;
+    const n = this.sectorCount;
+    const S = this.ctx.sectorSize;
+    const b = this.ctx.scratch;
+    // The sector holding `from`: the last live one whose first sequence is ≤ from.
+    let s = this.tail;
+    for (let j = this.tail; ; j = (j + 1) % n) {
+      if (this.firstSeqs[j]! <= from) s = j;
+      if (j === this.head) break;
+    }
+    const records: Uint8Array[] = [];
+    let total = 0;
+    let firstSeq = 0;
+    let lastSeq = 0;
+    let full = false;
+    for (;;) {
+      const end = s === this.head ? this.headOffset : S;
+      const view = end === S ? b : b.subarray(0, end);
+      this.ctx.flash.read(this.base(s), view);
+      let seq = this.firstSeqs[s]!;
+      let pos = SECTOR_HEADER_BYTES;
+      while (!full && pos + FRAME_HEADER_BYTES <= end && b[pos] !== ERASED) {
+        const frameStop = frameEnd(b, pos, end);
+        if (
+          frameStop < 0 ||
+          (b[pos] === FRAME_BATCH && seqFromLow(this.firstSeqs[s]!, getU32(b, pos + 4)) !== seq)
+        ) {
+          this.noteCorrupt(s, pos);
+          break;
+        }
+        if (b[pos] === FRAME_BATCH) {
+          const count = b[pos + 1]!;
+          let p = pos + FRAME_HEADER_BYTES;
+          for (let r = 0; r < count; r++, seq++) {
+            const length = readLength(b, p);
+            p += lengthPrefixBytes(length);
+            if (seq >= from) {
+              if (records.length > 0 && total + length > budgetBytes) {
+                full = true;
+                break;
+              }
+              records.push(b.slice(p, p + length));
+              total += length;
+              if (records.length === 1) firstSeq = seq;
+              lastSeq = seq;
+            }
+            p += length;
+          }
+        }
+        pos = frameStop;
+      }
+      if (full || s === this.head) break;
+      s = (s + 1) % n;
+    }
+    if (records.length === 0) return null;
+    return { records, firstSeq, lastSeq, bytes: total };
+  }
+
+  commit(uptoSeq: number): void {
+    this.checkOpen();
+    if (!(uptoSeq > this.sync)) return;
+    const upto = Math.min(Math.floor(uptoSeq), this.nextSeq - 1);
+    if (upto <= this.sync) return;
+    const floor = this.readFloor();
+    this.writeSync(upto);
+    if (upto > floor) this.committedCount += upto - floor;
+    this.sync = upto;
+    this.dropWarned = false;
+  }
+
+  counters(): RingCounters & { retained: number } {
+    const n = this.sectorCount;
+    const S = this.ctx.sectorSize;
+    const live = this.head < 0 ? 0 : ((this.head - this.tail + n) % n) + 1;
+    return {
+      appended: this.appendedCount,
+      committed: this.committedCount,
+      dropped: this.droppedCount,
+      discarded: this.discardedCount,
+      retained: this.retainedCount,
+      pending: Math.max(0, this.nextSeq - 1 - this.readFloor()),
+      corrupt: this.corruptCount,
+      bytesUsed: live === 0 ? 0 : (live - 1) * S + Math.min(this.headOffset, S),
+      capacityBytes: (n - 1) * (S - SECTOR_HEADER_BYTES),
+    };
+  }
+
+  /** Counts records whose flash goes away with this ring (layout change); the ring is unusable after. */
+  retire(): number {
+    const pending = Math.max(0, this.nextSeq - 1 - this.readFloor());
+    this.closed = true;
+    return pending;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Counts carried over when a ring is replaced (same key, new size). */
+  inheritDiscarded(count: number): void {
+    this.discardedCount += count;
+  }
+
+  // ---- internals ----------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error(`storage: ring "${this.key}" is closed or was removed from the layout`);
+  }
+
+  private base(sector: number): number {
+    return (this.firstSector + sector) * this.ctx.sectorSize;
+  }
+
+  private inRun(i: number, tail: number, head: number): boolean {
+    const n = this.sectorCount;
+    return (i - tail + n) % n <= (head - tail + n) % n;
+  }
+
+  /** Records at or below this are never handed out again: acknowledged, discarded or dropped. */
+  private readFloor(): number {
+    if (this.tail < 0) return this.sync;
+    const beforeTail = this.firstSeqs[this.tail]! - 1;
+    return Math.max(beforeTail, this.sync);
+  }
+
+  private noteCorrupt(sector: number, pos: number): void {
+    if (this.corruptSeen[sector]) return;
+    this.corruptSeen[sector] = 1;
+    this.corruptCount++;
+    this.ctx.log.warn(
+      `storage: ring "${this.key}" sector ${this.firstSector + sector} has a damaged frame at byte ${pos}; the rest of that sector is skipped`,
+    );
+  }
+
+  private stageHeader(): void {
+    const h = this.header;
+    h.ringId = this.ringId;
+    h.sectorSeq = this.sectorSeqs[this.head]!;
+    h.firstSeq = this.firstSeqs[this.head]!;
+    h.syncPoint = this.sync;
+    encodeSectorHeader(this.ctx.scratch, 0, h);
+  }
+
+  /** Makes the sector after the head the new (empty) head; erases first if needed. */
+  private openNextSector(): void {
+    const n = this.sectorCount;
+    const target = this.head < 0 ? 0 : (this.head + 1) % n;
+    if (this.state[target] === LIVE) this.dropTail();
+    else if (this.state[target] === DIRTY) this.makeClean(target);
+    this.state[target] = LIVE;
+    this.sectorSeqs[target] = ++this.lastSectorSeq;
+    this.firstSeqs[target] = this.nextSeq;
+    this.corruptSeen[target] = 0;
+    this.head = target;
+    if (this.tail < 0) this.tail = target;
+    this.headOffset = SECTOR_HEADER_BYTES;
+    this.headerStaged = true;
+  }
+
+  /** The ring is full: erase its oldest sector and count what was not yet acknowledged. Returns 1 (one erase). */
+  private dropTail(): number {
+    const n = this.sectorCount;
+    const t = this.tail;
+    const next = (t + 1) % n;
+    const end = t === this.head ? this.nextSeq : this.firstSeqs[next]!;
+    const floor = this.readFloor();
+    const first = this.firstSeqs[t]!;
+    const lost = end - 1 - Math.max(floor, first - 1);
+    if (lost > 0) {
+      this.droppedCount += lost;
+      if (!this.dropWarned) {
+        this.dropWarned = true;
+        this.ctx.log.warn(`storage: ring "${this.key}" is full; overwriting its oldest unsynced records`);
+      }
+    }
+    this.ctx.flash.eraseSector(this.firstSector + t);
+    this.state[t] = CLEAN;
+    this.tail = t === this.head ? -1 : next;
+    return 1;
+  }
+
+  /** A sector of unknown contents becomes usable: skip the erase when it already reads all 0xFF. Returns erases done. */
+  private makeClean(sector: number): number {
+    const b = this.ctx.scratch;
+    this.ctx.flash.read(this.base(sector), b);
+    let erased = true;
+    for (let i = 0; i < b.length; i++) {
+      if (b[i] !== ERASED) {
+        erased = false;
+        break;
+      }
+    }
+    if (!erased) this.ctx.flash.eraseSector(this.firstSector + sector);
+    this.state[sector] = CLEAN;
+    return erased ? 0 : 1;
+  }
+
+  private writeSync(value: number): void {
+    const S = this.ctx.sectorSize;
+    if (this.head < 0 || this.headOffset + FRAME_HEADER_BYTES > S) this.openNextSector();
+    const b = this.ctx.scratch;
+    let w = 0;
+    let writeAt = this.headOffset;
+    if (this.headerStaged) {
+      this.stageHeader();
+      w = SECTOR_HEADER_BYTES;
+      writeAt = 0;
+    }
+    b[w] = FRAME_SYNC;
+    b[w + 1] = 0;
+    putU16(b, w + 2, 0);
+    putU32(b, w + 4, value);
+    sealFrame(b, w, w + FRAME_HEADER_BYTES);
+    w += FRAME_HEADER_BYTES;
+    this.ctx.flash.write(this.base(this.head) + writeAt, b.subarray(0, w));
+    this.headerStaged = false;
+    this.headOffset = writeAt + w;
+  }
+}
+
+/** Fills in the CRC of the frame at b[frame..end): over its first 8 bytes and its body. */
+function sealFrame(b: Uint8Array, frame: number, end: number): void {
+  let c = crc32Update(crc32Start(), b, frame, frame + 8);
+  c = crc32Update(c, b, frame + FRAME_HEADER_BYTES, end);
+  putU32(b, frame + 8, crc32Finish(c));
+}
+
+function readLength(b: Uint8Array, at: number): number {
+  let v = 0;
+  let shift = 0;
+  for (let p = at; p < at + 3; p++) {
+    const byte = b[p]!;
+    v += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return v;
+    shift += 7;
+  }
+  return -1;
+}
+
+/**
+ * Checks the frame at `pos` (kind, sizes, CRC, record lengths that exactly
+ * fill the body) and returns the offset after it, or -1 if anything is off.
+ * Nothing from a frame is used unless this passed.
+ */
+function frameEnd(b: Uint8Array, pos: number, limit: number): number {
+  const kind = b[pos];
+  const count = b[pos + 1]!;
+  const bodyLength = getU16(b, pos + 2);
+  const end = pos + FRAME_HEADER_BYTES + bodyLength;
+  if (end > limit) return -1;
+  if (kind === FRAME_SYNC) {
+    if (count !== 0 || bodyLength !== 0) return -1;
+  } else if (kind === FRAME_BATCH) {
+    if (count === 0) return -1;
+  } else {
+    return -1;
+  }
+  let c = crc32Update(crc32Start(), b, pos, pos + 8);
+  c = crc32Update(c, b, pos + FRAME_HEADER_BYTES, end);
+  if (crc32Finish(c) !== getU32(b, pos + 8)) return -1;
+  if (kind === FRAME_BATCH) {
+    let p = pos + FRAME_HEADER_BYTES;
+    for (let r = 0; r < count; r++) {
+      const length = readLength(b, p);
+      if (length < 0 || lengthPrefixBytes(length) !== prefixBytesAt(b, p)) return -1;
+      p += lengthPrefixBytes(length) + length;
+      if (p > end) return -1;
+    }
+    if (p !== end) return -1;
+  }
+  return end;
+}
+
+/** How many bytes the LEB128 value at `at` actually used (rejects padded encodings). */
+function prefixBytesAt(b: Uint8Array, at: number): number {
+  let n = 1;
+  while (n < 3 && b[at + n - 1]! >= 0x80) n++;
+  return n;
+}

@@ -1,0 +1,391 @@
+/*
+ * The ring store: one flash partition holding a ring per collector.
+ *
+ *   sector 0, 1   layout record, A/B (layout-record.ts)
+ *   sector 2..    rings, each a contiguous run of whole sectors (flash-ring.ts)
+ *
+ * Layout rule (FORMAT.md, "Changing the layout"): a ring whose key, size and
+ * place are unchanged keeps its records and sync point. A new ring, or one
+ * whose size changed, gets a fresh ring id (its old sectors become foreign to
+ * it and are erased lazily); a removed or resized ring's unsynced records are
+ * counted as discarded and logged. Unchanged rings stay where they are; the
+ * others go first-fit into the free sectors, and only if that fails is
+ * everything packed again in layout order (rings that move are reformatted).
+ * Rings that still do not fit are left out with a logged error.
+ */
+import { type FlashPort, type Logger, silentLogger } from "../ports";
+import { FlashRing, type RingPlacement } from "./flash-ring";
+import {
+  decodeLayoutRecord,
+  encodeLayoutRecord,
+  LAYOUT_SLOTS,
+  type LayoutRecord,
+  layoutRecordBytes,
+  MAX_KEY_BYTES,
+  utf8Encode,
+} from "./layout-record";
+import { decodeSectorHeader, SECTOR_HEADER_BYTES, type SectorHeader } from "./ring-format";
+import type { RingLayoutEntry, RingStore } from "./types";
+
+export interface RingStoreOptions {
+  flash: FlashPort;
+  /** Format decisions, discards, drops and damage are reported here. */
+  log?: Logger;
+  /**
+   * false (default): records after a ring's sync point are discarded at open,
+   * as viam-micro-server does. true: they are kept and read again after the reboot.
+   */
+  retainUnsynced?: boolean;
+  /** Applied right after open (same as calling `configure`). Omitted: the stored layout is used as is. */
+  layout?: RingLayoutEntry[];
+}
+
+/** What opening found. */
+export interface OpenReport {
+  /** The partition held no usable layout record and was (lazily) formatted. */
+  formatted: boolean;
+  /** Why it was formatted: "blank", or what was wrong with the contents. */
+  reason: string;
+  /** Generation of the layout record in use (0: none written yet). */
+  layoutGeneration: number;
+}
+
+const MIN_SECTOR = 256;
+const MAX_SECTOR = 65536;
+
+export class FlashRingStore implements RingStore {
+  readonly flash: FlashPort;
+  readonly openReport: OpenReport;
+  private readonly log: Logger;
+  private readonly sectorSize: number;
+  private readonly sectorCount: number;
+  private readonly scratch: Uint8Array;
+  private readonly retainUnsynced: boolean;
+  private record: LayoutRecord;
+  private slot: number;
+  private readonly byKey = new Map<string, FlashRing>();
+  private closed = false;
+
+  constructor(options: RingStoreOptions) {
+    const flash = options.flash;
+    this.flash = flash;
+    this.log = options.log ?? silentLogger;
+    this.retainUnsynced = options.retainUnsynced === true;
+    this.sectorSize = flash.sectorSize;
+    if (
+      !(Number.isInteger(this.sectorSize) && this.sectorSize >= MIN_SECTOR && this.sectorSize <= MAX_SECTOR)
+    ) {
+      throw new RangeError(`storage: sector size ${this.sectorSize} outside ${MIN_SECTOR}..${MAX_SECTOR}`);
+    }
+    this.sectorCount = Math.floor(flash.size / this.sectorSize);
+    if (this.sectorCount < LAYOUT_SLOTS + 2 || this.sectorCount > 0xffff) {
+      throw new RangeError(
+        `storage: a partition of ${this.sectorCount} sectors cannot hold a layout and a ring`,
+      );
+    }
+    this.scratch = new Uint8Array(this.sectorSize);
+
+    const found = this.readLayout();
+    this.record = found.record;
+    this.slot = found.slot;
+    this.openReport = {
+      formatted: found.reason !== "",
+      reason: found.reason,
+      layoutGeneration: this.record.generation,
+    };
+    if (found.reason === "blank") this.log.info("storage: blank partition, formatting");
+    else if (found.reason !== "") this.log.warn(`storage: formatting partition: ${found.reason}`);
+
+    for (const stored of this.record.rings) {
+      const ring = new FlashRing(this.context(), stored);
+      ring.recover(this.retainUnsynced);
+      this.byKey.set(stored.key, ring);
+    }
+    if (options.layout) this.configure(options.layout);
+  }
+
+  configure(layout: RingLayoutEntry[]): void {
+    this.checkOpen();
+    const wanted = this.normalize(layout);
+    const placed = this.fitRecord(this.place(wanted));
+    const changed =
+      placed.length !== this.record.rings.length ||
+      placed.some((p, i) => {
+        const old = this.record.rings[i]!;
+        return (
+          old.key !== p.key ||
+          old.ringId !== p.ringId ||
+          old.firstSector !== p.firstSector ||
+          old.sectors !== p.sectors
+        );
+      });
+    if (!changed) return;
+
+    const keptIds = new Set(placed.map((p) => p.ringId));
+    const carried = new Map<string, number>();
+    for (const [key, ring] of this.byKey) {
+      if (keptIds.has(ring.ringId)) continue;
+      const lost = ring.retire();
+      this.byKey.delete(key);
+      if (lost > 0) {
+        carried.set(key, lost);
+        this.log.warn(`storage: ring "${key}" changed or removed: ${lost} unsynced records discarded`);
+      } else {
+        this.log.info(`storage: ring "${key}" changed or removed`);
+      }
+    }
+    // The record goes out before any new ring writes: a cut in between
+    // leaves the old layout, whose rings' sectors are still untouched.
+    this.writeLayout(placed);
+    const next = new Map<string, FlashRing>();
+    for (const p of placed) {
+      let ring = this.byKey.get(p.key);
+      if (!ring || ring.ringId !== p.ringId) {
+        ring = new FlashRing(this.context(), p);
+        const lost = carried.get(p.key);
+        if (lost) ring.inheritDiscarded(lost);
+      }
+      next.set(p.key, ring);
+    }
+    this.byKey.clear();
+    for (const [k, r] of next) this.byKey.set(k, r);
+  }
+
+  ring(key: string): FlashRing | undefined {
+    return this.closed ? undefined : this.byKey.get(key);
+  }
+
+  rings(): FlashRing[] {
+    return this.closed ? [] : [...this.byKey.values()];
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const ring of this.byKey.values()) ring.close();
+  }
+
+  /** The layout as stored (for diagnostics and tests). */
+  storedLayout(): readonly RingPlacement[] {
+    return this.record.rings;
+  }
+
+  private context() {
+    return { flash: this.flash, log: this.log, sectorSize: this.sectorSize, scratch: this.scratch };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error("storage: the ring store is closed");
+  }
+
+  private normalize(layout: RingLayoutEntry[]): RingLayoutEntry[] {
+    const out: RingLayoutEntry[] = [];
+    const seen = new Set<string>();
+    if (!Array.isArray(layout)) {
+      this.log.error("storage: ring layout is not a list; keeping no rings");
+      return out;
+    }
+    for (const entry of layout) {
+      const key = entry?.key;
+      if (typeof key !== "string" || key.length === 0 || utf8Encode(key).length > MAX_KEY_BYTES) {
+        this.log.error(
+          `storage: ring key ${JSON.stringify(key)} must be a string of 1..${MAX_KEY_BYTES} bytes; skipped`,
+        );
+        continue;
+      }
+      if (seen.has(key)) {
+        this.log.error(`storage: ring "${key}" appears twice in the layout; the second is skipped`);
+        continue;
+      }
+      let sectors = entry.sectors;
+      if (typeof sectors !== "number" || !Number.isFinite(sectors) || sectors < 2) {
+        this.log.warn(`storage: ring "${key}" asks for ${String(sectors)} sectors; using 2`);
+        sectors = 2;
+      }
+      seen.add(key);
+      out.push({ key, sectors: Math.ceil(sectors) });
+    }
+    return out;
+  }
+
+  /** Decides where each wanted ring lives, reusing unchanged rings in place. */
+  private place(wanted: RingLayoutEntry[]): RingPlacement[] {
+    const first = LAYOUT_SLOTS;
+    const old = new Map(this.record.rings.map((r) => [r.key, r]));
+    const attempt = (keepInPlace: boolean): { placed: (RingPlacement | undefined)[]; missing: number } => {
+      const used = new Uint8Array(this.sectorCount);
+      used.fill(1, 0, first);
+      const placed: (RingPlacement | undefined)[] = wanted.map((w) => {
+        const o = old.get(w.key);
+        if (keepInPlace && o && o.sectors === w.sectors && o.firstSector + o.sectors <= this.sectorCount) {
+          used.fill(1, o.firstSector, o.firstSector + o.sectors);
+          return o;
+        }
+        return undefined;
+      });
+      let missing = 0;
+      let cursor = first;
+      wanted.forEach((w, i) => {
+        if (placed[i]) return;
+        const at = keepInPlace ? firstFit(used, w.sectors, first) : cursor;
+        if (at < 0 || at + w.sectors > this.sectorCount) {
+          missing++;
+          return;
+        }
+        used.fill(1, at, at + w.sectors);
+        cursor = at + w.sectors;
+        const o = old.get(w.key);
+        const same = o && o.firstSector === at && o.sectors === w.sectors;
+        placed[i] = same ? o : { key: w.key, ringId: 0, firstSector: at, sectors: w.sectors };
+      });
+      return { placed, missing };
+    };
+    let result = attempt(true);
+    if (result.missing > 0) {
+      const packed = attempt(false);
+      if (packed.missing < result.missing) result = packed;
+    }
+    const out: RingPlacement[] = [];
+    let nextId = this.record.nextRingId;
+    result.placed.forEach((p, i) => {
+      const w = wanted[i]!;
+      if (!p) {
+        this.log.error(
+          `storage: ring "${w.key}" (${w.sectors} sectors) does not fit in the ${this.sectorCount - first} ring sectors of the partition; not stored`,
+        );
+        return;
+      }
+      out.push(p.ringId === 0 ? { ...p, ringId: nextId++ } : p);
+    });
+    return out;
+  }
+
+  /** Leaves out trailing rings whose keys would make the layout record overflow its sector. */
+  private fitRecord(rings: RingPlacement[]): RingPlacement[] {
+    while (layoutRecordBytes(rings) > this.sectorSize && rings.length > 0) {
+      const dropped = rings.pop()!;
+      this.log.error(
+        `storage: ring "${dropped.key}" left out: the layout record would not fit in one sector`,
+      );
+    }
+    return rings;
+  }
+
+  private writeLayout(rings: RingPlacement[]): void {
+    let nextRingId = this.record.nextRingId;
+    for (const r of rings) if (r.ringId >= nextRingId) nextRingId = r.ringId + 1;
+    const record: LayoutRecord = {
+      generation: this.record.generation + 1,
+      sectorSize: this.sectorSize,
+      sectorCount: this.sectorCount,
+      nextRingId,
+      rings: rings.map((r) => ({
+        key: r.key,
+        ringId: r.ringId,
+        firstSector: r.firstSector,
+        sectors: r.sectors,
+      })),
+    };
+    const slot = this.slot < 0 ? 0 : 1 - this.slot;
+    this.flash.eraseSector(slot);
+    this.flash.write(slot * this.sectorSize, encodeLayoutRecord(record));
+    this.record = record;
+    this.slot = slot;
+  }
+
+  private readLayout(): { record: LayoutRecord; slot: number; reason: string } {
+    const reasons: string[] = [];
+    let best: LayoutRecord | undefined;
+    let bestSlot = -1;
+    let blank = 0;
+    for (let slot = 0; slot < LAYOUT_SLOTS; slot++) {
+      this.flash.read(slot * this.sectorSize, this.scratch);
+      const d = decodeLayoutRecord(this.scratch);
+      if (!d.ok) {
+        if (d.blank) blank++;
+        else reasons.push(`slot ${slot}: ${d.why}`);
+        continue;
+      }
+      const r = d.record;
+      if (r.sectorSize !== this.sectorSize || r.sectorCount !== this.sectorCount) {
+        reasons.push(
+          `slot ${slot}: written for ${r.sectorCount} sectors of ${r.sectorSize} bytes, this partition has ${this.sectorCount} of ${this.sectorSize}`,
+        );
+        continue;
+      }
+      const bad = this.checkRings(r);
+      if (bad) {
+        reasons.push(`slot ${slot}: ${bad}`);
+        continue;
+      }
+      if (!best || r.generation > best.generation) {
+        best = r;
+        bestSlot = slot;
+      }
+    }
+    if (best) return { record: best, slot: bestSlot, reason: "" };
+    // Ring ids must never repeat one still found in a sector header, or old
+    // sectors could pass as a new ring's: start above every id on flash.
+    const reason = blank === LAYOUT_SLOTS ? "blank" : reasons.join("; ");
+    return {
+      record: {
+        generation: 0,
+        sectorSize: this.sectorSize,
+        sectorCount: this.sectorCount,
+        nextRingId: this.highestRingIdOnFlash() + 1,
+        rings: [],
+      },
+      slot: -1,
+      reason,
+    };
+  }
+
+  /** A record with a valid CRC can still describe impossible rings (a bug elsewhere, or a foreign writer). */
+  private checkRings(r: LayoutRecord): string {
+    const used = new Uint8Array(this.sectorCount);
+    const keys = new Set<string>();
+    for (const ring of r.rings) {
+      if (
+        ring.sectors < 2 ||
+        ring.firstSector < LAYOUT_SLOTS ||
+        ring.firstSector + ring.sectors > this.sectorCount
+      ) {
+        return `ring "${ring.key}" has impossible extent ${ring.firstSector}+${ring.sectors}`;
+      }
+      if (keys.has(ring.key)) return `ring "${ring.key}" appears twice`;
+      keys.add(ring.key);
+      for (let s = ring.firstSector; s < ring.firstSector + ring.sectors; s++) {
+        if (used[s]) return `rings overlap at sector ${s}`;
+        used[s] = 1;
+      }
+      if (ring.ringId === 0 || ring.ringId >= r.nextRingId)
+        return `ring "${ring.key}" has id ${ring.ringId} ≥ next id`;
+    }
+    return "";
+  }
+
+  private highestRingIdOnFlash(): number {
+    const h: SectorHeader = { ringId: 0, sectorSeq: 0, firstSeq: 0, syncPoint: 0 };
+    const bytes = this.scratch.subarray(0, SECTOR_HEADER_BYTES);
+    let highest = 0;
+    for (let s = LAYOUT_SLOTS; s < this.sectorCount; s++) {
+      this.flash.read(s * this.sectorSize, bytes);
+      if (decodeSectorHeader(bytes, 0, h) && h.ringId > highest) highest = h.ringId;
+    }
+    return highest;
+  }
+}
+
+function firstFit(used: Uint8Array, length: number, from: number): number {
+  let run = 0;
+  for (let s = from; s < used.length; s++) {
+    run = used[s] ? 0 : run + 1;
+    if (run === length) return s - length + 1;
+  }
+  return -1;
+}
+
+/** Opens (recovering or formatting) the store on `options.flash`. Never throws on bad flash contents. */
+export function openRingStore(options: RingStoreOptions): FlashRingStore {
+  return new FlashRingStore(options);
+}

@@ -123,3 +123,10 @@ export function appendSensorData(w: ProtoWriter, sensorData: Uint8Array): void {
 }
 
 const ZERO = new Uint8Array(1);
+
+/** The UploadMetadata message body on its own (what sync caches per collector); a view into `w`. */
+export function encodeUploadMetadata(w: ProtoWriter, meta: UploadMetadata): Uint8Array {
+  const start = w.pos;
+  writeUploadMetadataFields(w, meta);
+  return w.finish().subarray(start);
+}

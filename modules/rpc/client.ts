@@ -1,0 +1,106 @@
+/*
+ * Unary gRPC-web calls over the HttpTransport port. One call in flight per
+ * client is the device's normal case; the frame buffer is then reused, so a
+ * call allocates nothing proportional to the request.
+ */
+
+import { type HttpTransport, TransportError } from "../ports";
+import { FRAME_HEADER_BYTES, GRPC_WEB_CONTENT_TYPE, readUnaryResponse, writeFrameHeader } from "./grpc-web";
+import { Code, RpcError } from "./status";
+
+export interface CallOptions {
+  /** Deadline for the whole exchange; also sent as grpc-timeout. */
+  timeoutMs?: number;
+  /** Response bodies longer than this fail with RESOURCE_EXHAUSTED and the connection is dropped. */
+  maxResponseBytes?: number;
+  /** Extra request headers (lower-case names), e.g. authorization. */
+  headers?: Record<string, string>;
+}
+
+export interface GrpcWebClientOptions {
+  transport: HttpTransport;
+  /** Default deadline per call; 30 s. */
+  timeoutMs?: number;
+  /** Default response size limit; 64 KiB. */
+  maxResponseBytes?: number;
+  userAgent?: string;
+}
+
+/** Map a transport failure to the RpcError sync's retry policy reads. */
+export function rpcErrorFromTransport(error: unknown): RpcError {
+  if (error instanceof RpcError) return error;
+  if (error instanceof TransportError) {
+    const code =
+      error.kind === "timeout"
+        ? Code.DEADLINE_EXCEEDED
+        : error.kind === "too-large"
+          ? Code.RESOURCE_EXHAUSTED
+          : Code.UNAVAILABLE;
+    return new RpcError(code, error.message, error.kind);
+  }
+  return new RpcError(Code.UNKNOWN, (error as Error)?.message ?? String(error), "other");
+}
+
+export class GrpcWebClient {
+  readonly transport: HttpTransport;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  private readonly userAgent: string;
+  private frame = new Uint8Array(0);
+  private frameBusy = false;
+
+  constructor(options: GrpcWebClientOptions) {
+    this.transport = options.transport;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
+    this.userAgent = options.userAgent ?? "capsync grpc-web";
+  }
+
+  /** Call `path` with a serialized request message; resolves to the response message bytes. */
+  async unary(path: string, message: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    const need = message.length + FRAME_HEADER_BYTES;
+    let frame: Uint8Array;
+    const reuse = !this.frameBusy;
+    if (reuse) {
+      if (this.frame.length < need) this.frame = new Uint8Array(Math.max(need, this.frame.length * 2));
+      frame = this.frame.subarray(0, need);
+      this.frameBusy = true;
+    } else frame = new Uint8Array(need);
+    frame.set(message, FRAME_HEADER_BYTES);
+    try {
+      return await this.unaryFramed(path, frame, options);
+    } finally {
+      if (reuse) this.frameBusy = false;
+    }
+  }
+
+  /**
+   * Call with a request whose first 5 bytes are room for the frame header
+   * (e.g. built by `encodeUploadRequest(w, meta, data, 5)`): no copy at all.
+   */
+  async unaryFramed(path: string, frame: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    writeFrameHeader(frame);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const headers: Record<string, string> = {
+      "content-type": GRPC_WEB_CONTENT_TYPE,
+      "x-grpc-web": "1",
+      "x-user-agent": this.userAgent,
+      "grpc-timeout": `${Math.max(1, Math.ceil(timeoutMs))}m`,
+    };
+    const extra = options.headers;
+    if (extra) for (const key in extra) headers[key] = extra[key]!;
+    let response;
+    try {
+      response = await this.transport.request({
+        path,
+        headers,
+        body: frame,
+        timeoutMs,
+        maxResponseBytes: options.maxResponseBytes ?? this.maxResponseBytes,
+      });
+    } catch (error) {
+      throw rpcErrorFromTransport(error);
+    }
+    return readUnaryResponse(response);
+  }
+}

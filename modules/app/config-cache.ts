@@ -1,0 +1,133 @@
+/*
+ * The last good machine config, kept in its own small flash region so the
+ * device can capture from it at the next boot before (or without) any network.
+ *
+ * The region is split into two equal slots written alternately; a save never
+ * touches the slot holding the current config, so a power cut during a save
+ * leaves the previous config readable. Slot format (little-endian):
+ *
+ *   0  u32 magic 0x46435343 ("CSCF")
+ *   4  u32 generation (higher wins; the other slot is the older one)
+ *   8  u32 payload length in bytes
+ *  12  u32 CRC-32 (IEEE) of the payload
+ *  16  payload: the config as UTF-8 JSON
+ *
+ * The payload is programmed before the header, so a torn save leaves a header
+ * that is still erased (0xFF…, not the magic) or one whose CRC fails: load()
+ * skips that slot and returns the other one.
+ */
+import type { FlashPort } from "../ports";
+import { readUtf8 } from "../proto/reader";
+import { utf8Length, writeUtf8 } from "../proto/writer";
+
+export interface ConfigCache {
+  /** The most recently saved config text, or undefined when none survives. */
+  load(): string | undefined;
+  /** Save `text` as the new last good config. Throws when it does not fit a slot. */
+  save(text: string): void;
+}
+
+const MAGIC = 0x46435343;
+const HEADER_BYTES = 16;
+
+export class FlashConfigCache implements ConfigCache {
+  private readonly flash: FlashPort;
+  private readonly slotBytes: number;
+  private readonly sectorsPerSlot: number;
+  /** Generation of the newest valid slot (0 when none) and its index. */
+  private generation = 0;
+  private newest = -1;
+  /** Slots whose content failed a check at the last load (tests and logs). */
+  corruptSlots = 0;
+
+  constructor(flash: FlashPort) {
+    if (flash.size < 2 * flash.sectorSize || flash.size % (2 * flash.sectorSize) !== 0) {
+      throw new RangeError(`config cache needs an even number of sectors (≥ 2), got ${flash.size} bytes`);
+    }
+    this.flash = flash;
+    this.slotBytes = flash.size / 2;
+    this.sectorsPerSlot = this.slotBytes / flash.sectorSize;
+  }
+
+  /** Largest config text (in UTF-8 bytes) a slot holds. */
+  get capacityBytes(): number {
+    return this.slotBytes - HEADER_BYTES;
+  }
+
+  load(): string | undefined {
+    this.generation = 0;
+    this.newest = -1;
+    this.corruptSlots = 0;
+    let best: Uint8Array | undefined;
+    for (let slot = 0; slot < 2; slot++) {
+      const found = this.readSlot(slot);
+      if (found === null) this.corruptSlots++;
+      else if (found && found.generation > this.generation) {
+        this.generation = found.generation;
+        this.newest = slot;
+        best = found.payload;
+      }
+    }
+    return best === undefined ? undefined : decodeUtf8(best);
+  }
+
+  save(text: string): void {
+    const payload = encodeUtf8(text);
+    if (payload.length > this.capacityBytes) {
+      throw new RangeError(`config is ${payload.length} bytes; the cache slot holds ${this.capacityBytes}`);
+    }
+    if (this.newest < 0 && this.generation === 0) this.load();
+    const slot = this.newest === 0 ? 1 : 0;
+    const base = slot * this.slotBytes;
+    for (let i = 0; i < this.sectorsPerSlot; i++) this.flash.eraseSector(slot * this.sectorsPerSlot + i);
+    if (payload.length > 0) this.flash.write(base + HEADER_BYTES, payload);
+    const header = new Uint8Array(HEADER_BYTES);
+    const view = new DataView(header.buffer);
+    view.setUint32(0, MAGIC, true);
+    view.setUint32(4, this.generation + 1, true);
+    view.setUint32(8, payload.length, true);
+    view.setUint32(12, crc32(payload), true);
+    this.flash.write(base, header);
+    this.generation++;
+    this.newest = slot;
+  }
+
+  /** undefined: erased/never written; null: written but damaged. */
+  private readSlot(slot: number): { generation: number; payload: Uint8Array } | undefined | null {
+    const base = slot * this.slotBytes;
+    const header = new Uint8Array(HEADER_BYTES);
+    this.flash.read(base, header);
+    const view = new DataView(header.buffer);
+    const magic = view.getUint32(0, true);
+    if (magic === 0xffffffff) return undefined;
+    if (magic !== MAGIC) return null;
+    const generation = view.getUint32(4, true);
+    const length = view.getUint32(8, true);
+    if (length > this.capacityBytes || generation === 0 || generation === 0xffffffff) return null;
+    const payload = new Uint8Array(length);
+    if (length > 0) this.flash.read(base + HEADER_BYTES, payload);
+    if (crc32(payload) !== view.getUint32(12, true)) return null;
+    return { generation, payload };
+  }
+}
+
+/** CRC-32 (IEEE 802.3), bitwise: no 1 KB table in RAM for a function that runs once per config change. */
+export function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) {
+    crc ^= bytes[i]!;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+// The device has no TextEncoder/TextDecoder globals: the wire codecs' UTF-8 helpers serve.
+function encodeUtf8(text: string): Uint8Array {
+  const bytes = new Uint8Array(utf8Length(text));
+  writeUtf8(text, bytes, 0);
+  return bytes;
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  return readUtf8(bytes, 0, bytes.length);
+}

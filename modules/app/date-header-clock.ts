@@ -1,0 +1,39 @@
+/*
+ * Sets the wall clock from the first cloud response's `Date` header when no
+ * better source (SNTP) has set it yet. The header has one-second resolution;
+ * half a second is added so the error is at most ±0.5 s plus the response's
+ * transit time, which is what capture timestamps need before SNTP answers.
+ *
+ * Wraps the transport rather than the rpc client so every response, whatever
+ * the call, can serve, and the rpc code stays unaware of clocks.
+ */
+import type { HttpRequest, HttpResponse, HttpTransport, Logger } from "../ports";
+import { parseHttpDate, type SettableWallClock } from "./wall-clock";
+
+export class DateHeaderClockTransport implements HttpTransport {
+  private readonly inner: HttpTransport;
+  private readonly clock: SettableWallClock;
+  private readonly log: Logger;
+
+  constructor(inner: HttpTransport, clock: SettableWallClock, log: Logger) {
+    this.inner = inner;
+    this.clock = clock;
+    this.log = log;
+  }
+
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    const response = await this.inner.request(request);
+    if (!this.clock.valid) {
+      const header = response.headers.date;
+      const epochMs = header === undefined ? Number.NaN : parseHttpDate(header);
+      if (this.clock.set(epochMs + 500, "cloud Date header")) {
+        this.log.info(`clock: set from the cloud's Date header (${header})`);
+      }
+    }
+    return response;
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

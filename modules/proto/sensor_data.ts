@@ -11,9 +11,10 @@
  * writer's buffer has grown to its working size.
  */
 
-import { writeStructFields, writeValueKind } from "./struct";
-import { writeTimestamp } from "./timestamp";
-import type { ProtoWriter } from "./writer";
+import { DEFAULT_MAX_DEPTH, ProtoReader } from "./reader";
+import { type JsonObject, readStructFields, writeStructFields, writeValueKind } from "./struct";
+import { readTimestampMs, writeTimestamp } from "./timestamp";
+import { type ProtoWriter, WIRE_LEN } from "./writer";
 
 export const SENSOR_DATA_METADATA = 1;
 export const SENSOR_DATA_STRUCT = 2;
@@ -162,4 +163,56 @@ function asciiLength(key: string): number {
   if (n >= 0x3fff - 16) return -1;
   for (let i = 0; i < n; i++) if (key.charCodeAt(i) > 0x7f) return -1;
   return n;
+}
+
+export interface DecodedSensorData {
+  /** Epoch ms; undefined when the metadata or the timestamp is absent. */
+  timeRequestedMs: number | undefined;
+  timeReceivedMs: number | undefined;
+  struct: JsonObject | undefined;
+  binary: Uint8Array | undefined;
+}
+
+/**
+ * Decode one SensorData (tools, tests, and checking what capture stored);
+ * bounded like every decoder here. Per the oneof, the last of struct/binary wins.
+ */
+export function decodeSensorData(bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): DecodedSensorData {
+  const r = new ProtoReader(bytes, maxDepth);
+  const out: DecodedSensorData = {
+    timeRequestedMs: undefined,
+    timeReceivedMs: undefined,
+    struct: undefined,
+    binary: undefined,
+  };
+  while (r.more()) {
+    const f = r.tag();
+    if (f === SENSOR_DATA_METADATA) {
+      r.expect(WIRE_LEN);
+      const outer = r.enter();
+      while (r.more()) {
+        const g = r.tag();
+        if (g === 1 || g === 2) {
+          r.expect(WIRE_LEN);
+          const inner = r.enter();
+          const ms = readTimestampMs(r);
+          r.leave(inner);
+          if (g === 1) out.timeRequestedMs = ms;
+          else out.timeReceivedMs = ms;
+        } else r.skip();
+      }
+      r.leave(outer);
+    } else if (f === SENSOR_DATA_STRUCT) {
+      r.expect(WIRE_LEN);
+      const outer = r.enter();
+      out.struct = readStructFields(r);
+      out.binary = undefined;
+      r.leave(outer);
+    } else if (f === SENSOR_DATA_BINARY) {
+      r.expect(WIRE_LEN);
+      out.binary = r.bytes();
+      out.struct = undefined;
+    } else r.skip();
+  }
+  return out;
 }

@@ -218,8 +218,8 @@ test("ConfigResponse: the device decoder reads every protobuf-es encoding (500 r
       assert.deepEqual(got.service_configs, want.serviceConfigs);
     };
     assert.equal(c.components.length, components.length);
-    components.forEach((want, j) => check(c.components[j]!, want, "component"));
+    for (let j = 0; j < components.length; j++) check(c.components[j]!, components[j]!, "component");
     assert.equal(c.services.length, services.length);
-    services.forEach((want, j) => check(c.services[j]!, want, "service"));
+    for (let j = 0; j < services.length; j++) check(c.services[j]!, services[j]!, "service");
   }
 });

@@ -4,13 +4,20 @@
  * component type, name and method for UploadMetadata, so data captured under
  * an older config (or before a reboot) still reaches the cloud.
  */
-import type { Logger } from "../ports";
+
 import { parseRingKey } from "../capture/ring-key";
-import { readingCount, type SensorDataTranscoder } from "../capture/transcoder";
+import { readingCount } from "../capture/transcoder";
+import type { Logger } from "../ports";
 import { DATA_TYPE_TABULAR_SENSOR, writeUploadMetadataFields } from "../proto/upload";
+import type { ProtoWriter as Writer } from "../proto/writer";
 import { ProtoWriter } from "../proto/writer";
 import type { Ring } from "../storage/types";
 import type { SyncTarget } from "../sync/target";
+
+/** Capture's stored-block → SensorData transcoder (Capture.writeSensorData). */
+export interface BlockTranscoder {
+  writeSensorData(record: Uint8Array, w: Writer, field: number): number;
+}
 
 /** DataCaptureUploadRequest.sensor_contents */
 const SENSOR_CONTENTS_FIELD = 2;
@@ -19,7 +26,7 @@ export function collectorTargets(
   rings: readonly Ring[],
   partId: string,
   tags: readonly string[],
-  transcoder: SensorDataTranscoder,
+  transcoder: BlockTranscoder,
   log: Logger,
 ): SyncTarget[] {
   const targets: SyncTarget[] = [];
@@ -44,7 +51,8 @@ export function collectorTargets(
       key: ring.key,
       ring,
       metadata: () => metadata,
-      writeSensorContents: (record, writer) => transcoder.writeSensorData(record, writer, SENSOR_CONTENTS_FIELD),
+      writeSensorContents: (record, writer) =>
+        transcoder.writeSensorData(record, writer, SENSOR_CONTENTS_FIELD),
       countReadings: readingCount,
     });
   }

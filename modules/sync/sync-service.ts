@@ -98,6 +98,8 @@ export class SyncService {
   private readonly writer = new ProtoWriter(4096);
   private settings: SyncSettings;
   private uploaders = new Map<string, ChunkUploader>();
+  /** Uploaders of keys no longer targeted: their counters still count. */
+  private readonly retired = new Map<string, ChunkUploader>();
   private timer: TimerId | undefined;
   private nextRoundAt = Number.NaN;
   private running: Promise<RoundResult> | null = null;
@@ -126,16 +128,21 @@ export class SyncService {
     this.lastRoundEndMonotonic = this.clock.monotonic();
   }
 
-  /** The collectors to sync. Counters survive for keys that stay. */
+  /**
+   * The collectors to sync. Counters survive for keys that stay, and for keys
+   * that leave (reported until the service closes, resumed if they return).
+   */
   setTargets(targets: readonly SyncTarget[]): void {
     const next = new Map<string, ChunkUploader>();
     for (const target of targets) {
-      const existing = this.uploaders.get(target.key);
+      const existing = this.uploaders.get(target.key) ?? this.retired.get(target.key);
       if (existing) {
         existing.target = target;
+        this.retired.delete(target.key);
         next.set(target.key, existing);
       } else next.set(target.key, new ChunkUploader(target, this.writer, this.log));
     }
+    for (const [key, uploader] of this.uploaders) if (!next.has(key)) this.retired.set(key, uploader);
     this.uploaders = next;
   }
 
@@ -190,6 +197,7 @@ export class SyncService {
 
   status(): SyncStatus {
     const collectors: Record<string, TargetSyncCounters> = {};
+    for (const [key, uploader] of this.retired) collectors[key] = { ...uploader.counters };
     for (const [key, uploader] of this.uploaders) collectors[key] = { ...uploader.counters };
     let state: SyncState;
     if (this.closed) state = "closed";

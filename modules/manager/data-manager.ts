@@ -1,0 +1,369 @@
+/*
+ * The data manager: the one object the app and the desktop tools hold. It
+ * opens the ring store on the capture partition, runs capture into it and
+ * sync out of it, applies new settings at runtime, and reports one status.
+ *
+ *   const manager = new DataManager({ flash, clock, timers, kv, log, registry, partId, sender, settings });
+ *   manager.apply(next);  await manager.syncNow();  manager.status();  await manager.close();
+ *
+ * Reboot semantics are decided here, at open, so that the loss is counted in
+ * readings: the store is always opened retaining what lies after each sync
+ * point; the manager counts those readings and then, unless the settings
+ * retain unsynced data (`retain_unsynced_on_reboot`), discards them by moving
+ * the sync point past them — viam-micro-server's documented behaviour, with
+ * the loss reported as `lostAtBoot` instead of vanishing silently.
+ *
+ * Reading-level accounting per collector (the store counts records, and a
+ * record is a block of readings): `dropped` is derived by conservation,
+ *   dropped = retainedAtBoot + flushed − (synced + setAside) − inFlash,
+ * with `inFlash` counted from the block headers, so it is exact whichever
+ * way the ring lost the readings (full ring, or a ring resized by a layout change).
+ */
+import { Capture } from "../capture/capture";
+import type { CollectorStats } from "../capture/collector";
+import type { ModelRegistry } from "../capture/registry";
+import { readingCount } from "../capture/transcoder";
+import type { CaptureSettings, ConfigIssue, DataManagerSettings } from "../config/settings";
+import type { Clock, FlashPort, KeyValueStore, Logger, Timers } from "../ports";
+import { type FlashRingStore, openRingStore } from "../storage/ring-store";
+import type { BackoffOptions } from "../sync/backoff";
+import type { TargetSyncCounters } from "../sync/chunk-uploader";
+import { type RoundResult, SyncService, type SyncSettings, type SyncStatus } from "../sync/sync-service";
+import type { UploadSender } from "../sync/target";
+import { collectorTargets } from "./collector-target";
+import { pendingCensus } from "./reading-census";
+
+export interface DataManagerOptions {
+  /** The capture partition. */
+  flash: FlashPort;
+  clock: Clock;
+  timers: Timers;
+  /** Persists capture's boot timeline (timestamp correction across reboots). */
+  kv?: KeyValueStore;
+  log: Logger;
+  /** Component models available to capture. */
+  registry: ModelRegistry;
+  /** Robot part id for UploadMetadata.part_id. */
+  partId: string;
+  /** Delivers upload requests (a CloudClient, or a test double). */
+  sender: UploadSender;
+  /** Validated settings from the machine config (modules/config). */
+  settings: CaptureSettings;
+  /** Retry spacing (defaults: 200 ms doubling to one hour, 10% jitter). */
+  backoff?: BackoffOptions;
+}
+
+export interface CollectorStatus {
+  key: string;
+  componentType: string;
+  componentName: string;
+  method: string;
+  /** 0 when the collector is not configured (a ring left from an earlier config) or capture is off. */
+  frequencyHz: number;
+  /** Configured but disabled (its ring still syncs). */
+  disabled: boolean;
+  /** Part of the current configuration. */
+  configured: boolean;
+  /** Readings taken since boot. */
+  captured: number;
+  /** In capture's RAM batch, not yet in flash. */
+  inRam: number;
+  /** In flash after the sync point. */
+  inFlash: number;
+  /** inRam + inFlash: still to be uploaded. */
+  pending: number;
+  /** Acknowledged by the cloud since boot. */
+  synced: number;
+  /** Overwritten in flash before they were synced (ring full, or ring resized). */
+  dropped: number;
+  /** Lost this boot: unsynced readings of earlier boots discarded at open, plus batches the store refused. */
+  lost: number;
+  /** Of `lost`: discarded at open (reboot semantics). */
+  lostAtBoot: number;
+  /** Unsynced readings of earlier boots kept at open (retain option); counted in inFlash/synced/… since. */
+  retainedAtBoot: number;
+  /** Never uploadable: rejected by the cloud, undecodable, or too large alone. */
+  setAside: number;
+  missedDeadlines: number;
+  sensorErrors: number;
+}
+
+export interface DataManagerStatus {
+  collectors: CollectorStatus[];
+  sync: SyncStatus;
+  flash: {
+    sizeBytes: number;
+    sectorSize: number;
+    usedBytes: number;
+    capacityBytes: number;
+    corruptRecords: number;
+  };
+  captureDisabled: boolean;
+  syncDisabled: boolean;
+  retainUnsyncedOnReboot: boolean;
+  /** Config issues reported by the last apply. */
+  issues: ConfigIssue[];
+}
+
+/** Per-key counts that must outlive a collector being replaced or removed. */
+interface Ledger {
+  retainedAtBoot: number;
+  lostAtBoot: number;
+  /** Counters of collectors that were replaced or removed (capture restarts them at 0). */
+  captured: number;
+  flushed: number;
+  refused: number;
+  missedDeadlines: number;
+  sensorErrors: number;
+}
+
+function newLedger(): Ledger {
+  return {
+    retainedAtBoot: 0,
+    lostAtBoot: 0,
+    captured: 0,
+    flushed: 0,
+    refused: 0,
+    missedDeadlines: 0,
+    sensorErrors: 0,
+  };
+}
+
+export function syncSettingsFrom(dm: DataManagerSettings): Partial<SyncSettings> {
+  const budget = Math.max(1, Math.round(dm.uploadBudgetKb * 1024));
+  return {
+    intervalMs: dm.syncIntervalMins * 60_000,
+    disabled: dm.syncDisabled,
+    requestBudgetBytes: budget,
+    maxRequestBytes: Math.max(budget, 256 * 1024),
+  };
+}
+
+export class DataManager {
+  readonly store: FlashRingStore;
+  readonly capture: Capture;
+  readonly sync: SyncService;
+  private readonly log: Logger;
+  private readonly partId: string;
+  private readonly ledgers = new Map<string, Ledger>();
+  private settings: CaptureSettings;
+  private issues: ConfigIssue[] = [];
+  private readonly retainUnsynced: boolean;
+  private closed = false;
+
+  constructor(options: DataManagerOptions) {
+    this.log = options.log;
+    this.partId = options.partId;
+    this.settings = options.settings;
+    const dm = options.settings.dataManager;
+    this.retainUnsynced = dm.retainUnsyncedOnReboot;
+    this.store = openRingStore({ flash: options.flash, log: options.log, retainUnsynced: true });
+    this.settleBootBacklog();
+    this.capture = new Capture({
+      store: this.store,
+      clock: options.clock,
+      timers: options.timers,
+      log: options.log,
+      registry: options.registry,
+      ...(options.kv ? { kv: options.kv } : {}),
+    });
+    this.sync = new SyncService({
+      sender: options.sender,
+      clock: options.clock,
+      timers: options.timers,
+      log: options.log,
+      settings: this.validSyncSettings(dm),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+    });
+    this.issues = this.capture.apply(options.settings);
+    this.refreshTargets();
+    this.sync.start();
+  }
+
+  /**
+   * Apply new settings at runtime: capture reschedules (continuing collectors
+   * keep their RAM batch and ring), sync takes the new interval, budget, tags
+   * and sync_disabled. Returns the config issues (each also logged).
+   * `retain_unsynced_on_reboot` is read at open: a change applies from the next boot.
+   */
+  apply(settings: CaptureSettings): ConfigIssue[] {
+    if (this.closed) throw new Error("data manager: apply after close");
+    // Batches go to flash first, so the counters carried below for replaced collectors are final.
+    this.capture.flush();
+    const before = new Map(this.capture.stats().map((s) => [s.key, s]));
+    this.issues = this.capture.apply(settings);
+    const after = new Map(this.capture.stats().map((s) => [s.key, s]));
+    for (const [key, old] of before) {
+      const now = after.get(key);
+      // A replaced collector starts its counters at 0; a removed one disappears: keep what they counted.
+      if (!now || now.captured < old.captured) this.carry(key, old);
+    }
+    this.settings = settings;
+    try {
+      this.sync.apply(this.validSyncSettings(settings.dataManager));
+    } catch (error) {
+      this.log.error(`sync: settings refused, keeping the previous ones: ${(error as Error).message}`);
+    }
+    this.refreshTargets();
+    return this.issues;
+  }
+
+  /**
+   * The "sync now" trigger: write capture's RAM batches to flash, then run a
+   * sync round at once (even during a backoff wait or with sync_disabled).
+   */
+  async syncNow(): Promise<RoundResult> {
+    if (this.closed) return { ok: false, records: 0, requests: 0 };
+    this.capture.flush();
+    return this.sync.syncNow();
+  }
+
+  status(): DataManagerStatus {
+    const captureStats = new Map(this.closed ? [] : this.capture.stats().map((s) => [s.key, s]));
+    const syncStatus = this.sync.status();
+    const configured = new Map(this.settings.collectors.map((c) => [c.key, c]));
+    const keys = new Set<string>([
+      ...configured.keys(),
+      ...captureStats.keys(),
+      ...Object.keys(syncStatus.collectors),
+      ...this.ledgers.keys(),
+    ]);
+    let usedBytes = 0;
+    let capacityBytes = 0;
+    let corruptRecords = 0;
+    if (!this.closed) {
+      for (const ring of this.store.rings()) {
+        keys.add(ring.key);
+        const c = ring.counters();
+        usedBytes += c.bytesUsed;
+        capacityBytes += c.capacityBytes;
+        corruptRecords += c.corrupt;
+      }
+    }
+    const collectors: CollectorStatus[] = [];
+    for (const key of [...keys].sort()) {
+      const stats = captureStats.get(key);
+      const ledger = this.ledgers.get(key) ?? newLedger();
+      const sync = syncStatus.collectors[key] ?? EMPTY_SYNC;
+      const settings = configured.get(key);
+      const ring = this.closed ? undefined : this.store.ring(key);
+      const inFlash = ring ? pendingCensus(ring, readingCount).readings : 0;
+      const captured = ledger.captured + (stats?.captured ?? 0);
+      const flushed = ledger.flushed + (stats?.flushed ?? 0);
+      const refused = ledger.refused + (stats?.dropped ?? 0);
+      const inRam = stats?.batched ?? 0;
+      const setAside = sync.rejected + sync.undecodable + sync.oversized;
+      const dropped = Math.max(0, ledger.retainedAtBoot + flushed - sync.synced - setAside - inFlash);
+      const identity = keyParts(key);
+      collectors.push({
+        key,
+        componentType: settings?.componentType ?? identity[0],
+        componentName: settings?.componentName ?? identity[1],
+        method: settings?.method ?? identity[2],
+        frequencyHz: stats?.frequencyHz ?? 0,
+        disabled: settings?.disabled ?? false,
+        configured: settings !== undefined,
+        captured,
+        inRam,
+        inFlash,
+        pending: inRam + inFlash,
+        synced: sync.synced,
+        dropped,
+        lost: ledger.lostAtBoot + refused,
+        lostAtBoot: ledger.lostAtBoot,
+        retainedAtBoot: ledger.retainedAtBoot,
+        setAside,
+        missedDeadlines: ledger.missedDeadlines + (stats?.missedDeadlines ?? 0),
+        sensorErrors: ledger.sensorErrors + (stats?.sensorErrors ?? 0),
+      });
+    }
+    const dm = this.settings.dataManager;
+    return {
+      collectors,
+      sync: syncStatus,
+      flash: {
+        sizeBytes: this.store.flash.size,
+        sectorSize: this.store.flash.sectorSize,
+        usedBytes,
+        capacityBytes,
+        corruptRecords,
+      },
+      captureDisabled: dm.captureDisabled,
+      syncDisabled: dm.syncDisabled,
+      retainUnsyncedOnReboot: this.retainUnsynced,
+      issues: this.issues,
+    };
+  }
+
+  /** Stop sync (the request in flight finishes), flush capture's RAM batches to flash, close the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.sync.close();
+    this.capture.close();
+    this.closed = true;
+    this.store.close();
+  }
+
+  /** Count what the previous boot left after each sync point; keep it or discard it (counted). */
+  private settleBootBacklog(): void {
+    for (const ring of this.store.rings()) {
+      const census = pendingCensus(ring, readingCount);
+      if (census.records === 0) continue;
+      const ledger = this.ledger(ring.key);
+      if (this.retainUnsynced) {
+        ledger.retainedAtBoot += census.readings;
+        this.log.info(
+          `data manager: ${ring.key}: ${census.readings} unsynced reading(s) kept from before the reboot`,
+        );
+        continue;
+      }
+      ring.commit(census.lastSeq);
+      ledger.lostAtBoot += census.readings;
+      this.log.warn(
+        `data manager: ${ring.key}: ${census.readings} unsynced reading(s) from before the reboot discarded (retain_unsynced_on_reboot is off)`,
+      );
+    }
+  }
+
+  private refreshTargets(): void {
+    const tags = this.settings.dataManager.tags;
+    this.sync.setTargets(collectorTargets(this.store.rings(), this.partId, tags, this.capture, this.log));
+  }
+
+  private validSyncSettings(dm: DataManagerSettings): Partial<SyncSettings> {
+    return syncSettingsFrom(dm);
+  }
+
+  private ledger(key: string): Ledger {
+    let ledger = this.ledgers.get(key);
+    if (!ledger) {
+      ledger = newLedger();
+      this.ledgers.set(key, ledger);
+    }
+    return ledger;
+  }
+
+  private carry(key: string, stats: CollectorStats): void {
+    const ledger = this.ledger(key);
+    ledger.captured += stats.captured;
+    ledger.flushed += stats.flushed;
+    ledger.refused += stats.dropped;
+    ledger.missedDeadlines += stats.missedDeadlines;
+    ledger.sensorErrors += stats.sensorErrors;
+  }
+}
+
+const EMPTY_SYNC: TargetSyncCounters = {
+  synced: 0,
+  requests: 0,
+  bytesSent: 0,
+  rejected: 0,
+  undecodable: 0,
+  oversized: 0,
+  failures: 0,
+};
+
+function keyParts(key: string): [string, string, string] {
+  const parts = key.split("/");
+  return [parts[0] ?? "", parts[1] ?? "", parts[2] ?? ""];
+}

@@ -244,7 +244,7 @@ export class Rig {
     for (;;) {
       const page = this.cloud.readings({ partId: PART_ID, componentName: component, afterId, limit: 5000 });
       if (page.length === 0) break;
-      for (const r of page) out.push(valueOf(r.data));
+      for (const r of page) out.push(counterValue(r.data));
       afterId = page[page.length - 1]!.id;
     }
     return out;
@@ -258,7 +258,7 @@ export class Rig {
 }
 
 /** The counter value of a stored reading: Readings {readings: {n}} or TicksCount {ticks}. */
-export function valueOf(data: unknown): number {
+export function counterValue(data: unknown): number {
   const d = data as { readings?: { n?: number }; ticks?: number };
   if (d?.readings && typeof d.readings.n === "number") return d.readings.n;
   if (typeof d?.ticks === "number") return d.ticks;

@@ -1,0 +1,486 @@
+/*
+ * Capture: builds components and collectors from validated settings, drives
+ * them all from ONE repeating timer, writes full or aged RAM batches to the
+ * ring store, erases flash ahead where a stall costs least, and turns stored
+ * blocks back into SensorData for sync.
+ *
+ * Reconfigure (`apply`) keeps every collector whose key, component and batch
+ * size are unchanged — its RAM batch and ring stay as they are, only its
+ * schedule changes. Collectors that leave or change are flushed first. Rings
+ * of collectors that left keep their pending data until it is synced.
+ */
+import {
+  type CaptureSettings,
+  type ConfigIssue,
+  DATA_MANAGER_DEFAULTS,
+  describeIssue,
+} from "../config/settings";
+import type { Clock, KeyValueStore, Logger, TimerId, Timers } from "../ports";
+import type { ProtoWriter } from "../proto/writer";
+import type { RingLayoutEntry, RingStore } from "../storage/types";
+import { BootTimeline } from "./boot-timeline";
+import { Collector, type CollectorHost, type CollectorStats, FIFO_DRAIN_MS } from "./collector";
+import type { AnalogReader, Component, GpioPin } from "./component";
+import { KIND_ANALOG, KIND_GPIO, methodSpec } from "./methods";
+import type { ModelRegistry } from "./registry";
+import { type CollectorIdentity, parseRingKey } from "./ring-key";
+import { SensorDataTranscoder } from "./transcoder";
+
+/** The sampler's timer never sleeps longer than this (flush interval and clock checks need ticks). */
+export const MAX_TICK_MS = 100;
+/** Collectors above this rate use the component's FIFO when it has one. */
+export const FIFO_THRESHOLD_HZ = 500;
+/** Erase-ahead keeps room for this many batches per ring. */
+export const ERASE_AHEAD_BATCHES = 2;
+/** Per-record framing the store may add (generous bound, for erase-ahead sizing). */
+const RECORD_OVERHEAD = 32;
+
+export interface CapturePorts {
+  store: RingStore;
+  clock: Clock;
+  timers: Timers;
+  log: Logger;
+  /** Persists the boot timeline (timestamp correction across reboots). Optional: without it, only this boot's readings are placed exactly. */
+  kv?: KeyValueStore;
+  registry: ModelRegistry;
+}
+
+export interface SamplerStats {
+  /** Timer callbacks run. */
+  ticks: number;
+  /** Timer interval in ms (0 when stopped). */
+  tickMs: number;
+  /** Sectors erased ahead by the sampler. */
+  erases: number;
+  /** Erases that could not wait for slack (a collector's deadline was closer than eraseStallMs). */
+  urgentErases: number;
+  /** The boot identity stored with readings taken before the wall clock was valid. */
+  bootId: number;
+  /** wall − monotonic of this boot in ms, NaN until the wall clock is valid. */
+  clockOffsetMs: number;
+}
+
+/** What sync needs to describe a ring in UploadMetadata. */
+export interface CollectorMetadata extends CollectorIdentity {
+  /** additional_params to send as method parameters ({} when none). */
+  additionalParams: Record<string, string>;
+}
+
+interface LiveComponent {
+  fingerprint: string;
+  component: Component;
+}
+
+export class Capture implements CollectorHost {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly bootId: number;
+  private readonly store: RingStore;
+  private readonly timers: Timers;
+  private readonly registry: ModelRegistry;
+  private readonly timeline: BootTimeline;
+  private readonly transcoder: SensorDataTranscoder;
+
+  private collectors: Collector[] = [];
+  private readonly components = new Map<string, LiveComponent>();
+  private readonly params = new Map<string, Record<string, string>>();
+  private layout: RingLayoutEntry[] = [];
+  private timer: TimerId | undefined;
+  private tickMs = 0;
+  private flushIntervalMs = DATA_MANAGER_DEFAULTS.flushIntervalSecs * 1000;
+  private eraseStallMs = DATA_MANAGER_DEFAULTS.eraseStallMs;
+  private ticks = 0;
+  private erases = 0;
+  private urgentErases = 0;
+  private closed = false;
+
+  constructor(ports: CapturePorts) {
+    this.store = ports.store;
+    this.clock = ports.clock;
+    this.timers = ports.timers;
+    this.log = ports.log;
+    this.registry = ports.registry;
+    this.timeline = new BootTimeline(ports.kv, ports.log);
+    this.bootId = this.timeline.bootId;
+    this.transcoder = new SensorDataTranscoder(this.timeline);
+  }
+
+  /**
+   * Apply settings (first configuration or any later one). Logs and returns
+   * every issue: the settings' own (from config parsing) plus components that
+   * cannot be built and methods a model does not have. Valid collectors run
+   * regardless of the others.
+   */
+  apply(settings: CaptureSettings): ConfigIssue[] {
+    if (this.closed) throw new Error("capture: apply after close");
+    const issues: ConfigIssue[] = [...settings.issues];
+    const dm = settings.dataManager;
+    this.flushIntervalMs = dm.flushIntervalSecs * 1000;
+    this.eraseStallMs = dm.eraseStallMs;
+    const now = this.clock.monotonic();
+
+    // 1. Components: reuse unchanged ones (a driver's FIFO and bus stay open), build new ones.
+    const wanted = new Map<string, Component>();
+    if (!dm.captureDisabled) {
+      for (const settingsComponent of settings.components) {
+        const enabled = settings.collectors.some(
+          (c) => c.componentName === settingsComponent.name && !c.disabled,
+        );
+        if (!enabled) continue;
+        const fingerprint = `${settingsComponent.api}|${settingsComponent.model}|${JSON.stringify(settingsComponent.attributes)}`;
+        const live = this.components.get(settingsComponent.name);
+        if (live && live.fingerprint === fingerprint) {
+          wanted.set(settingsComponent.name, live.component);
+          continue;
+        }
+        const factory = this.registry.lookup(settingsComponent.api, settingsComponent.model);
+        if (!factory) {
+          issues.push({
+            severity: "error",
+            component: settingsComponent.name,
+            message: `no model "${settingsComponent.model}" for ${settingsComponent.api} in this build (known: ${this.registry.list().join(", ")})`,
+          });
+          continue;
+        }
+        try {
+          const component = factory.create({
+            name: settingsComponent.name,
+            attributes: settingsComponent.attributes,
+            clock: this.clock,
+            log: this.log,
+          });
+          wanted.set(settingsComponent.name, component);
+        } catch (error) {
+          issues.push({
+            severity: "error",
+            component: settingsComponent.name,
+            message: `model "${settingsComponent.model}" failed to start: ${(error as Error)?.message ?? error}`,
+          });
+        }
+      }
+    }
+
+    // 2. Collectors: keep, reschedule, replace or drop.
+    const previous = new Map(this.collectors.map((c) => [c.key, c]));
+    const next: Collector[] = [];
+    const fresh: { collector: Collector; hz: number }[] = [];
+    this.params.clear();
+    for (const s of settings.collectors) this.params.set(s.key, s.additionalParams);
+    if (!dm.captureDisabled) {
+      for (const s of settings.collectors) {
+        if (s.disabled) continue;
+        const component = wanted.get(s.componentName);
+        if (!component) continue; // its component failed: already reported
+        const old = previous.get(s.key);
+        const batchBytes = Math.round(s.cacheSizeKb * 1024);
+        if (old && old.component === component && old.block.capacity === batchBytes) {
+          previous.delete(s.key);
+          next.push(old);
+          if (old.frequencyHz !== s.frequencyHz) fresh.push({ collector: old, hz: s.frequencyHz });
+          continue;
+        }
+        const spec = methodSpec(s.componentType, s.method);
+        if (!spec) continue; // config parsing already rejected it
+        const problem = missingMember(component, spec.kind);
+        if (problem) {
+          issues.push({ severity: "error", component: s.componentName, method: s.method, message: problem });
+          continue;
+        }
+        let analog: AnalogReader | undefined;
+        let pin: GpioPin | undefined;
+        try {
+          if (spec.kind === KIND_ANALOG) {
+            analog = component.analogReader!(s.parameter);
+            if (!analog) throw new Error(`board has no analog reader "${s.parameter}"`);
+          }
+          if (spec.kind === KIND_GPIO) {
+            pin = component.gpioPin!(s.parameter);
+            if (!pin) throw new Error(`board has no GPIO pin "${s.parameter}"`);
+          }
+        } catch (error) {
+          issues.push({
+            severity: "error",
+            component: s.componentName,
+            method: s.method,
+            message: (error as Error)?.message ?? String(error),
+          });
+          continue;
+        }
+        const useFifo = component.fifo !== undefined && s.frequencyHz > FIFO_THRESHOLD_HZ && spec.arity === 3;
+        const collector = new Collector(this, {
+          key: s.key,
+          componentType: s.componentType,
+          componentName: s.componentName,
+          method: s.method,
+          kind: spec.kind,
+          component,
+          batchBytes,
+          ...(analog ? { analog } : {}),
+          ...(pin ? { pin } : {}),
+          ...(useFifo ? { fifo: component.fifo! } : {}),
+        });
+        next.push(collector);
+        fresh.push({ collector, hz: s.frequencyHz });
+      }
+    }
+
+    // 3. Collectors that leave or are replaced: their batches go to their current rings first.
+    for (const gone of previous.values()) if (gone.block.count > 0) this.flush(gone);
+
+    // 4. Components no longer used.
+    for (const [name, live] of this.components) {
+      if (wanted.get(name) === live.component) continue;
+      try {
+        live.component.close?.();
+      } catch (error) {
+        this.log.warn(`capture: closing ${name} failed: ${(error as Error)?.message ?? error}`);
+      }
+    }
+    this.components.clear();
+    for (const s of settings.components) {
+      const component = wanted.get(s.name);
+      if (component) {
+        this.components.set(s.name, {
+          fingerprint: `${s.api}|${s.model}|${JSON.stringify(s.attributes)}`,
+          component,
+        });
+      }
+    }
+
+    // 5. Ring layout: every configured collector (disabled ones too) plus rings that left with data pending.
+    this.configureStore(settings);
+
+    // 6. Schedules and the one timer.
+    this.collectors = next.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let minPeriod = Number.POSITIVE_INFINITY;
+    for (const { collector, hz } of fresh) collector.frequencyHz = hz;
+    for (const c of this.collectors) {
+      const period = c.usesFifo ? FIFO_DRAIN_MS : 1000 / c.frequencyHz;
+      if (period < minPeriod) minPeriod = period;
+    }
+    const tickMs =
+      this.collectors.length === 0 ? 0 : Math.max(1, Math.min(MAX_TICK_MS, Math.floor(minPeriod)));
+    for (const { collector, hz } of fresh) collector.schedule(hz, now, tickMs);
+    // Collectors that keep their schedule keep their deadlines; only the burst allowance follows the tick.
+    for (const c of this.collectors) c.setTick(tickMs);
+    this.setTimer(tickMs);
+
+    for (const issue of issues) {
+      const line = describeIssue(issue);
+      if (issue.severity === "error") this.log.error(line);
+      else this.log.warn(line);
+    }
+    this.log.info(
+      `capture: ${this.collectors.length} collector(s) running${dm.captureDisabled ? " (capture_disabled)" : ""}, timer ${tickMs} ms`,
+    );
+    return issues;
+  }
+
+  /** Write every RAM batch to its ring now (before a sync, at shutdown). */
+  flush(): void;
+  /** @internal Write one collector's batch (CollectorHost). */
+  flush(collector: Collector): void;
+  flush(collector?: Collector): void {
+    if (!collector) {
+      for (const c of this.collectors) if (c.block.count > 0) this.flush(c);
+      return;
+    }
+    const block = collector.block;
+    const count = block.count;
+    if (count === 0) return;
+    block.seal();
+    const ring = this.store.ring(collector.key);
+    try {
+      if (!ring) throw new Error("the store has no ring for it");
+      ring.append(collector.batch);
+      collector.flushed += count;
+      collector.blocks++;
+      collector.needsEraseCheck = true;
+    } catch (error) {
+      collector.dropped += count;
+      this.log.error(
+        `capture: ${collector.componentName} ${collector.method}: ${count} reading(s) lost, the store refused the batch: ${(error as Error)?.message ?? error}`,
+      );
+    }
+    block.clear();
+  }
+
+  /** Flush, stop the timer, release components. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.setTimer(0);
+    for (const [name, live] of this.components) {
+      try {
+        live.component.close?.();
+      } catch (error) {
+        this.log.warn(`capture: closing ${name} failed: ${(error as Error)?.message ?? error}`);
+      }
+    }
+    this.components.clear();
+    this.collectors = [];
+    this.timeline.checkpoint(this.clock.monotonic());
+    this.closed = true;
+  }
+
+  /** Per-collector counters. */
+  stats(): CollectorStats[] {
+    return this.collectors.map((c) => c.stats());
+  }
+
+  samplerStats(): SamplerStats {
+    return {
+      ticks: this.ticks,
+      tickMs: this.tickMs,
+      erases: this.erases,
+      urgentErases: this.urgentErases,
+      bootId: this.bootId,
+      clockOffsetMs: this.timeline.offsetMs,
+    };
+  }
+
+  /** UploadMetadata facts for a ring key (also for rings whose collector is gone). */
+  metadata(key: string): CollectorMetadata | undefined {
+    const identity = parseRingKey(key);
+    if (!identity) return undefined;
+    const params = this.params.get(key);
+    return {
+      ...identity,
+      additionalParams: params ?? (identity.parameter !== "" ? parameterFor(identity) : {}),
+    };
+  }
+
+  /**
+   * Append every reading of a stored block to `w` as SensorData fields number
+   * `field` (2 = DataCaptureUploadRequest.sensor_contents). Returns the
+   * readings written, or TIMES_NOT_KNOWN_YET (-1) when the block's times wait
+   * for the wall clock. Throws BlockFormatError for a corrupt block.
+   */
+  writeSensorData(record: Uint8Array, w: ProtoWriter, field: number): number {
+    return this.transcoder.writeSensorData(record, w, field);
+  }
+
+  /** The timer callback: every collector, flush aged batches, erase ahead. */
+  tick(): void {
+    this.ticks++;
+    const clock = this.clock;
+    const now = clock.monotonic();
+    this.timeline.observe(now, clock.wall());
+    const collectors = this.collectors;
+    let earliest = Number.POSITIVE_INFINITY;
+    let wantsErase = false;
+    for (let i = 0; i < collectors.length; i++) {
+      const c = collectors[i]!;
+      c.run(now);
+      const block = c.block;
+      if (block.count > 0 && now - block.firstMonotonicMs >= this.flushIntervalMs) this.flush(c);
+      if (c.nextDeadlineMs < earliest) earliest = c.nextDeadlineMs;
+      if (c.needsEraseCheck) wantsErase = true;
+    }
+    if (wantsErase) this.eraseAhead(earliest);
+  }
+
+  /**
+   * At most one erase per tick, for the first ring short of room. Non-urgent
+   * erases wait for a tick with at least eraseStallMs before the next deadline
+   * of any collector; an urgent one (the next batch would have to erase
+   * inside append anyway) happens now, and the deadlines it costs are counted
+   * as missed by the collectors themselves.
+   */
+  private eraseAhead(earliestDeadline: number): void {
+    const slack = earliestDeadline - this.clock.monotonic();
+    for (const c of this.collectors) {
+      if (!c.needsEraseCheck) continue;
+      const ring = this.store.ring(c.key);
+      if (!ring) {
+        c.needsEraseCheck = false;
+        continue;
+      }
+      const batch = c.block.capacity + RECORD_OVERHEAD;
+      const want = ERASE_AHEAD_BATCHES * batch;
+      const writable = ring.writableWithoutErase();
+      if (writable >= want) {
+        c.needsEraseCheck = false;
+        continue;
+      }
+      const urgent = writable < batch;
+      if (!urgent && slack < this.eraseStallMs) continue;
+      try {
+        const erased = ring.eraseAhead(want);
+        this.erases += erased;
+        if (urgent && slack < this.eraseStallMs) this.urgentErases += erased;
+      } catch (error) {
+        this.log.error(`capture: erase-ahead of ${c.key} failed: ${(error as Error)?.message ?? error}`);
+      }
+      c.needsEraseCheck = false;
+      return;
+    }
+  }
+
+  private configureStore(settings: CaptureSettings): void {
+    const entries = new Map<string, number>();
+    for (const s of settings.collectors) if (!entries.has(s.key)) entries.set(s.key, s.flashSectors);
+    for (const old of this.layout) {
+      if (entries.has(old.key)) continue;
+      const ring = this.store.ring(old.key);
+      if (ring && ring.counters().pending > 0) entries.set(old.key, old.sectors);
+    }
+    const layout = [...entries].map(([key, sectors]) => ({ key, sectors }));
+    if (sameLayout(layout, this.layout)) return;
+    try {
+      this.store.configure(layout);
+      this.layout = layout;
+    } catch (error) {
+      this.log.error(`capture: the store refused the ring layout: ${(error as Error)?.message ?? error}`);
+    }
+  }
+
+  private setTimer(tickMs: number): void {
+    if (tickMs === 0) {
+      if (this.timer !== undefined) this.timers.clear(this.timer);
+      this.timer = undefined;
+      this.tickMs = 0;
+      return;
+    }
+    if (this.timer === undefined) this.timer = this.timers.set(() => this.tick(), tickMs, tickMs);
+    else if (tickMs !== this.tickMs) this.timers.schedule(this.timer, tickMs, tickMs);
+    this.tickMs = tickMs;
+  }
+}
+
+function sameLayout(a: RingLayoutEntry[], b: RingLayoutEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++)
+    if (a[i]!.key !== b[i]!.key || a[i]!.sectors !== b[i]!.sectors) return false;
+  return true;
+}
+
+function parameterFor(identity: CollectorIdentity): Record<string, string> {
+  if (identity.method === "Analogs") return { reader_name: identity.parameter };
+  if (identity.method === "Gpios") return { pin_name: identity.parameter };
+  return {};
+}
+
+/** Why `component` cannot serve method `kind`, or "" when it can. */
+function missingMember(component: Component, kind: number): string {
+  const member = MEMBER_BY_KIND[kind];
+  if (!member) return `method kind ${kind} is not supported`;
+  if (typeof (component as Record<string, unknown>)[member] !== "function") {
+    return `this model does not implement the method (no ${member}())`;
+  }
+  return "";
+}
+
+const MEMBER_BY_KIND: Readonly<Record<number, string>> = {
+  1: "readings",
+  2: "angularVelocity",
+  3: "linearAcceleration",
+  4: "linearVelocity",
+  5: "geoPosition",
+  6: "compassHeading",
+  7: "analogReader",
+  8: "gpioPin",
+  9: "ticksCount",
+  10: "motorPosition",
+  11: "servoPositionDegrees",
+};

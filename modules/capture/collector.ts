@@ -1,0 +1,335 @@
+/*
+ * One capture method of one component: its schedule, its RAM batch and its
+ * counters. The sampler calls `run(now)` on every tick.
+ *
+ * Schedule: deadline k is origin + k × period, computed from the integer k,
+ * never by adding up periods, so there is no drift at any rate and
+ * frequencies are not rounded to whole milliseconds. At a tick the collector
+ * takes the due deadlines it can (at most `maxBurst`: how many can fall in
+ * one timer interval, plus one for timer jitter); older due deadlines were
+ * lost to a stall and are counted as missed, never silently stretched.
+ */
+import type { Clock, Logger } from "../ports";
+import { BlockWriter, READING_ERROR_TEXT, READING_OK, READING_TOO_LARGE } from "./block-writer";
+import { isValidWall } from "./boot-timeline";
+import type { AnalogReader, Component, GpioPin, SampleFifo } from "./component";
+import {
+  KIND_ANALOG,
+  KIND_ANGULAR_VELOCITY,
+  KIND_COMPASS_HEADING,
+  KIND_GEO_POSITION,
+  KIND_GPIO,
+  KIND_LINEAR_ACCELERATION,
+  KIND_LINEAR_VELOCITY,
+  KIND_MOTOR_POSITION,
+  KIND_READINGS,
+  KIND_SERVO_POSITION,
+  KIND_TICKS,
+  kindArity,
+} from "./methods";
+
+/** Sensor errors are logged at most once per this interval per collector (the rest are counted). */
+export const ERROR_LOG_INTERVAL_MS = 10_000;
+/** A FIFO-backed collector is drained this often. */
+export const FIFO_DRAIN_MS = 10;
+/** Most samples taken from a FIFO per drain. */
+export const FIFO_MAX_SAMPLES = 64;
+
+export interface CollectorStats {
+  key: string;
+  componentType: string;
+  componentName: string;
+  method: string;
+  frequencyHz: number;
+  /** Readings taken and encoded into the RAM batch. */
+  captured: number;
+  /** Deadlines that passed without a reading (stalls, FIFO overflow). */
+  missedDeadlines: number;
+  /** Reads that threw or produced NaN/Infinity or an unstorable value. */
+  sensorErrors: number;
+  /** Readings in the RAM batch now, not yet in flash. */
+  batched: number;
+  /** Readings handed to the ring store. */
+  flushed: number;
+  /** Readings lost because the store refused a batch (no ring, flash error). */
+  dropped: number;
+  /** Blocks (ring records) written. */
+  blocks: number;
+}
+
+/** What a collector needs from the capture that owns it. */
+export interface CollectorHost {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly bootId: number;
+  /** Hand the collector's sealed block to its ring. */
+  flush(collector: Collector): void;
+}
+
+export class Collector {
+  readonly key: string;
+  readonly componentType: string;
+  readonly componentName: string;
+  readonly method: string;
+  readonly kind: number;
+  readonly arity: number;
+  readonly component: Component;
+  readonly block: BlockWriter;
+  /** The store's view of the batch: one record, the whole block. */
+  readonly batch: { readonly bytes: Uint8Array; readonly ends: Uint32Array; readonly count: number };
+
+  frequencyHz = 0;
+  periodMs = 0;
+  private originMs = 0;
+  private index = 0;
+  /** Monotonic ms of the next deadline. */
+  nextDeadlineMs = 0;
+  private maxBurst = 1;
+
+  captured = 0;
+  missedDeadlines = 0;
+  sensorErrors = 0;
+  flushed = 0;
+  dropped = 0;
+  blocks = 0;
+  /** Set after a flush: the sampler checks whether the ring wants erase-ahead. */
+  needsEraseCheck = false;
+
+  private readonly values: Float64Array;
+  private readonly analog: AnalogReader | undefined;
+  private readonly pin: GpioPin | undefined;
+  private readonly fifo: SampleFifo | undefined;
+  private fifoRateHz = 0;
+  private readonly fifoSamples: Float64Array;
+  private nextLogMs = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly host: CollectorHost,
+    options: {
+      key: string;
+      componentType: string;
+      componentName: string;
+      method: string;
+      kind: number;
+      component: Component;
+      batchBytes: number;
+      analog?: AnalogReader;
+      pin?: GpioPin;
+      /** Use the component's FIFO (rates beyond the timer). */
+      fifo?: SampleFifo;
+    },
+  ) {
+    this.key = options.key;
+    this.componentType = options.componentType;
+    this.componentName = options.componentName;
+    this.method = options.method;
+    this.kind = options.kind;
+    this.arity = kindArity(options.kind);
+    this.component = options.component;
+    this.analog = options.analog;
+    this.pin = options.pin;
+    this.fifo = options.fifo;
+    this.block = new BlockWriter(options.kind, options.batchBytes);
+    this.batch = { bytes: this.block.bytes, ends: this.block.ends, count: 1 };
+    this.values = new Float64Array(this.arity > 0 ? this.arity : 1);
+    this.fifoSamples = new Float64Array(options.fifo ? FIFO_MAX_SAMPLES * this.arity : 0);
+  }
+
+  /**
+   * (Re)start the schedule at `hz` with the first deadline at `nowMs`.
+   * `tickMs` is the sampler's timer interval.
+   */
+  schedule(hz: number, nowMs: number, tickMs: number): void {
+    this.frequencyHz = hz;
+    if (this.fifo) {
+      this.fifoRateHz = this.fifo.start(hz);
+      this.periodMs = FIFO_DRAIN_MS;
+    } else this.periodMs = 1000 / hz;
+    this.originMs = nowMs;
+    this.index = 0;
+    this.nextDeadlineMs = nowMs;
+    this.setTick(tickMs);
+  }
+
+  /** Follow a new timer interval without moving the deadlines. */
+  setTick(tickMs: number): void {
+    this.maxBurst = Math.ceil(tickMs / this.periodMs) + 1;
+  }
+
+  get usesFifo(): boolean {
+    return this.fifo !== undefined;
+  }
+
+  /** Take the readings due at `nowMs`. */
+  run(nowMs: number): void {
+    if (nowMs < this.nextDeadlineMs) return;
+    const due = Math.floor((nowMs - this.nextDeadlineMs) / this.periodMs) + 1;
+    const take = due > this.maxBurst ? this.maxBurst : due;
+    this.missedDeadlines += due - take;
+    this.index += due;
+    this.nextDeadlineMs = this.originMs + this.index * this.periodMs;
+    if (this.fifo) {
+      this.drainFifo();
+      return;
+    }
+    for (let i = 0; i < take; i++) this.sample();
+  }
+
+  stats(): CollectorStats {
+    return {
+      key: this.key,
+      componentType: this.componentType,
+      componentName: this.componentName,
+      method: this.method,
+      frequencyHz: this.frequencyHz,
+      captured: this.captured,
+      missedDeadlines: this.missedDeadlines,
+      sensorErrors: this.sensorErrors,
+      batched: this.block.count,
+      flushed: this.flushed,
+      dropped: this.dropped,
+      blocks: this.blocks,
+    };
+  }
+
+  /** One reading: time_requested before the read, time_received after it. */
+  private sample(): void {
+    const clock = this.host.clock;
+    const wallMs = clock.wall();
+    const startMs = clock.monotonic();
+    const kind = this.kind;
+    const component = this.component;
+    const values = this.values;
+    let problem = READING_OK;
+    try {
+      switch (kind) {
+        case KIND_READINGS:
+          this.block.beginReading();
+          component.readings!(this.block);
+          problem = this.block.endReading();
+          break;
+        case KIND_ANGULAR_VELOCITY:
+          component.angularVelocity!(values);
+          break;
+        case KIND_LINEAR_ACCELERATION:
+          component.linearAcceleration!(values);
+          break;
+        case KIND_LINEAR_VELOCITY:
+          component.linearVelocity!(values);
+          break;
+        case KIND_GEO_POSITION:
+          component.geoPosition!(values);
+          break;
+        case KIND_COMPASS_HEADING:
+          values[0] = component.compassHeading!();
+          break;
+        case KIND_ANALOG:
+          values[0] = this.analog!.read();
+          break;
+        case KIND_GPIO:
+          values[0] = this.pin!.read() ? 1 : 0;
+          break;
+        case KIND_TICKS:
+          values[0] = component.ticksCount!();
+          break;
+        case KIND_MOTOR_POSITION:
+          values[0] = component.motorPosition!();
+          break;
+        case KIND_SERVO_POSITION:
+          values[0] = component.servoPositionDegrees!();
+          break;
+      }
+    } catch (error) {
+      this.sensorError(startMs, error, "");
+      return;
+    }
+    const endMs = clock.monotonic();
+    if (problem !== READING_OK) {
+      this.sensorError(startMs, undefined, READING_ERROR_TEXT[problem]!);
+      return;
+    }
+    for (let i = 0; i < this.arity; i++) {
+      const v = values[i]!;
+      if (v - v !== 0) {
+        this.sensorError(startMs, undefined, "the value is NaN or infinite");
+        return;
+      }
+    }
+    const wallBase = isValidWall(wallMs);
+    const requestedUs = Math.round((wallBase ? wallMs : startMs) * 1000);
+    const receivedUs = requestedUs + Math.round((endMs - startMs) * 1000);
+    this.store(wallBase, requestedUs, receivedUs, startMs);
+  }
+
+  private store(wallBase: boolean, requestedUs: number, receivedUs: number, monotonicMs: number): void {
+    const block = this.block;
+    const bootId = this.host.bootId;
+    if (this.kind === KIND_READINGS) {
+      if (!block.fitsReading(wallBase)) this.host.flush(this);
+      if (!block.commitReading(wallBase, bootId, requestedUs, receivedUs, monotonicMs)) {
+        this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
+        return;
+      }
+    } else {
+      if (!block.fitsFixed(wallBase, this.arity)) this.host.flush(this);
+      if (
+        !block.appendFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, this.values, this.arity)
+      ) {
+        this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
+        return;
+      }
+    }
+    this.captured++;
+  }
+
+  /** FIFO mode: sample i of n is stamped readTime − (n−1−i)/rate (both time fields: the sensor's own clock). */
+  private drainFifo(): void {
+    const fifo = this.fifo!;
+    const clock = this.host.clock;
+    const arity = this.arity;
+    const values = this.values;
+    let n = 0;
+    let wallMs = 0;
+    let nowMs = 0;
+    try {
+      this.missedDeadlines += fifo.takeOverflow(this.kind);
+      wallMs = clock.wall();
+      nowMs = clock.monotonic();
+      n = fifo.drain(this.kind, this.fifoSamples, FIFO_MAX_SAMPLES);
+    } catch (error) {
+      this.sensorError(clock.monotonic(), error, "");
+      return;
+    }
+    const wallBase = isValidWall(wallMs);
+    const readUs = (wallBase ? wallMs : nowMs) * 1000;
+    const stepUs = 1e6 / this.fifoRateHz;
+    for (let i = 0; i < n; i++) {
+      let finite = true;
+      for (let j = 0; j < arity; j++) {
+        const v = this.fifoSamples[i * arity + j]!;
+        values[j] = v;
+        if (v - v !== 0) finite = false;
+      }
+      if (!finite) {
+        this.sensorError(nowMs, undefined, "a FIFO sample is NaN or infinite");
+        continue;
+      }
+      const atUs = Math.round(readUs - (n - 1 - i) * stepUs);
+      this.store(wallBase, atUs, atUs, nowMs);
+    }
+  }
+
+  private sensorError(nowMs: number, error: unknown, reason: string): void {
+    this.sensorErrors++;
+    if (nowMs < this.nextLogMs) {
+      this.suppressed++;
+      return;
+    }
+    const what = reason !== "" ? reason : `read failed: ${(error as Error)?.message ?? String(error)}`;
+    const more = this.suppressed > 0 ? ` (${this.suppressed} more since the last report)` : "";
+    this.host.log.warn(`capture: ${this.componentName} ${this.method}: ${what}${more}`);
+    this.suppressed = 0;
+    this.nextLogMs = nowMs + ERROR_LOG_INTERVAL_MS;
+  }
+}

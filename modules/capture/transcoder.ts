@@ -1,0 +1,481 @@
+/*
+ * Block (one ring record, FORMAT.md) → SensorData messages, written straight
+ * into the caller's ProtoWriter: no intermediate objects.
+ *
+ *   SensorData     { SensorMetadata metadata = 1; Struct struct = 2; }
+ *   SensorMetadata { Timestamp time_requested = 1; Timestamp time_received = 2; }
+ *   Timestamp      { int64 seconds = 1; int32 nanos = 2; }
+ *   Struct         { map<string, Value> fields = 1; }  entry { key = 1; value = 2; }
+ *   Value          { null_value = 1; number_value = 2; string_value = 3; bool_value = 4;
+ *                    struct_value = 5; list_value = 6; }   ListValue { repeated Value values = 1; }
+ *
+ * Fields are written in the order protobuf-es writes them, zero Timestamp
+ * fields left out, so the output is byte-identical to protobuf-es's
+ * `toBinary(SensorDataSchema, …)` for the same reading (host-tests check it).
+ */
+import { type ProtoWriter, utf8Length, WIRE_LEN } from "../proto/writer";
+import {
+  ANY_FALSE,
+  ANY_LIST,
+  ANY_NULL,
+  ANY_NUMBER,
+  ANY_OBJECT,
+  ANY_STRING,
+  ANY_TRUE,
+  BLOCK_FIXED_HEADER,
+  BLOCK_MAGIC,
+  FIELD_ANY,
+  FIELD_BOOL,
+  FIELD_END,
+  FIELD_NULL,
+  FIELD_NUMBER,
+  FIELD_OBJECT,
+  FIELD_STRING,
+  FLAG_WALL_BASE,
+  MAX_DEPTH,
+  MAX_SCHEMA_ENTRIES,
+  OFFSET_COUNT,
+  OFFSET_FLAGS,
+  OFFSET_KIND,
+  OFFSET_SPAN_MS,
+} from "./block-format";
+import {
+  KIND_ANALOG,
+  KIND_ANGULAR_VELOCITY,
+  KIND_COMPASS_HEADING,
+  KIND_GEO_POSITION,
+  KIND_GPIO,
+  KIND_LINEAR_ACCELERATION,
+  KIND_LINEAR_VELOCITY,
+  KIND_MAX,
+  KIND_MOTOR_POSITION,
+  KIND_READINGS,
+  KIND_SERVO_POSITION,
+  KIND_TICKS,
+} from "./methods";
+
+/** Maps a block's (boot id, last monotonic µs) to the µs to add to its monotonic times; NaN = not yet known. */
+export interface BootOffsets {
+  offsetUs(bootId: number, lastMonotonicUs: number): number;
+}
+
+/** `writeSensorData` result when the block's times cannot be placed on the wall clock yet. */
+export const TIMES_NOT_KNOWN_YET = -1;
+
+export class BlockFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BlockFormatError";
+  }
+}
+
+/** Scratch slot for a payload's outer entry marks (after the Readings nesting slots). */
+const OUTER = MAX_DEPTH * 3;
+
+/** Readings in a block, from its header (no decoding). Throws BlockFormatError for a block capsync did not write. */
+export function readingCount(record: Uint8Array): number {
+  checkHeader(record);
+  return record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
+}
+
+/** Method kind of a block (KIND_*). */
+export function blockKind(record: Uint8Array): number {
+  checkHeader(record);
+  return record[OFFSET_KIND]!;
+}
+
+function checkHeader(record: Uint8Array): void {
+  if (record.length < BLOCK_FIXED_HEADER + 2 || record[0] !== BLOCK_MAGIC) {
+    throw new BlockFormatError("not a capsync capture block (bad magic or too short)");
+  }
+  const kind = record[OFFSET_KIND]!;
+  if (kind < 1 || kind > KIND_MAX) throw new BlockFormatError(`unknown method kind ${kind} in block`);
+}
+
+/**
+ * Reads blocks and writes SensorData. One instance per user (it keeps a small
+ * preallocated schema and a DataView it re-points per record).
+ */
+export class SensorDataTranscoder {
+  private readonly offsets: BootOffsets;
+  private record: Uint8Array = new Uint8Array(0);
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private pos = 0;
+  private readonly kinds = new Uint8Array(MAX_SCHEMA_ENTRIES);
+  private readonly names: string[] = new Array<string>(MAX_SCHEMA_ENTRIES).fill("");
+  private schemaLength = 0;
+  private readonly marks = new Int32Array(MAX_DEPTH * 3 + 3);
+
+  constructor(offsets: BootOffsets) {
+    this.offsets = offsets;
+  }
+
+  /**
+   * Append every reading of `record` to `w` as a length-delimited SensorData
+   * field number `field` (2 = DataCaptureUploadRequest.sensor_contents).
+   * Returns the number of readings written, or TIMES_NOT_KNOWN_YET (nothing
+   * written) when the block's monotonic times cannot be placed on the wall
+   * clock yet: retry once the wall clock is valid. Throws BlockFormatError for
+   * a malformed block, leaving `w.pos` where it was.
+   */
+  writeSensorData(record: Uint8Array, w: ProtoWriter, field: number): number {
+    checkHeader(record);
+    const kind = record[OFFSET_KIND]!;
+    const wallBase = (record[OFFSET_FLAGS]! & FLAG_WALL_BASE) !== 0;
+    const count = record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
+    this.record = record;
+    this.view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+    this.pos = BLOCK_FIXED_HEADER;
+    const bootId = this.varint();
+    const baseUs = this.varint();
+    let offsetUs = 0;
+    if (!wallBase) {
+      const spanUs = this.view.getUint32(OFFSET_SPAN_MS, true) * 1000;
+      offsetUs = this.offsets.offsetUs(bootId, baseUs + spanUs);
+      if (Number.isNaN(offsetUs)) return TIMES_NOT_KNOWN_YET;
+    }
+    if (kind === KIND_READINGS) this.readSchema();
+    const start = w.pos;
+    try {
+      let previousUs = baseUs;
+      for (let i = 0; i < count; i++) {
+        const zigzag = this.varint();
+        const requestedUs = previousUs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
+        const receivedUs = requestedUs + this.varint();
+        previousUs = requestedUs;
+        const message = w.begin(field);
+        const metadata = w.begin(1);
+        writeTimestampUs(w, 1, requestedUs + offsetUs);
+        writeTimestampUs(w, 2, receivedUs + offsetUs);
+        w.end(metadata);
+        const struct = w.begin(2);
+        this.payload(kind, w);
+        w.end(struct);
+        w.end(message);
+      }
+      if (this.pos !== record.length) throw new BlockFormatError("trailing bytes after the last reading");
+    } catch (error) {
+      w.pos = start;
+      if (error instanceof BlockFormatError) throw error;
+      throw new BlockFormatError(`truncated or malformed block: ${(error as Error)?.message ?? error}`);
+    } finally {
+      this.record = new Uint8Array(0);
+    }
+    return count;
+  }
+
+  private payload(kind: number, w: ProtoWriter): void {
+    switch (kind) {
+      case KIND_READINGS: {
+        beginEntry(w, "readings", this.marks, OUTER);
+        this.readingsStruct(w);
+        endEntry(w, this.marks, OUTER);
+        return;
+      }
+      case KIND_ANGULAR_VELOCITY:
+      case KIND_LINEAR_ACCELERATION:
+      case KIND_LINEAR_VELOCITY: {
+        const key =
+          kind === KIND_ANGULAR_VELOCITY
+            ? "angular_velocity"
+            : kind === KIND_LINEAR_ACCELERATION
+              ? "linear_acceleration"
+              : "linear_velocity";
+        beginEntry(w, key, this.marks, OUTER);
+        numberEntry(w, "x", this.double());
+        numberEntry(w, "y", this.double());
+        numberEntry(w, "z", this.double());
+        endEntry(w, this.marks, OUTER);
+        return;
+      }
+      case KIND_GEO_POSITION: {
+        beginEntry(w, "coordinate", this.marks, OUTER);
+        numberEntry(w, "latitude", this.double());
+        numberEntry(w, "longitude", this.double());
+        endEntry(w, this.marks, OUTER);
+        numberEntry(w, "altitude_m", this.double());
+        return;
+      }
+      case KIND_COMPASS_HEADING:
+      case KIND_ANALOG:
+        numberEntry(w, "value", this.double());
+        return;
+      case KIND_GPIO:
+        boolEntry(w, "high", this.byte() !== 0);
+        return;
+      case KIND_TICKS:
+        numberEntry(w, "ticks", this.double());
+        return;
+      case KIND_MOTOR_POSITION:
+        numberEntry(w, "position", this.double());
+        return;
+      case KIND_SERVO_POSITION:
+        numberEntry(w, "position_deg", this.double());
+        return;
+      default:
+        throw new BlockFormatError(`unknown method kind ${kind}`);
+    }
+  }
+
+  /** The Readings map's entries (inside an open struct_value), walking the block's schema. */
+  private readingsStruct(w: ProtoWriter): void {
+    const marks = this.marks;
+    let depth = 0;
+    for (let i = 0; i < this.schemaLength; i++) {
+      const kind = this.kinds[i]!;
+      const name = this.names[i]!;
+      switch (kind) {
+        case FIELD_NUMBER:
+          numberEntry(w, name, this.double());
+          break;
+        case FIELD_BOOL:
+          boolEntry(w, name, this.byte() !== 0);
+          break;
+        case FIELD_STRING: {
+          const entry = w.begin(1);
+          w.string(1, name);
+          const value = w.begin(2);
+          w.string(3, this.text());
+          w.end(value);
+          w.end(entry);
+          break;
+        }
+        case FIELD_NULL:
+          nullEntry(w, name);
+          break;
+        case FIELD_OBJECT:
+          marks[depth * 3] = w.begin(1);
+          w.string(1, name);
+          marks[depth * 3 + 1] = w.begin(2);
+          marks[depth * 3 + 2] = w.begin(5);
+          depth++;
+          break;
+        case FIELD_END:
+          depth--;
+          w.end(marks[depth * 3 + 2]!);
+          w.end(marks[depth * 3 + 1]!);
+          w.end(marks[depth * 3]!);
+          break;
+        case FIELD_ANY: {
+          const entry = w.begin(1);
+          w.string(1, name);
+          const value = w.begin(2);
+          this.anyValue(w, 0);
+          w.end(value);
+          w.end(entry);
+          break;
+        }
+      }
+    }
+  }
+
+  /** Write one self-describing value's Value oneof (inside an open Value). */
+  private anyValue(w: ProtoWriter, depth: number): void {
+    if (depth > MAX_DEPTH) throw new BlockFormatError("value nested too deep");
+    const tag = this.byte();
+    switch (tag) {
+      case ANY_NULL:
+        w.uint(1, 0);
+        return;
+      case ANY_NUMBER:
+        w.double(2, this.double());
+        return;
+      case ANY_FALSE:
+      case ANY_TRUE:
+        w.bool(4, tag === ANY_TRUE);
+        return;
+      case ANY_STRING:
+        w.string(3, this.text());
+        return;
+      case ANY_LIST: {
+        const n = this.varint();
+        const list = w.begin(6);
+        for (let i = 0; i < n; i++) {
+          const item = w.begin(1);
+          this.anyValue(w, depth + 1);
+          w.end(item);
+        }
+        w.end(list);
+        return;
+      }
+      case ANY_OBJECT: {
+        const n = this.varint();
+        const struct = w.begin(5);
+        for (let i = 0; i < n; i++) {
+          const entry = w.begin(1);
+          w.string(1, this.text());
+          const value = w.begin(2);
+          this.anyValue(w, depth + 1);
+          w.end(value);
+          w.end(entry);
+        }
+        w.end(struct);
+        return;
+      }
+      default:
+        throw new BlockFormatError(`unknown value tag ${tag}`);
+    }
+  }
+
+  private readSchema(): void {
+    const n = this.varint();
+    if (n > MAX_SCHEMA_ENTRIES) throw new BlockFormatError(`schema of ${n} entries is too long`);
+    let depth = 0;
+    for (let i = 0; i < n; i++) {
+      const kind = this.byte();
+      if (kind < FIELD_NUMBER || kind > FIELD_ANY) throw new BlockFormatError(`unknown field kind ${kind}`);
+      this.kinds[i] = kind;
+      if (kind === FIELD_END) {
+        if (--depth < 0) throw new BlockFormatError("schema closes an object it never opened");
+        this.names[i] = "";
+      } else {
+        if (kind === FIELD_OBJECT && ++depth > MAX_DEPTH) throw new BlockFormatError("schema nests too deep");
+        this.names[i] = this.text();
+      }
+    }
+    if (depth !== 0) throw new BlockFormatError("schema leaves an object open");
+    this.schemaLength = n;
+  }
+
+  private byte(): number {
+    if (this.pos >= this.record.length) throw new BlockFormatError("block ends inside a reading");
+    return this.record[this.pos++]!;
+  }
+
+  private double(): number {
+    if (this.pos + 8 > this.record.length) throw new BlockFormatError("block ends inside a value");
+    const value = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return value;
+  }
+
+  private varint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.byte();
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return result;
+      scale *= 128;
+    }
+    throw new BlockFormatError("varint longer than 8 bytes");
+  }
+
+  private text(): string {
+    const length = this.varint();
+    if (this.pos + length > this.record.length) throw new BlockFormatError("block ends inside a string");
+    const start = this.pos;
+    this.pos += length;
+    return decodeUtf8(this.record, start, this.pos);
+  }
+}
+
+/** UTF-8 → string (the firmware has no TextDecoder in its core; capsync only ever wrote valid UTF-8 here). */
+function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
+  let s = "";
+  let i = start;
+  while (i < end) {
+    const b = bytes[i++]!;
+    let cp: number;
+    if (b < 0x80) cp = b;
+    else if (b < 0xe0) cp = ((b & 0x1f) << 6) | (bytes[i++]! & 0x3f);
+    else if (b < 0xf0) cp = ((b & 0x0f) << 12) | ((bytes[i++]! & 0x3f) << 6) | (bytes[i++]! & 0x3f);
+    else
+      cp =
+        ((b & 0x07) << 18) |
+        ((bytes[i++]! & 0x3f) << 12) |
+        ((bytes[i++]! & 0x3f) << 6) |
+        (bytes[i++]! & 0x3f);
+    if (i > end) throw new BlockFormatError("string ends inside a UTF-8 sequence");
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      s += String.fromCharCode(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+    } else s += String.fromCharCode(cp);
+  }
+  return s;
+}
+
+/** Timestamp from integer µs since the epoch, zero fields left out as protobuf-es does. */
+export function writeTimestampUs(w: ProtoWriter, field: number, epochUs: number): void {
+  const us = epochUs > 0 ? epochUs : 0;
+  const seconds = Math.floor(us / 1e6);
+  const nanos = (us - seconds * 1e6) * 1000;
+  let length = 0;
+  if (seconds !== 0) length += 1 + varintSize(seconds);
+  if (nanos !== 0) length += 1 + varintSize(nanos);
+  w.tag(field, WIRE_LEN);
+  w.varint(length);
+  if (seconds !== 0) w.uint(1, seconds);
+  if (nanos !== 0) w.uint(2, nanos);
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Open map entry `name` → Value{struct_value{ … }}; its three marks go to marks[slot..slot+2]. */
+function beginEntry(w: ProtoWriter, name: string, marks: Int32Array, slot: number): void {
+  marks[slot] = w.begin(1);
+  w.string(1, name);
+  marks[slot + 1] = w.begin(2);
+  marks[slot + 2] = w.begin(5);
+}
+
+function endEntry(w: ProtoWriter, marks: Int32Array, slot: number): void {
+  w.end(marks[slot + 2]!);
+  w.end(marks[slot + 1]!);
+  w.end(marks[slot]!);
+}
+
+/** Map entry `name` → Value{number_value}, lengths computed up front. */
+function numberEntry(w: ProtoWriter, name: string, value: number): void {
+  const keyLength = name.length < 0x80 ? utf8Length(name) : 0x80;
+  if (keyLength >= 0x70) {
+    const entry = w.begin(1);
+    w.string(1, name);
+    const v = w.begin(2);
+    w.double(2, value);
+    w.end(v);
+    w.end(entry);
+    return;
+  }
+  w.tag(1, WIRE_LEN);
+  w.varint(2 + keyLength + 2 + 9);
+  w.string(1, name);
+  w.tag(2, WIRE_LEN);
+  w.varint(9);
+  w.double(2, value);
+}
+
+function boolEntry(w: ProtoWriter, name: string, value: boolean): void {
+  const keyLength = name.length < 0x80 ? utf8Length(name) : 0x80;
+  if (keyLength >= 0x70) {
+    const entry = w.begin(1);
+    w.string(1, name);
+    const v = w.begin(2);
+    w.bool(4, value);
+    w.end(v);
+    w.end(entry);
+    return;
+  }
+  w.tag(1, WIRE_LEN);
+  w.varint(2 + keyLength + 2 + 2);
+  w.string(1, name);
+  w.tag(2, WIRE_LEN);
+  w.varint(2);
+  w.bool(4, value);
+}
+
+function nullEntry(w: ProtoWriter, name: string): void {
+  const entry = w.begin(1);
+  w.string(1, name);
+  const v = w.begin(2);
+  w.uint(1, 0);
+  w.end(v);
+  w.end(entry);
+}

@@ -1,0 +1,3 @@
+// Viam machine config → validated capture and sync settings.
+export { DATA_MANAGER_API, parseMachineConfig } from "./machine-config";
+export * from "./settings";

@@ -293,7 +293,7 @@ test("hostile input: a length of 4 GiB is rejected without allocating it", () =>
 
 test("hostile input: nesting deeper than the limit is rejected, not recursed into", () => {
   // Value{list_value{values:[Value{list_value{…}}]}} 5000 deep, built inside-out.
-  let inner = new Uint8Array(0);
+  let inner: Uint8Array = new Uint8Array(0);
   for (let i = 0; i < 5000; i++) {
     const w = new ProtoWriter(inner.length + 16);
     const list = w.begin(6);

@@ -75,6 +75,8 @@ export interface CloudStats {
   unauthenticated: number;
   uploads: number;
   readingsStored: number;
+  /** Bytes of `oversized` fault bodies actually handed to the socket before the client hung up. */
+  oversizedBytesWritten: number;
 }
 
 export interface Cloud {
@@ -154,6 +156,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
     unauthenticated: 0,
     uploads: 0,
     readingsStored: 0,
+    oversizedBytesWritten: 0,
   };
   const parts = new Map<string, PartState>();
   for (const p of options.parts) {
@@ -367,6 +370,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
     while (left > 0 && !res.destroyed && !res.socket?.destroyed) {
       const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
       left -= piece.length;
+      stats.oversizedBytesWritten += piece.length;
       if (!res.write(piece)) {
         await new Promise<void>((resolve) => {
           const done = () => resolve();

@@ -55,7 +55,9 @@ test("append then read returns the records, in order, with their sequence number
   assert.equal(chunk.lastSeq, 15);
   assert.equal(chunk.records.length, 15);
   assert.equal(chunk.bytes, 10 * 40 + 5 * 7);
-  chunk.records.forEach((r, i) => assert.equal(idOf(r), i + 1));
+  chunk.records.forEach((r, i) => {
+    assert.equal(idOf(r), i + 1);
+  });
   assert.equal(chunk.records[12]!.length, 7);
 });
 
@@ -162,7 +164,9 @@ test("a full ring erases its oldest sector, drops those records and counts them"
   assert.equal(chunk.lastSeq, 720);
   assert.equal(chunk.firstSeq, c.dropped + 1, "the oldest records are the ones dropped");
   assert.equal(chunk.records.length, c.pending);
-  chunk.records.forEach((r, i) => assert.equal(idOf(r), chunk.firstSeq + i));
+  chunk.records.forEach((r, i) => {
+    assert.equal(idOf(r), chunk.firstSeq + i);
+  });
   assert.ok(log.has(/full; overwriting/));
   assert.ok(c.pending * 41 >= c.capacityBytes * 0.9, "the ring keeps at least its stated capacity");
 });
@@ -477,5 +481,7 @@ test("random record sizes across many appends all read back exactly", () => {
   const chunk = ring.read(1 << 30)!;
   assert.equal(ring.counters().dropped, 0);
   assert.equal(chunk.records.length, sent.length);
-  chunk.records.forEach((r, i) => assert.deepEqual(r, sent[i], `record ${i}`));
+  chunk.records.forEach((r, i) => {
+    assert.deepEqual(r, sent[i], `record ${i}`);
+  });
 });

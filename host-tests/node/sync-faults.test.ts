@@ -198,7 +198,8 @@ test("fault: token expired (re-authenticates transparently, no backoff)", async 
     () => undefined,
     { failing: false },
   );
-  assert.ok(outcome.reauthentications >= 18, `re-authenticated ${outcome.reauthentications} times`);
+  // Most 6 s rounds find nothing new (blocks flush every 60 s), so not every round uses the token.
+  assert.ok(outcome.reauthentications >= 3, `re-authenticated ${outcome.reauthentications} times`);
 });
 
 test("fault: token expired and re-authentication unavailable", async () => {

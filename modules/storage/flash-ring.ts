@@ -89,6 +89,8 @@ export class FlashRing implements Ring {
   private sync = 0;
   private closed = false;
   private dropWarned = false;
+  /** Set while a commit of records up to this sequence is being written. */
+  private acking = 0;
 
   private appendedCount = 0;
   private committedCount = 0;
@@ -232,9 +234,16 @@ export class FlashRing implements Ring {
       `storage: ring "${this.key}" discarded ${pending} unsynced records captured before the reboot (after sync point ${this.sync})`,
     );
     const value = this.nextSeq - 1;
-    // Persist the discard when it costs no erase; otherwise the next sector's
-    // header carries it (a cut before then only repeats this same discard).
-    if (this.head >= 0 && this.headOffset + FRAME_HEADER_BYTES <= this.ctx.sectorSize) this.writeSync(value);
+    // Persisted now, so the discarded records can never come back on a later
+    // boot (with retainUnsynced, say). A full head sector means one erase at
+    // boot, before sampling starts; the oldest sector it reuses holds only
+    // records at or below `value`, so nothing counts as dropped.
+    this.acking = value;
+    try {
+      this.writeSync(value);
+    } finally {
+      this.acking = 0;
+    }
     this.sync = value;
   }
 
@@ -408,7 +417,14 @@ export class FlashRing implements Ring {
     const upto = Math.min(Math.floor(uptoSeq), this.nextSeq - 1);
     if (upto <= this.sync) return;
     const floor = this.readFloor();
-    this.writeSync(upto);
+    // Writing the sync point may have to reuse the oldest sector: records in
+    // it up to `upto` were acknowledged, so they count as committed, not dropped.
+    this.acking = upto;
+    try {
+      this.writeSync(upto);
+    } finally {
+      this.acking = 0;
+    }
     if (upto > floor) this.committedCount += upto - floor;
     this.sync = upto;
     this.dropWarned = false;
@@ -509,7 +525,7 @@ export class FlashRing implements Ring {
     const t = this.tail;
     const next = (t + 1) % n;
     const end = t === this.head ? this.nextSeq : this.firstSeqs[next]!;
-    const floor = this.readFloor();
+    const floor = Math.max(this.readFloor(), this.acking);
     const first = this.firstSeqs[t]!;
     const lost = end - 1 - Math.max(floor, first - 1);
     if (lost > 0) {

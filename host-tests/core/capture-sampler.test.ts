@@ -1,3 +1,4 @@
+import { chooseTick } from "../../modules/capture/capture";
 import { assert, test } from "../harness/index";
 import { Random } from "../harness/random";
 import { CaptureRig, type ComponentEntry, WALL_START_MS } from "../support/sensors-rig";
@@ -239,4 +240,15 @@ test("sampler: erase-ahead waits for slack, or happens when urgent", () => {
   busy.clock.advance(5);
   assert.ok(busyRing.eraseCalls >= 1);
   assert.ok(busy.capture.samplerStats().urgentErases >= 1);
+});
+
+test("sampler: the timer interval divides every whole-ms period (even spacing) and never exceeds 100 ms", () => {
+  assert.equal(chooseTick([]), 0);
+  assert.equal(chooseTick([250]), 50);
+  assert.equal(chooseTick([1000, 100_000]), 100);
+  assert.equal(chooseTick([5, 100]), 5);
+  assert.equal(chooseTick([1000 / 300, 250]), 2);
+  assert.equal(chooseTick([1]), 1);
+  assert.equal(chooseTick([0.5]), 1);
+  assert.equal(chooseTick([7, 1000]), 1);
 });

@@ -253,9 +253,9 @@ const table: {
     method: "Gpios",
   },
   {
-    name: "cache_size_kb too large",
+    name: "cache_size_kb negative",
     methods: [
-      { method: "Gpios", capture_frequency_hz: 1, cache_size_kb: 4096, additional_params: { pin_name: "p" } },
+      { method: "Gpios", capture_frequency_hz: 1, cache_size_kb: -1, additional_params: { pin_name: "p" } },
     ],
     error: /cache_size_kb/,
     method: "Gpios",
@@ -298,6 +298,24 @@ for (const row of table) {
     );
   });
 }
+
+test("config: a cache_size_kb larger than a flash record is clamped with a warning", () => {
+  const s = parseMachineConfig(
+    withMethods([
+      {
+        method: "Analogs",
+        capture_frequency_hz: 1,
+        cache_size_kb: 64,
+        additional_params: { reader_name: "a" },
+      },
+    ]),
+  );
+  assert.equal(s.collectors.find((c) => c.method === "Analogs")!.cacheSizeKb, 3.875);
+  assert.deepEqual(
+    s.issues.map((i) => [i.severity, i.component, i.method]),
+    [["warning", "dut", "Analogs"]],
+  );
+});
 
 test("config: two data_manager services: the second is reported, the first is used", () => {
   const s = parseMachineConfig({

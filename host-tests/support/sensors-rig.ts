@@ -91,7 +91,8 @@ export class CaptureRig {
 
   constructor(
     readonly store: RingStore = new MemoryStore(),
-    readonly kv: KeyValueStore | undefined = new MemoryKv(),
+    /** null: run without a key/value store. */
+    readonly kv: KeyValueStore | null = new MemoryKv(),
     clock?: FakeClock,
   ) {
     this.clock = clock ?? CaptureRig.validClock();

@@ -10,9 +10,14 @@
  * A boot that never learned its offset (power cut while offline) can never be
  * placed exactly. Rule (documented in docs/capture.md): such a boot is placed
  * as if it ended the instant the next boot with a known offset started, its
- * end being the latest of its persisted monotonic high-water mark and the
- * block's own last reading. Times are then upper bounds, order within the
+ * end being its monotonic high-water mark: the latest of the persisted
+ * checkpoint and the last reading of its blocks found in flash at start-up
+ * (Capture scans the rings once when it is created). Times are then upper bounds, order within the
  * boot is kept, and nothing is ever stamped 1970.
+ *
+ * Without a KeyValueStore the boot id is random, so blocks of an earlier boot
+ * (retained in flash) are still told apart and placed by the same rule, with
+ * no high-water mark: they end where this boot began.
  *
  * Persistence: one KeyValueStore entry ("cs.boots", ≤ 4000 bytes, JSON, no
  * floats needed): the next boot id and the last BOOTS_KEPT boots'
@@ -82,6 +87,22 @@ export class BootTimeline {
     return false;
   }
 
+  /**
+   * Learn from a block found in flash at start-up: boot `bootId` reached at
+   * least `lastMonotonicMs`. Makes the placement of a boot that never learned
+   * its offset consistent across all its blocks. Call `save()` after a scan.
+   */
+  noteBlock(bootId: number, lastMonotonicMs: number): void {
+    if (bootId === this.bootId) return;
+    let entry = this.boots.find((b) => b.id === bootId);
+    if (!entry) {
+      if (this.boots.length >= BOOTS_KEPT) return;
+      entry = { id: bootId, offsetMs: Number.NaN, highWaterMs: 0 };
+      this.boots.splice(this.boots.length - 1, 0, entry);
+    }
+    if (lastMonotonicMs > entry.highWaterMs) entry.highWaterMs = lastMonotonicMs;
+  }
+
   /** Persist how far this boot got (orderly shutdown). */
   checkpoint(monotonicMs: number): void {
     if (monotonicMs > this.current.highWaterMs) this.current.highWaterMs = monotonicMs;
@@ -102,14 +123,22 @@ export class BootTimeline {
       else if (b.id > bootId && !Number.isNaN(b.offsetMs) && (!later || b.id < later.id)) later = b;
     }
     if (entry && !Number.isNaN(entry.offsetMs)) return entry.offsetMs * 1000;
-    if (bootId === this.bootId || !later) return Number.NaN;
-    // Estimate: this boot ended when the next known boot started (wall ms at its monotonic 0).
+    if (bootId === this.bootId) return Number.NaN;
+    // No later boot known (random ids without a key/value store, or evicted entries): every other boot
+    // came before this one.
+    if (!later && !Number.isNaN(this.current.offsetMs)) later = this.current;
+    if (!later) return Number.NaN;
+    // Estimate: this boot ended when the next known boot started (wall ms at its monotonic 0). Its end
+    // is its high-water mark (raised at start-up from the blocks in flash, so every block of the boot
+    // gets the same offset); a block beyond it (none, after a scan) pulls the end later.
     const endUs = Math.max(entry ? entry.highWaterMs * 1000 : 0, lastMonotonicUs);
     return later.offsetMs * 1000 - endUs;
   }
 
   private load(): { next: number; boots: BootEntry[] } {
-    const text = this.kv?.get(BOOTS_KEY);
+    // Without a store, a random id still tells this boot's blocks from an earlier boot's.
+    if (!this.kv) return { next: 1 + Math.floor(Math.random() * 0x3fffffff), boots: [] };
+    const text = this.kv.get(BOOTS_KEY);
     if (text === undefined) return { next: 1, boots: [] };
     try {
       const data = JSON.parse(text) as { n?: unknown; b?: unknown };
@@ -132,7 +161,7 @@ export class BootTimeline {
     }
   }
 
-  private save(): void {
+  save(): void {
     if (!this.kv) return;
     const rows = this.boots.map((b) => [
       b.id,

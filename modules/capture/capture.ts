@@ -24,7 +24,7 @@ import type { AnalogReader, Component, GpioPin } from "./component";
 import { KIND_ANALOG, KIND_GPIO, methodSpec } from "./methods";
 import type { ModelRegistry } from "./registry";
 import { type CollectorIdentity, parseRingKey } from "./ring-key";
-import { SensorDataTranscoder } from "./transcoder";
+import { blockTimes, SensorDataTranscoder } from "./transcoder";
 
 /** The sampler's timer never sleeps longer than this (flush interval and clock checks need ticks). */
 export const MAX_TICK_MS = 100;
@@ -32,6 +32,8 @@ export const MAX_TICK_MS = 100;
 export const FIFO_THRESHOLD_HZ = 500;
 /** Erase-ahead keeps room for this many batches per ring. */
 export const ERASE_AHEAD_BATCHES = 2;
+/** Read size when scanning the rings at start-up. */
+const SCAN_CHUNK_BYTES = 16 * 1024;
 /** Per-record framing the store may add (generous bound, for erase-ahead sizing). */
 const RECORD_OVERHEAD = 32;
 
@@ -103,6 +105,43 @@ export class Capture implements CollectorHost {
     this.timeline = new BootTimeline(ports.kv, ports.log);
     this.bootId = this.timeline.bootId;
     this.transcoder = new SensorDataTranscoder(this.timeline);
+    this.scanEarlierBoots();
+  }
+
+  /**
+   * Blocks kept in flash from earlier boots (retain_unsynced_on_reboot) tell
+   * how far each of those boots got; the boot timeline places boots that
+   * never saw a valid wall clock from that (see boot-timeline.ts). One read
+   * of the pending data, once per boot, before capture starts.
+   */
+  private scanEarlierBoots(): void {
+    let changed = false;
+    for (const ring of this.store.rings()) {
+      let after: number | undefined;
+      try {
+        for (;;) {
+          const chunk = ring.read(SCAN_CHUNK_BYTES, after);
+          if (!chunk) break;
+          for (const record of chunk.records) {
+            try {
+              const times = blockTimes(record);
+              if (!times.wallBase && times.bootId !== this.bootId) {
+                this.timeline.noteBlock(times.bootId, times.lastMs);
+                changed = true;
+              }
+            } catch {
+              // Not a block capsync can read: sync sets it aside and counts it.
+            }
+          }
+          after = chunk.lastSeq;
+        }
+      } catch (error) {
+        this.log.warn(
+          `capture: scanning ${ring.key} for earlier boots failed: ${(error as Error)?.message ?? error}`,
+        );
+      }
+    }
+    if (changed) this.timeline.save();
   }
 
   /**
@@ -252,14 +291,10 @@ export class Capture implements CollectorHost {
 
     // 6. Schedules and the one timer.
     this.collectors = next.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    let minPeriod = Number.POSITIVE_INFINITY;
     for (const { collector, hz } of fresh) collector.frequencyHz = hz;
-    for (const c of this.collectors) {
-      const period = c.usesFifo ? FIFO_DRAIN_MS : 1000 / c.frequencyHz;
-      if (period < minPeriod) minPeriod = period;
-    }
-    const tickMs =
-      this.collectors.length === 0 ? 0 : Math.max(1, Math.min(MAX_TICK_MS, Math.floor(minPeriod)));
+    const tickMs = chooseTick(
+      this.collectors.map((c) => (c.usesFifo ? FIFO_DRAIN_MS : 1000 / c.frequencyHz)),
+    );
     for (const { collector, hz } of fresh) collector.schedule(hz, now, tickMs);
     // Collectors that keep their schedule keep their deadlines; only the burst allowance follows the tick.
     for (const c of this.collectors) c.setTick(tickMs);
@@ -442,10 +477,37 @@ export class Capture implements CollectorHost {
       this.tickMs = 0;
       return;
     }
-    if (this.timer === undefined) this.timer = this.timers.set(() => this.tick(), tickMs, tickMs);
-    else if (tickMs !== this.tickMs) this.timers.schedule(this.timer, tickMs, tickMs);
+    // First firing right away (new deadlines are due now), then every tickMs. An unchanged interval
+    // is left alone, so every collector keeps a constant phase to the timer (even spacing).
+    if (this.timer === undefined) this.timer = this.timers.set(() => this.tick(), 0, tickMs);
+    else if (tickMs !== this.tickMs) this.timers.schedule(this.timer, 0, tickMs);
     this.tickMs = tickMs;
   }
+}
+
+/**
+ * The timer interval for these collector periods (ms): the largest whole
+ * number of ms, at most MAX_TICK_MS and at most the shortest period, that
+ * divides every whole-ms period, so readings land evenly spaced (a 4 Hz
+ * collector is not served at alternating 200/300 ms). Periods that are not
+ * whole ms (300 Hz) cannot be matched; they are served within one interval
+ * of their exact deadlines, which never drift. 0 when there are none.
+ */
+export function chooseTick(periods: readonly number[]): number {
+  if (periods.length === 0) return 0;
+  let shortest = Number.POSITIVE_INFINITY;
+  for (const p of periods) if (p < shortest) shortest = p;
+  for (let t = Math.max(1, Math.min(MAX_TICK_MS, Math.floor(shortest))); t > 1; t--) {
+    let fits = true;
+    for (const p of periods) {
+      if (Number.isInteger(p) && p % t !== 0) {
+        fits = false;
+        break;
+      }
+    }
+    if (fits) return t;
+  }
+  return 1;
 }
 
 function sameLayout(a: RingLayoutEntry[], b: RingLayoutEntry[]): boolean {

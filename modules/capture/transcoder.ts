@@ -78,6 +78,34 @@ export function readingCount(record: Uint8Array): number {
   return record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
 }
 
+/** Time facts of a block from its header: boot id, base kind, and the last reading's monotonic/wall ms. */
+export function blockTimes(record: Uint8Array): { bootId: number; wallBase: boolean; lastMs: number } {
+  checkHeader(record);
+  let pos = BLOCK_FIXED_HEADER;
+  const read = (): number => {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (pos >= record.length) throw new BlockFormatError("block header is truncated");
+      const b = record[pos++]!;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return result;
+      scale *= 128;
+    }
+    throw new BlockFormatError("varint longer than 8 bytes");
+  };
+  const bootId = read();
+  const baseUs = read();
+  const span =
+    record[OFFSET_SPAN_MS]! | (record[OFFSET_SPAN_MS + 1]! << 8) | (record[OFFSET_SPAN_MS + 2]! << 16);
+  const spanMs = span + record[OFFSET_SPAN_MS + 3]! * 0x1000000;
+  return {
+    bootId,
+    wallBase: (record[OFFSET_FLAGS]! & FLAG_WALL_BASE) !== 0,
+    lastMs: baseUs / 1000 + spanMs,
+  };
+}
+
 /** Method kind of a block (KIND_*). */
 export function blockKind(record: Uint8Array): number {
   checkHeader(record);

@@ -19,9 +19,13 @@ import {
 } from "./settings";
 
 export const DATA_MANAGER_API = "rdk:service:data_manager";
-/** Largest RAM batch one collector may ask for (cache_size_kb), in KB: the whole heap is ~160 KB. */
-export const MAX_CACHE_SIZE_KB = 32;
-/** The store's record must fit in a sector with its framing: batches stay below this. */
+/**
+ * Largest RAM batch (cache_size_kb): a batch becomes one ring record, and a
+ * record must fit in one 4 KB flash sector with the store's headers. Larger
+ * values are clamped with a warning (Viam servers accept more; a device cannot).
+ */
+export const MAX_CACHE_SIZE_KB = 3.875;
+/** capsync's default batch: 1 KB, as viam-micro-server. */
 export const DEFAULT_CACHE_SIZE_KB = 1;
 
 /** Viam data_manager attributes that mean nothing on a device without a filesystem: accepted, ignored. */
@@ -332,10 +336,20 @@ function parseCaptureMethods(
       }
       parameter = value;
     }
-    const cache = entry.cache_size_kb ?? DEFAULT_CACHE_SIZE_KB;
-    if (typeof cache !== "number" || !Number.isFinite(cache) || cache <= 0 || cache > MAX_CACHE_SIZE_KB) {
-      fail(`cache_size_kb must be a number in (0, ${MAX_CACHE_SIZE_KB}] (got ${show(cache)})`);
+    const rawCache = entry.cache_size_kb ?? DEFAULT_CACHE_SIZE_KB;
+    if (typeof rawCache !== "number" || !Number.isFinite(rawCache) || rawCache <= 0) {
+      fail(`cache_size_kb must be a positive number (got ${show(rawCache)})`);
       return;
+    }
+    let cache = rawCache;
+    if (cache > MAX_CACHE_SIZE_KB) {
+      issues.push({
+        severity: "warning",
+        component: name,
+        method,
+        message: `cache_size_kb ${cache} is more than one flash record holds; ${MAX_CACHE_SIZE_KB} is used`,
+      });
+      cache = MAX_CACHE_SIZE_KB;
     }
     if (cache * 1024 < 64) {
       fail(`cache_size_kb ${cache} is too small to hold a reading (at least 0.0625)`);

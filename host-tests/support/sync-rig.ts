@@ -22,6 +22,7 @@ import type { KeyValueStore, Logger } from "../../modules/ports";
 import { CloudClient } from "../../modules/rpc/cloud-client";
 import { NorImage } from "../../modules/storage/nor-image";
 import type { BackoffOptions } from "../../modules/sync/backoff";
+import type { UploadSender } from "../../modules/sync/target";
 import { type Cloud, startCloud } from "../../tools/cloud/index";
 import { FakeClock } from "./fake-clock";
 
@@ -154,7 +155,8 @@ export interface RigOptions {
 /** One cloud + one device "hardware" (flash, clock, kv) that can be booted repeatedly. */
 export class Rig {
   readonly counters = new Counters();
-  readonly clock = new FakeClock();
+  /** Replaced at every power cycle: a reboot restarts the monotonic clock. */
+  clock = new FakeClock();
   readonly kv = new MemoryKv();
   readonly log = new RecordingLog(process.env.SYNC_TEST_LOG === "1");
   readonly flash: NorImage;
@@ -193,7 +195,7 @@ export class Rig {
     });
   }
 
-  boot(settings: CaptureSettings): DataManager {
+  boot(settings: CaptureSettings, sender?: UploadSender): DataManager {
     this.boots++;
     this.manager = new DataManager({
       flash: this.flash,
@@ -203,7 +205,7 @@ export class Rig {
       log: this.log,
       registry: counterModels(this.counters),
       partId: PART_ID,
-      sender: this.client,
+      sender: sender ?? this.client,
       settings,
       backoff: this.options.backoff ?? { jitter: 0 },
     });
@@ -211,14 +213,38 @@ export class Rig {
   }
 
   /**
+   * Power off (whatever state the device is in) and back on after `offMs`:
+   * the old device's in-flight request is allowed to end first (a dead
+   * device cannot commit, and its late commit must not reach the repowered
+   * flash), its timers stay in the old clock, never to fire again.
+   */
+  async powerCycle(settings: CaptureSettings, offMs = 5_000, sender?: UploadSender): Promise<DataManager> {
+    const old = this.manager;
+    this.manager = undefined;
+    if (old) await old.sync.idle();
+    const wall = this.clock.wall() + offMs;
+    this.clock = new FakeClock();
+    this.clock.setWall(wall);
+    this.flash.disarm();
+    this.flash.reboot();
+    this.connect();
+    return this.boot(settings, sender);
+  }
+
+  /**
    * Advance fake time by `ms` in steps of at most `stepMs`, letting each sync
    * round the step starts finish on the real network before time moves on.
    */
-  async run(ms: number, stepMs = 100): Promise<void> {
+  async run(ms: number, stepMs = 1_000, each?: () => boolean | undefined): Promise<void> {
     const end = this.clock.monotonic() + ms;
     while (this.clock.monotonic() < end) {
-      this.clock.advanceTo(Math.min(end, this.clock.monotonic() + stepMs));
+      // Stop exactly at a sync round's due time, so the round runs at that fake instant.
+      const due = this.manager?.sync.status().nextRoundInMs ?? Number.NaN;
+      let target = Math.min(end, this.clock.monotonic() + stepMs);
+      if (Number.isFinite(due)) target = Math.min(target, this.clock.monotonic() + Math.max(due, 0.001));
+      this.clock.advanceTo(target);
       await this.settle();
+      if (each?.() === false) return;
     }
   }
 
@@ -234,7 +260,7 @@ export class Rig {
   async nextRound(): Promise<void> {
     const wait = this.manager!.sync.status().nextRoundInMs;
     if (!Number.isFinite(wait)) throw new Error("no round scheduled");
-    await this.run(wait, Math.max(1, Math.min(100, wait)));
+    await this.run(wait, Math.max(wait, 1));
   }
 
   /** Readings the cloud holds for a component, as their counter values in arrival order. */

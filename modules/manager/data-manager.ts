@@ -26,6 +26,7 @@ import { readingCount } from "../capture/transcoder";
 import type { CaptureSettings, ConfigIssue, DataManagerSettings } from "../config/settings";
 import type { Clock, FlashPort, KeyValueStore, Logger, Timers } from "../ports";
 import { type FlashRingStore, openRingStore } from "../storage/ring-store";
+import type { Ring } from "../storage/types";
 import type { BackoffOptions } from "../sync/backoff";
 import type { TargetSyncCounters } from "../sync/chunk-uploader";
 import { type RoundResult, SyncService, type SyncSettings, type SyncStatus } from "../sync/sync-service";
@@ -101,6 +102,8 @@ export interface DataManagerStatus {
   captureDisabled: boolean;
   syncDisabled: boolean;
   retainUnsyncedOnReboot: boolean;
+  /** Set when the flash could not be read for this snapshot (counts then use the last good census). */
+  flashError: string | null;
   /** Config issues reported by the last apply. */
   issues: ConfigIssue[];
 }
@@ -150,6 +153,8 @@ export class DataManager {
   private issues: ConfigIssue[] = [];
   private readonly retainUnsynced: boolean;
   private closed = false;
+  private readonly lastCensus = new Map<string, number>();
+  private flashError: string | null = null;
 
   constructor(options: DataManagerOptions) {
     this.log = options.log;
@@ -241,13 +246,14 @@ export class DataManager {
       }
     }
     const collectors: CollectorStatus[] = [];
+    this.flashError = null;
     for (const key of [...keys].sort()) {
       const stats = captureStats.get(key);
       const ledger = this.ledgers.get(key) ?? newLedger();
       const sync = syncStatus.collectors[key] ?? EMPTY_SYNC;
       const settings = configured.get(key);
       const ring = this.closed ? undefined : this.store.ring(key);
-      const inFlash = ring ? pendingCensus(ring, readingCount).readings : 0;
+      const inFlash = ring ? this.inFlash(ring) : 0;
       const captured = ledger.captured + (stats?.captured ?? 0);
       const flushed = ledger.flushed + (stats?.flushed ?? 0);
       const refused = ledger.refused + (stats?.dropped ?? 0);
@@ -291,6 +297,7 @@ export class DataManager {
       captureDisabled: dm.captureDisabled,
       syncDisabled: dm.syncDisabled,
       retainUnsyncedOnReboot: this.retainUnsynced,
+      flashError: this.flashError,
       issues: this.issues,
     };
   }
@@ -302,6 +309,18 @@ export class DataManager {
     this.capture.close();
     this.closed = true;
     this.store.close();
+  }
+
+  /** Readings in flash after the sync point; the last known count if the flash cannot be read now. */
+  private inFlash(ring: Ring): number {
+    try {
+      const readings = pendingCensus(ring, readingCount).readings;
+      this.lastCensus.set(ring.key, readings);
+      return readings;
+    } catch (error) {
+      this.flashError = `${ring.key}: ${(error as Error)?.message ?? error}`;
+      return this.lastCensus.get(ring.key) ?? 0;
+    }
   }
 
   /** Count what the previous boot left after each sync point; keep it or discard it (counted). */

@@ -323,7 +323,13 @@ export class FlashRingStore implements RingStore {
         bestSlot = slot;
       }
     }
-    if (best) return { record: best, slot: bestSlot, reason: "" };
+    if (best) {
+      // The other slot being damaged is the normal trace of a cut while a
+      // layout was being written; worth a line, not a format.
+      if (reasons.length > 0)
+        this.log.warn(`storage: using layout slot ${bestSlot}; ignoring ${reasons.join("; ")}`);
+      return { record: best, slot: bestSlot, reason: "" };
+    }
     // Ring ids must never repeat one still found in a sector header, or old
     // sectors could pass as a new ring's: start above every id on flash.
     const reason = blank === LAYOUT_SLOTS ? "blank" : reasons.join("; ");

@@ -30,9 +30,12 @@ interface NodeTimer {
  */
 export class NodeTimers implements Timers {
   private readonly live = new Set<NodeTimer>();
+  private halted = false;
 
   set(callback: () => void, delayMs: number, repeatMs?: number): TimerId {
     const timer: NodeTimer = { handle: undefined, callback };
+    // A halted CPU runs nothing: code still unwinding after a power cut may ask for timers, they never fire.
+    if (this.halted) return timer;
     this.live.add(timer);
     this.arm(timer, delayMs, repeatMs);
     return timer;
@@ -40,6 +43,7 @@ export class NodeTimers implements Timers {
 
   schedule(id: TimerId, delayMs: number, repeatMs?: number): void {
     const timer = id as NodeTimer;
+    if (this.halted) return;
     if (!this.live.has(timer)) this.live.add(timer);
     this.disarm(timer);
     this.arm(timer, delayMs, repeatMs);
@@ -52,8 +56,9 @@ export class NodeTimers implements Timers {
     this.live.delete(timer);
   }
 
-  /** Cancels every timer this instance created (device power off). */
-  clearAll(): void {
+  /** Power off: cancels every timer and refuses new ones, for good. */
+  halt(): void {
+    this.halted = true;
     for (const timer of this.live) this.disarm(timer);
     this.live.clear();
   }

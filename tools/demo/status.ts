@@ -23,6 +23,8 @@ export interface CollectorStatus {
   lost: number;
   /** Captured but not yet in flash (RAM batch) plus in flash: still to be uploaded. */
   pending: number;
+  /** Never uploadable: rejected by the cloud, undecodable, or too large alone. */
+  setAside: number;
 }
 
 export interface SyncStatus {
@@ -67,6 +69,12 @@ export interface DemoStatus {
   collectors: CollectorStatus[];
   sync: SyncStatus;
   flash: FlashStatus;
+  reconciliation: {
+    /** Readings discarded at this run's first boot: captured by an earlier run (counted in `lost`, not in `captured`). */
+    carriedIn: number;
+    /** Readings that were in flash at this run's power cuts (each next boot discards them: counted in `lost` then). */
+    inFlashAtCuts: number;
+  };
   /** Newest log lines (device and demo), oldest first. */
   recentLog: string[];
 }
@@ -78,10 +86,11 @@ export interface Totals {
   dropped: number;
   lost: number;
   pending: number;
+  setAside: number;
 }
 
 export function totals(status: DemoStatus): Totals {
-  const sum: Totals = { captured: 0, synced: 0, inFlash: 0, dropped: 0, lost: 0, pending: 0 };
+  const sum: Totals = { captured: 0, synced: 0, inFlash: 0, dropped: 0, lost: 0, pending: 0, setAside: 0 };
   for (const c of status.collectors) {
     sum.captured += c.captured;
     sum.synced += c.synced;
@@ -89,6 +98,7 @@ export function totals(status: DemoStatus): Totals {
     sum.dropped += c.dropped;
     sum.lost += c.lost;
     sum.pending += c.pending;
+    sum.setAside += c.setAside;
   }
   return sum;
 }
@@ -97,4 +107,16 @@ export function totals(status: DemoStatus): Totals {
 export function closingLine(status: DemoStatus): string {
   const t = totals(status);
   return `demo: ${t.captured} readings captured, ${t.synced} synced`;
+}
+
+/**
+ * Readings of this run not accounted for by synced + dropped + lost +
+ * set aside + pending (0 when the counts reconcile). Losses carried in from an
+ * earlier run are excluded: their readings were captured then, not now.
+ */
+export function unaccounted(status: DemoStatus): number {
+  const t = totals(status);
+  return (
+    t.captured - (t.synced + t.dropped + (t.lost - status.reconciliation.carriedIn) + t.setAside + t.pending)
+  );
 }

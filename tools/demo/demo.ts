@@ -1,0 +1,506 @@
+/*
+ * The desktop demo as an object: a local cloud (durable SQLite, the browse
+ * page mounted on it) and a simulated capsync device running the firmware's
+ * own boot code against it. Every control a person has in the terminal is a
+ * method here, so tests drive exactly what the keys do.
+ *
+ * Files under `dataDir` (all survive a restart, so a second start continues):
+ *   cloud.sqlite          what the cloud received
+ *   flash.img, config.img the device's capture and config partitions (NOR images)
+ *   nvs.json              the device's NVS (credentials, boot timeline)
+ *   viam.json             the part's credentials, as Viam's viam.json shapes them
+ *   machine-config.json   the machine config the cloud serves (frequency changes land here)
+ *   wear.json             erases per flash sector over the image's life
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import * as path from "node:path";
+import type { DataManagerStatus } from "../../modules/manager/data-manager.ts";
+import type { TearMode } from "../../modules/storage/nor-image.ts";
+import { type Cloud, type MachineConfigJson, startCloud } from "../cloud/index.ts";
+import { createWebRoutes, type WebRoutes } from "../web/routes.ts";
+import { SqliteReadingsSource } from "../web/sqlite-readings-source.ts";
+import { RecentLog } from "./node-ports.ts";
+import { type PowerCutPlan, SimulatedDevice } from "./simulated-device.ts";
+import { SimulatedNetwork } from "./simulated-network.ts";
+import type { CollectorStatus, DemoStatus, SyncStatus } from "./status.ts";
+import { WearCounter } from "./wear.ts";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+/** The example machine config the demo serves on first start (capture's; the cloud's as a fallback). */
+export const exampleConfigPaths = [
+  path.join(repoRoot, "examples/machine-config.json"),
+  path.join(repoRoot, "tools/demo/fallback-machine-config.json"),
+];
+
+export interface DemoOptions {
+  dataDir: string;
+  /** Port of the local cloud (and web page); 0 picks a free one. If taken, a free one is used instead. */
+  port?: number;
+  host?: string;
+  /** Machine config for a fresh data dir (later starts use dataDir/machine-config.json). */
+  machineConfigPath?: string;
+  /** How often the device polls the cloud for config changes (demo default 2 s; the firmware's default is 1 min). */
+  configPollSecs?: number;
+  flashBytes?: number;
+  log?: RecentLog;
+}
+
+/** Readings counts of boots that ended, per collector key. */
+interface PastBoots {
+  captured: number;
+  synced: number;
+  dropped: number;
+  lost: number;
+  setAside: number;
+}
+
+interface Credentials {
+  partId: string;
+  secret: string;
+}
+
+export interface RebootOptions {
+  /** Flash operations to let through before the torn one (default: random 0–7). */
+  afterOperations?: number;
+  /** How the torn operation leaves flash (default: random). */
+  tear?: TearMode;
+  /** Give up waiting for a flash operation after this long and cut between operations (default 4 s). */
+  maxWaitMs?: number;
+  /** Time the device stays off (default 400 ms). */
+  offMs?: number;
+}
+
+const tears: TearMode[] = ["none", "prefix", "bits", "random"];
+
+function readJson(file: string): unknown {
+  return JSON.parse(fs.readFileSync(file, "utf8"));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class Demo {
+  readonly dataDir: string;
+  readonly cloud: Cloud;
+  readonly network = new SimulatedNetwork();
+  readonly log: RecentLog;
+  readonly readings: SqliteReadingsSource;
+  private readonly credentials: Credentials;
+  private readonly wear: WearCounter;
+  private readonly flashBytes: number | undefined;
+  private config: MachineConfigJson;
+  private device: SimulatedDevice | undefined;
+  private deviceState = "booting";
+  private boots = 0;
+  private readonly startedAt = Date.now();
+  private readonly past = new Map<string, PastBoots>();
+  /** Readings in flash at each power cut, expected to be found (and discarded) at the next boot. */
+  private inFlashAtCut = 0;
+  /** Readings discarded at this run's first boot: captured by an earlier run, not this one. */
+  private carriedIn = 0;
+  private firstBootSettled = false;
+  private rebooting: Promise<void> | undefined;
+  private stopped: DemoStatus | undefined;
+  private lastStatus: DataManagerStatus | undefined;
+
+  private constructor(
+    options: DemoOptions,
+    cloud: Cloud,
+    readings: SqliteReadingsSource,
+    credentials: Credentials,
+    config: MachineConfigJson,
+    log: RecentLog,
+  ) {
+    this.dataDir = options.dataDir;
+    this.cloud = cloud;
+    this.readings = readings;
+    this.credentials = credentials;
+    this.config = config;
+    this.log = log;
+    this.flashBytes = options.flashBytes;
+    this.wear = new WearCounter(
+      (options.flashBytes ?? 1024 * 1024) / 4096,
+      path.join(options.dataDir, "wear.json"),
+    );
+  }
+
+  static async start(options: DemoOptions): Promise<Demo> {
+    const log = options.log ?? new RecentLog();
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    const credentials = loadOrCreateCredentials(options.dataDir);
+    const config = loadMachineConfig(options, log);
+    // The page needs the cloud's database, which exists once the cloud has started.
+    let web: WebRoutes | undefined;
+    const cloudOptions = {
+      host: options.host ?? "127.0.0.1",
+      dbPath: path.join(options.dataDir, "cloud.sqlite"),
+      parts: [{ id: credentials.partId, secret: credentials.secret }],
+      machineConfig: config,
+      extraRoutes: (req: IncomingMessage, res: ServerResponse) => (web ? web(req, res) : false),
+      log: (line: string) => {
+        if (!line.startsWith("DataCaptureUpload") && !line.startsWith("Config"))
+          log.child("cloud").info(line);
+      },
+    };
+    let cloud: Cloud;
+    try {
+      cloud = await startCloud({ ...cloudOptions, port: options.port ?? 0 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      log.warn(`demo: port ${options.port} is taken; using a free port instead`);
+      cloud = await startCloud({ ...cloudOptions, port: 0 });
+    }
+    const readings = new SqliteReadingsSource(cloud.store.db);
+    web = createWebRoutes(readings);
+    const demo = new Demo(options, cloud, readings, credentials, config, log);
+    log.info(`demo: local cloud at ${cloud.url} (database ${cloudOptions.dbPath})`);
+    demo.bootDevice();
+    return demo;
+  }
+
+  get url(): string {
+    return this.cloud.url;
+  }
+
+  /** The device of the current boot (undefined while it is off). */
+  get currentDevice(): SimulatedDevice | undefined {
+    return this.device;
+  }
+
+  get networkUp(): boolean {
+    return this.network.up;
+  }
+
+  cutNetwork(): void {
+    if (!this.network.up) return;
+    this.network.cut();
+    this.log.warn("demo: network CUT (WiFi lost: connections drop, new ones are refused)");
+  }
+
+  restoreNetwork(): void {
+    if (this.network.up) return;
+    this.network.restore();
+    this.log.info("demo: network restored");
+  }
+
+  toggleNetwork(): void {
+    if (this.network.up) this.cutNetwork();
+    else this.restoreNetwork();
+  }
+
+  /** "Sync now" on the device; resolves true when the round succeeded. */
+  async syncNow(): Promise<boolean> {
+    const device = this.device;
+    if (!device) return false;
+    this.log.info("demo: sync now");
+    return device.syncNow();
+  }
+
+  /**
+   * Change one collector's capture frequency in the machine config the cloud
+   * serves. The device sees the new revision at its next config poll and
+   * reconfigures without a reboot. Returns the new revision.
+   */
+  setFrequency(key: string, hz: number): string {
+    if (!(hz > 0) || !Number.isFinite(hz))
+      throw new RangeError(`frequency must be a positive number, got ${hz}`);
+    const [, componentName, method, parameter] = splitKey(key);
+    const next = structuredClone(this.config) as MachineConfigJson;
+    const component = next.components?.find((c) => c.name === componentName);
+    const dm = component?.service_configs?.find(
+      (s) => s.type === "data_manager" || s.type === "rdk:service:data_manager",
+    );
+    const methods = (dm?.attributes as { capture_methods?: Record<string, unknown>[] } | undefined)
+      ?.capture_methods;
+    const entry = methods?.find((m) => {
+      if (m.method !== method) return false;
+      if (!parameter) return true;
+      const params = (m.additional_params ?? {}) as Record<string, unknown>;
+      return Object.values(params).includes(parameter);
+    });
+    if (!entry) throw new Error(`no capture method ${componentName}/${method} in the machine config`);
+    const before = entry.capture_frequency_hz;
+    entry.capture_frequency_hz = hz;
+    const revision = this.cloud.setConfig(next);
+    this.config = next;
+    this.saveConfig();
+    this.log.info(
+      `demo: ${componentName} ${method}: ${before} Hz → ${hz} Hz in the cloud config (revision ${revision})`,
+    );
+    return revision;
+  }
+
+  /** The configured frequency of a collector key in the cloud's config (NaN when absent). */
+  configuredFrequency(key: string): number {
+    const [, componentName, method] = splitKey(key);
+    const component = this.config.components?.find((c) => c.name === componentName);
+    const dm = component?.service_configs?.find(
+      (s) => s.type === "data_manager" || s.type === "rdk:service:data_manager",
+    );
+    const methods = (dm?.attributes as { capture_methods?: Record<string, unknown>[] } | undefined)
+      ?.capture_methods;
+    const hz = methods?.find((m) => m.method === method)?.capture_frequency_hz;
+    return typeof hz === "number" ? hz : Number.NaN;
+  }
+
+  /**
+   * Reboot by cutting power at a random moment: the flash's fault injection
+   * tears one of the next few program/erase operations (or, if none comes,
+   * power goes between operations), then the device boots again from the
+   * image as the cut left it.
+   */
+  async reboot(options: RebootOptions = {}): Promise<void> {
+    if (this.rebooting) return this.rebooting;
+    const device = this.device;
+    if (!device) return;
+    this.rebooting = (async () => {
+      const plan: PowerCutPlan = {
+        afterOperations: options.afterOperations ?? Math.floor(Math.random() * 8),
+        tear: options.tear ?? tears[Math.floor(Math.random() * tears.length)]!,
+        seed: randomBytes(4).readUInt32LE(0),
+      };
+      this.log.warn(
+        `demo: power cut armed: the flash loses power during operation +${plan.afterOperations} (tear: ${plan.tear})`,
+      );
+      this.deviceState = "power cut pending";
+      const cut = new Promise<void>((resolve) => {
+        this.onCut = resolve;
+      });
+      device.armPowerCut(plan);
+      const timeout = sleep(options.maxWaitMs ?? 4000).then(() => "timeout" as const);
+      if ((await Promise.race([cut.then(() => "cut" as const), timeout])) === "timeout") {
+        device.cutPower("no flash operation came in time");
+        await cut;
+      }
+      this.deviceState = "off (power cut)";
+      await sleep(options.offMs ?? 400);
+      this.bootDevice();
+    })().finally(() => {
+      this.rebooting = undefined;
+    });
+    return this.rebooting;
+  }
+
+  private onCut: (() => void) | undefined;
+
+  /** Stop everything cleanly: device (last upload finishes, RAM flushed, store closed), cloud, database. */
+  async stop(): Promise<DemoStatus> {
+    if (this.stopped) return this.stopped;
+    if (this.rebooting) await this.rebooting.catch(() => {});
+    const device = this.device;
+    const final = device ? await device.shutdown() : undefined;
+    this.device = undefined;
+    this.deviceState = "stopped";
+    // The last boot's final counters (after its last upload, RAM flushed to flash) join the totals.
+    const status = this.compose(final ?? undefined);
+    this.stopped = status;
+    this.wear.save();
+    await this.cloud.close();
+    return status;
+  }
+
+  status(): DemoStatus {
+    if (this.stopped) return this.stopped;
+    let current: DataManagerStatus | undefined;
+    try {
+      current = this.device?.status();
+    } catch (error) {
+      this.log.error(`demo: device status failed: ${(error as Error).message}`);
+    }
+    return this.compose(current);
+  }
+
+  /** The demo's status with `current` as the running boot's counters (undefined while the device is off). */
+  private compose(current: DataManagerStatus | undefined): DemoStatus {
+    if (current) {
+      this.lastStatus = current;
+      if (this.deviceState === "booting") this.deviceState = "running";
+      if (!this.firstBootSettled && this.boots === 1) {
+        this.firstBootSettled = true;
+        this.carriedIn = current.collectors.reduce((n, c) => n + c.lostAtBoot, 0);
+      }
+    }
+    const collectors = this.mergeCollectors(current);
+    const cloudReadings = this.readings.streams().reduce((n, s) => n + s.count, 0);
+    const wear = this.wear.summary();
+    const flash = current?.flash ?? this.lastStatus?.flash;
+    return {
+      uptimeMs: Date.now() - this.startedAt,
+      boots: this.boots,
+      network: this.network.up ? "up" : "down",
+      deviceState: this.deviceState,
+      cloudUrl: this.cloud.url,
+      cloudReadings,
+      collectors,
+      sync: syncStatusOf(current ?? this.lastStatus),
+      flash: {
+        sizeBytes: flash?.sizeBytes ?? this.flashBytes ?? 0,
+        sectorSize: flash?.sectorSize ?? 4096,
+        usedBytes: flash?.usedBytes ?? 0,
+        capacityBytes: flash?.capacityBytes ?? 0,
+        ...wear,
+      },
+      reconciliation: {
+        carriedIn: this.carriedIn,
+        inFlashAtCuts: this.inFlashAtCut,
+      },
+      recentLog: this.log.recent(12),
+    };
+  }
+
+  private mergeCollectors(current: DataManagerStatus | undefined): CollectorStatus[] {
+    const rows = new Map<string, CollectorStatus>();
+    const row = (key: string, componentName: string, method: string): CollectorStatus => {
+      const known = rows.get(key);
+      if (known) return known;
+      const r: CollectorStatus = {
+        key,
+        componentName,
+        method,
+        hz: 0,
+        disabled: false,
+        captured: 0,
+        inFlash: 0,
+        synced: 0,
+        dropped: 0,
+        lost: 0,
+        pending: 0,
+        setAside: 0,
+      };
+      rows.set(key, r);
+      return r;
+    };
+    for (const [key, p] of this.past) {
+      const [, name, method] = splitKey(key);
+      const r = row(key, name, method);
+      r.captured += p.captured;
+      r.synced += p.synced;
+      r.dropped += p.dropped;
+      r.lost += p.lost;
+      r.setAside += p.setAside;
+    }
+    for (const c of current?.collectors ?? []) {
+      const r = row(c.key, c.componentName, c.method);
+      r.hz = c.frequencyHz;
+      r.disabled = c.disabled;
+      r.captured += c.captured;
+      r.inFlash = c.inFlash;
+      r.pending = c.pending;
+      r.synced += c.synced;
+      r.dropped += c.dropped;
+      r.lost += c.lost;
+      r.setAside += c.setAside;
+    }
+    if (!current) {
+      // Device off: show the configured rates from the cloud's config.
+      for (const r of rows.values()) r.hz = this.configuredFrequency(r.key);
+    }
+    return [...rows.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  private bootDevice(): void {
+    this.boots++;
+    this.deviceState = "booting";
+    this.firstBootSettled = this.boots > 1;
+    this.log.info(`demo: device boot #${this.boots}`);
+    this.device = new SimulatedDevice({
+      dataDir: this.dataDir,
+      credentials: { ...this.credentials, appAddress: this.cloud.url },
+      network: this.network,
+      log: this.log.child("device"),
+      wear: this.wear,
+      flashBytes: this.flashBytes,
+      onPowerCut: (device) => this.recordPowerCut(device),
+    });
+  }
+
+  private recordPowerCut(device: SimulatedDevice): void {
+    const at = device.statusAtCut;
+    for (const c of at?.collectors ?? []) {
+      const p = this.past.get(c.key) ?? { captured: 0, synced: 0, dropped: 0, lost: 0, setAside: 0 };
+      p.captured += c.captured;
+      p.synced += c.synced;
+      p.dropped += c.dropped;
+      // What RAM held is gone with the power; what flash held is found (and discarded) by the next boot.
+      p.lost += c.lost + c.inRam;
+      p.setAside += c.setAside;
+      this.past.set(c.key, p);
+      this.inFlashAtCut += c.inFlash;
+    }
+    if (at) this.lastStatus = at;
+    device.releaseFiles();
+    this.wear.save();
+    this.device = undefined;
+    this.onCut?.();
+    this.onCut = undefined;
+  }
+
+  private saveConfig(): void {
+    const file = path.join(this.dataDir, "machine-config.json");
+    fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(this.config, null, 2)}\n`);
+    fs.renameSync(`${file}.tmp`, file);
+  }
+}
+
+function syncStatusOf(status: DataManagerStatus | undefined): SyncStatus {
+  const sync = status?.sync;
+  if (!sync) return { state: "off", lastError: undefined, backoffMs: 0, lastSuccessMs: Number.NaN };
+  const e = sync.lastError;
+  return {
+    state: sync.state,
+    lastError: e ? `${e.reason} (${e.key.split("/").slice(1).join("/")})` : undefined,
+    backoffMs: sync.backoffMs,
+    lastSuccessMs: sync.lastSuccessWall,
+  };
+}
+
+/** "<api>/<name>/<Method>[/<parameter>]" → its parts. */
+export function splitKey(key: string): [string, string, string, string | undefined] {
+  const parts = key.split("/");
+  return [parts[0] ?? "", parts[1] ?? "", parts[2] ?? "", parts[3]];
+}
+
+function loadOrCreateCredentials(dataDir: string): Credentials {
+  const file = path.join(dataDir, "viam.json");
+  if (fs.existsSync(file)) {
+    const json = readJson(file) as { cloud?: { id?: unknown; secret?: unknown } };
+    if (typeof json.cloud?.id === "string" && typeof json.cloud.secret === "string") {
+      return { partId: json.cloud.id, secret: json.cloud.secret };
+    }
+    throw new Error(`${file}: expected {"cloud": {"id": "...", "secret": "..."}}`);
+  }
+  const credentials = { partId: randomUUID(), secret: randomBytes(18).toString("base64url") };
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ cloud: { id: credentials.partId, secret: credentials.secret, app_address: "http://127.0.0.1" } }, null, 2)}\n`,
+  );
+  return credentials;
+}
+
+function loadMachineConfig(options: DemoOptions, log: RecentLog): MachineConfigJson {
+  const saved = path.join(options.dataDir, "machine-config.json");
+  let config: MachineConfigJson;
+  if (fs.existsSync(saved)) {
+    config = readJson(saved) as MachineConfigJson;
+  } else {
+    const source = options.machineConfigPath ?? exampleConfigPaths.find((p) => fs.existsSync(p));
+    if (!source)
+      throw new Error(`no example machine config found (looked for ${exampleConfigPaths.join(", ")})`);
+    config = readJson(source) as MachineConfigJson;
+    log.info(`demo: machine config from ${path.relative(repoRoot, source)}`);
+  }
+  // The demo polls the cloud config every few seconds so a frequency change shows at once
+  // (the firmware's default is a minute). An explicit setting in the file wins.
+  const dm = config.services?.find((s) => s.api === "rdk:service:data_manager" || s.type === "data_manager");
+  if (dm) {
+    dm.attributes ??= {};
+    if (dm.attributes.config_poll_interval_mins === undefined) {
+      dm.attributes.config_poll_interval_mins = (options.configPollSecs ?? 2) / 60;
+    }
+  }
+  fs.writeFileSync(saved, `${JSON.stringify(config, null, 2)}\n`);
+  return config;
+}

@@ -237,7 +237,8 @@ export class Rig {
    */
   async run(ms: number, stepMs = 1_000, each?: () => boolean | undefined): Promise<void> {
     const end = this.clock.monotonic() + ms;
-    while (this.clock.monotonic() < end) {
+    // At least one step, so timers due right now fire even for ms = 0.
+    for (let first = true; first || this.clock.monotonic() < end; first = false) {
       // Stop exactly at a sync round's due time, so the round runs at that fake instant.
       const due = this.manager?.sync.status().nextRoundInMs ?? Number.NaN;
       let target = Math.min(end, this.clock.monotonic() + stepMs);

@@ -157,6 +157,26 @@ test("SensorData: StructWriter (the capture hot path) writes exactly what encode
   }
 });
 
+test("StructWriter: keys around the cached-key limit keep exact bytes", () => {
+  const a = new ProtoWriter(32);
+  const b = new ProtoWriter(32);
+  const sw = new StructWriter(b);
+  for (let n = 100; n < 140; n++) {
+    for (const key of ["k".repeat(n), "é".repeat(n >> 1)]) {
+      a.reset();
+      const expected = encodeSensorData(a, 1, 2, { [key]: 1.5, o: { [key]: true } });
+      b.reset();
+      const m = beginSensorData(b, 1, 2);
+      sw.number(key, 1.5);
+      sw.beginObject("o");
+      sw.bool(key, true);
+      sw.endObject();
+      endSensorData(b, m);
+      assert.deepEqual(b.finish(), expected, `key of ${key.length} chars`);
+    }
+  }
+});
+
 test("upload request: the size functions predict the encoded length exactly, streaming form equals one-shot", () => {
   const rng = new Random(9);
   const w = new ProtoWriter(64);

@@ -14,7 +14,7 @@
 import { DEFAULT_MAX_DEPTH, ProtoReader } from "./reader";
 import { type JsonObject, readStructFields, writeStructFields, writeValueKind } from "./struct";
 import { readTimestampMs, writeTimestamp } from "./timestamp";
-import { type ProtoWriter, WIRE_LEN } from "./writer";
+import { type ProtoWriter, utf8Length, WIRE_LEN, writeUtf8 } from "./writer";
 
 export const SENSOR_DATA_METADATA = 1;
 export const SENSOR_DATA_STRUCT = 2;
@@ -63,10 +63,19 @@ export function endSensorData(w: ProtoWriter, mark: number): void {
 /** How deep `StructWriter.beginObject` may nest (payloads are 1–3 levels deep in practice). */
 export const STRUCT_WRITER_MAX_DEPTH = 16;
 
+/** Distinct keys whose encodings a StructWriter keeps (a collector uses a handful). */
+export const STRUCT_WRITER_KEY_CACHE = 64;
+
+/** Longest cached key: a number entry (2 + key + 11 bytes) must keep a one-byte length. */
+const MAX_CACHED_KEY_BYTES = 113;
+
 /**
  * Writes Struct entries key by key into a ProtoWriter that is positioned
- * inside a Struct (e.g. after `beginSensorData`). Keeps its open-object marks
- * in a preallocated Int32Array, so a reading costs no allocation.
+ * inside a Struct (e.g. after `beginSensorData`). Open-object marks live in a
+ * preallocated Int32Array and each key's encoding is cached after first use,
+ * so a reading costs no allocation and no per-character work: under XS,
+ * strings are UTF-8 inside and `charCodeAt` walks them, while copying cached
+ * bytes is one native call.
  *
  *   const sw = new StructWriter(w);            // once
  *   const m = beginSensorData(w, t0, t1);
@@ -77,20 +86,57 @@ export class StructWriter {
   readonly w: ProtoWriter;
   private readonly marks = new Int32Array(STRUCT_WRITER_MAX_DEPTH * 3);
   private depth = 0;
+  private readonly keys = new Map<string, Uint8Array>();
 
   constructor(w: ProtoWriter) {
     this.w = w;
+  }
+
+  /** The key as a complete Struct-entry key field ([0x0a, length, UTF-8…]), cached; undefined if too long to cache. */
+  private keyField(key: string): Uint8Array | undefined {
+    let field = this.keys.get(key);
+    if (field === undefined) {
+      if (key.length > MAX_CACHED_KEY_BYTES || this.keys.size >= STRUCT_WRITER_KEY_CACHE) return undefined;
+      const n = utf8Length(key);
+      if (n > MAX_CACHED_KEY_BYTES) return undefined;
+      field = new Uint8Array(2 + n);
+      field[0] = 0x0a;
+      field[1] = n;
+      writeUtf8(key, field, 2);
+      this.keys.set(key, field);
+    }
+    return field;
   }
 
   /** Open entry `key` → Value → struct_value; writes that follow go into the nested object. */
   beginObject(key: string): void {
     if (this.depth >= STRUCT_WRITER_MAX_DEPTH) throw new RangeError("StructWriter nested too deep");
     const w = this.w;
+    const marks = this.marks;
     const base = this.depth * 3;
-    this.marks[base] = w.begin(1);
-    w.string(1, key);
-    this.marks[base + 1] = w.begin(2);
-    this.marks[base + 2] = w.begin(5);
+    const field = this.keyField(key);
+    if (field === undefined) {
+      marks[base] = w.begin(1);
+      w.string(1, key);
+      marks[base + 1] = w.begin(2);
+      marks[base + 2] = w.begin(5);
+    } else {
+      // Three one-byte length placeholders, filled in by endObject.
+      const buf = w.reserve(field.length + 6);
+      let pos = w.pos;
+      buf[pos] = 0x0a;
+      pos += 2;
+      marks[base] = pos;
+      buf.set(field, pos);
+      pos += field.length;
+      buf[pos] = 0x12;
+      pos += 2;
+      marks[base + 1] = pos;
+      buf[pos] = 0x2a;
+      pos += 2;
+      marks[base + 2] = pos;
+      w.pos = pos;
+    }
     this.depth++;
   }
 
@@ -104,29 +150,26 @@ export class StructWriter {
     w.end(this.marks[base]!);
   }
 
-  /**
-   * Entry `key` with a number value. The entry's sizes are known up front
-   * (key + 9-byte double), so no begin/end gap is reserved or closed.
-   */
+  /** Entry `key` with a number value: [0x0a len [key field] [0x12 0x09 [0x11 double]]]. */
   number(key: string, value: number): void {
     const w = this.w;
-    const keyLength = asciiLength(key);
-    if (keyLength < 0) {
-      const m = w.begin(1);
-      w.string(1, key);
-      const v = w.begin(2);
-      w.double(2, value);
-      w.end(v);
-      w.end(m);
+    const field = this.keyField(key);
+    if (field === undefined) {
+      this.entry(key, value);
       return;
     }
-    // entry = [0x0a keyLen key] [0x12 0x09 [0x11 double]]
-    w.tag(1, 2);
-    w.varint(1 + (keyLength < 0x80 ? 1 : 2) + keyLength + 11);
-    w.string(1, key);
-    w.tag(2, 2);
-    w.varint(9);
-    w.double(2, value);
+    const entryLength = field.length + 11;
+    const buf = w.reserve(entryLength + 2);
+    let pos = w.pos;
+    buf[pos] = 0x0a;
+    buf[pos + 1] = entryLength;
+    buf.set(field, pos + 2);
+    pos += 2 + field.length;
+    buf[pos] = 0x12;
+    buf[pos + 1] = 0x09;
+    buf[pos + 2] = 0x11;
+    w.dataView.setFloat64(pos + 3, value, true);
+    w.pos = pos + 11;
   }
 
   string(key: string, value: string): void {
@@ -134,7 +177,23 @@ export class StructWriter {
   }
 
   bool(key: string, value: boolean): void {
-    this.entry(key, value);
+    const field = this.keyField(key);
+    if (field === undefined) {
+      this.entry(key, value);
+      return;
+    }
+    const w = this.w;
+    const buf = w.reserve(field.length + 6);
+    let pos = w.pos;
+    buf[pos] = 0x0a;
+    buf[pos + 1] = field.length + 4;
+    buf.set(field, pos + 2);
+    pos += 2 + field.length;
+    buf[pos] = 0x12;
+    buf[pos + 1] = 0x02;
+    buf[pos + 2] = 0x20;
+    buf[pos + 3] = value ? 1 : 0;
+    w.pos = pos + 4;
   }
 
   null(key: string): void {
@@ -149,20 +208,14 @@ export class StructWriter {
   private entry(key: string, value: unknown): void {
     const w = this.w;
     const m = w.begin(1);
-    w.string(1, key);
+    const field = this.keyField(key);
+    if (field === undefined) w.string(1, key);
+    else w.raw(field);
     const v = w.begin(2);
     writeValueKind(w, value);
     w.end(v);
     w.end(m);
   }
-}
-
-/** Length of an ASCII string in bytes, or -1 if it is not ASCII or too long for the precomputed path. */
-function asciiLength(key: string): number {
-  const n = key.length;
-  if (n >= 0x3fff - 16) return -1;
-  for (let i = 0; i < n; i++) if (key.charCodeAt(i) > 0x7f) return -1;
-  return n;
 }
 
 export interface DecodedSensorData {

@@ -4,9 +4,13 @@
  * Allocation-lean by construction: the buffer is allocated once (and grown by
  * doubling only if a message outgrows it), strings are UTF-8 encoded in place,
  * and nested messages are written without encoding them twice: `begin(field)`
- * reserves the longest length prefix a message of this writer could need, and
- * `end(mark)` writes the real length and closes the gap. `finish()` returns a
- * view into the buffer, valid until the next `reset()`.
+ * reserves a one-byte length prefix and `end(mark)` fills it in, widening it
+ * (one copy of the body) only for messages of 128 bytes or more. `finish()`
+ * returns a view into the buffer, valid until the next `reset()`.
+ *
+ * The common cases (tags and lengths under 128, short ASCII keys) take
+ * straight-line fast paths: under XS, calls and float divisions per reading
+ * are what an encoder's time is made of (see bench/wire.bench.ts).
  */
 
 export const WIRE_VARINT = 0;
@@ -39,7 +43,7 @@ export class ProtoWriter {
   private ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = this.buf.length * 2 || 16;
     while (size < need) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
@@ -49,9 +53,25 @@ export class ProtoWriter {
 
   /** Unsigned varint for 0 ≤ value ≤ 2^53 (protobuf int64/uint64 of safe integers). */
   varint(value: number): void {
-    this.ensure(10);
+    // Fast paths first: on XS every division and call shows up per reading.
+    if (this.pos + 10 > this.buf.length) this.ensure(10);
     const buf = this.buf;
     let pos = this.pos;
+    if (value >= 0 && value < 0x80) {
+      buf[pos] = value;
+      this.pos = pos + 1;
+      return;
+    }
+    if (value >= 0 && value <= 0xffffffff) {
+      // Bit operations are exact below 2^32 (>>> works on the unsigned 32-bit value).
+      while (value >= 0x80) {
+        buf[pos++] = (value & 0x7f) | 0x80;
+        value >>>= 7;
+      }
+      buf[pos++] = value;
+      this.pos = pos;
+      return;
+    }
     if (value < 0) {
       // Negative int32/int64: two's complement on 64 bits, always 10 bytes.
       let lo = value >>> 0;
@@ -74,7 +94,13 @@ export class ProtoWriter {
   }
 
   tag(field: number, wireType: number): void {
-    this.varint(field * 8 + wireType);
+    const key = field * 8 + wireType;
+    if (key < 0x80) {
+      if (this.pos >= this.buf.length) this.ensure(1);
+      this.buf[this.pos++] = key;
+      return;
+    }
+    this.varint(key);
   }
 
   uint(field: number, value: number): void {
@@ -84,15 +110,30 @@ export class ProtoWriter {
 
   bool(field: number, value: boolean): void {
     this.tag(field, WIRE_VARINT);
-    this.ensure(1);
+    if (this.pos >= this.buf.length) this.ensure(1);
     this.buf[this.pos++] = value ? 1 : 0;
   }
 
   double(field: number, value: number): void {
     this.tag(field, WIRE_I64);
-    this.ensure(8);
+    if (this.pos + 8 > this.buf.length) this.ensure(8);
     this.view.setFloat64(this.pos, value, true);
     this.pos += 8;
+  }
+
+  /**
+   * Make room for `n` more bytes and return the buffer to write them into at
+   * `pos` (the caller advances `pos`). For hand-unrolled hot paths such as
+   * StructWriter's; the buffer is valid until the next call that may grow it.
+   */
+  reserve(n: number): Uint8Array {
+    if (this.pos + n > this.buf.length) this.ensure(n);
+    return this.buf;
+  }
+
+  /** The DataView over the current buffer (after `reserve`), for writing doubles in place. */
+  get dataView(): DataView {
+    return this.view;
   }
 
   /** Raw bytes (already a complete encoding) with no tag. */
@@ -111,55 +152,73 @@ export class ProtoWriter {
   string(field: number, value: string): void {
     this.tag(field, WIRE_LEN);
     const n = value.length;
-    // Fast path: ASCII strings need no length pre-pass.
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      if (value.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
+    if (n < 0x80) {
+      // Fast path for short strings: assume ASCII and write prefix + bytes in one
+      // pass; on the first non-ASCII character, rewind and take the general path.
+      if (this.pos + 1 + n > this.buf.length) this.ensure(1 + n);
+      const buf = this.buf;
+      const start = this.pos;
+      let pos = start + 1;
+      buf[start] = n;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[pos++] = c;
       }
+      if (i === n) {
+        this.pos = pos;
+        return;
+      }
+      this.pos = start;
     }
-    if (ascii) {
-      this.varint(n);
-      this.ensure(n);
+    const length = utf8Length(value);
+    this.varint(length);
+    this.ensure(length);
+    if (length === n) {
       const buf = this.buf;
       let pos = this.pos;
       for (let i = 0; i < n; i++) buf[pos++] = value.charCodeAt(i);
       this.pos = pos;
       return;
     }
-    const length = utf8Length(value);
-    this.varint(length);
-    this.ensure(length);
     this.pos = writeUtf8(value, this.buf, this.pos);
   }
 
   /**
    * Start a length-delimited sub-message for `field`; returns a mark for `end`.
-   * Reserves 5 prefix bytes (enough for any message < 4 GiB).
+   * Reserves one prefix byte, enough for the sub-128-byte messages that make up
+   * nearly everything a device writes; `end` widens the prefix (shifting the
+   * body) only for longer ones. Marks stay valid for properly nested
+   * begin/end pairs and for rolling back with `pos = <earlier pos>`.
    */
   begin(field: number): number {
     this.tag(field, WIRE_LEN);
-    this.ensure(5);
-    this.pos += 5;
+    if (this.pos >= this.buf.length) this.ensure(1);
+    this.pos += 1;
     return this.pos;
   }
 
-  /** Close the sub-message opened by `begin`, writing its length and closing the gap. */
+  /** Close the sub-message opened by `begin`, writing its length. */
   end(mark: number): void {
     const length = this.pos - mark;
+    if (length < 0x80) {
+      this.buf[mark - 1] = length;
+      return;
+    }
     let prefix = 1;
     for (let v = length; v >= 0x80; v = Math.floor(v / 0x80)) prefix++;
-    const start = mark - 5;
-    if (prefix < 5) this.buf.copyWithin(start + prefix, mark, this.pos);
-    let pos = start;
+    this.ensure(prefix - 1);
+    const buf = this.buf;
+    buf.copyWithin(mark + prefix - 1, mark, this.pos);
+    let pos = mark - 1;
     let v = length;
     while (v >= 0x80) {
-      this.buf[pos++] = (v % 0x80) | 0x80;
+      buf[pos++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
     }
-    this.buf[pos] = v;
-    this.pos = start + prefix + length;
+    buf[pos] = v;
+    this.pos += prefix - 1;
   }
 }
 
@@ -211,4 +270,19 @@ export function writeUtf8(value: string, buf: Uint8Array, pos: number): number {
     buf[pos++] = 0x80 | (c & 0x3f);
   }
   return pos;
+}
+
+/** Write `value` (0 ≤ value < 2^32) as a varint at `pos` in `buf` (room already reserved); returns the new position. */
+export function putVarint32(buf: Uint8Array, pos: number, value: number): number {
+  while (value >= 0x80) {
+    buf[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[pos++] = value;
+  return pos;
+}
+
+/** Bytes a varint of `value` (0 ≤ value < 2^32) takes. */
+export function varint32Size(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : value < 0x10000000 ? 4 : 5;
 }

@@ -36,7 +36,23 @@ export function actionForKey(key: string): ControlAction | undefined {
   return controlKeys.find((c) => c.keys.includes(lower))?.action;
 }
 
-export function helpLine(): string {
+/** Splits one raw-mode stdin chunk into keys (a fast typist or a paste delivers several at once). */
+export function splitKeys(chunk: string): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < chunk.length; i++) {
+    if (chunk[i] === "\u001b" && chunk[i + 1] === "[" && i + 2 < chunk.length) {
+      keys.push(chunk.slice(i, i + 3));
+      i += 2;
+    } else keys.push(chunk[i]!);
+  }
+  return keys;
+}
+
+/** The controls as two short lines for the screen. */
+export function helpLines(): string[] {
   const shown = controlKeys.map((c) => `[${c.keys[0] === "\u0003" ? "^C" : c.keys[0]}] ${c.label}`);
-  return ["[1-9] select collector", ...shown].join("  ");
+  return [
+    ["[1-9/↑↓] select collector", ...shown.slice(3, 5)].join("   "),
+    [...shown.slice(0, 3), shown[5]].join("   "),
+  ];
 }

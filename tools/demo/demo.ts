@@ -347,7 +347,7 @@ export class Demo {
         carriedIn: this.carriedIn,
         inFlashAtCuts: this.inFlashAtCut,
       },
-      recentLog: this.log.recent(12),
+      recentLog: this.log.recent(40),
     };
   }
 

@@ -10,7 +10,7 @@
  *   npm start -- --port 8080       the local cloud's port (default 8080; a free one if taken)
  */
 import * as path from "node:path";
-import { actionForKey, type ControlAction } from "./controls.ts";
+import { actionForKey, type ControlAction, splitKeys } from "./controls.ts";
 import { Demo } from "./demo.ts";
 import * as format from "./format.ts";
 import { RecentLog } from "./node-ports.ts";
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
         process.stdin.setRawMode(false);
         process.stdin.pause();
       }
-      printSummary(final, args.dataDir, !terminal);
+      printSummary(final, args.dataDir);
       // Last line on stdout, always: scripts and CI read it.
       process.stdout.write(`${closingLine(final)}\n`);
     })();
@@ -181,14 +181,23 @@ async function main(): Promise<void> {
 
   process.on("SIGINT", () => void stop("Ctrl-C"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGHUP", () => void stop("terminal closed"));
 
   if (terminal) {
     terminal.open();
     process.stdin.setRawMode(true);
     process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (key: string) => {
-      const action = actionForKey(key);
-      if (action) act(action);
+    process.stdin.on("data", (chunk: string) => {
+      for (const key of splitKeys(chunk)) {
+        const action = actionForKey(key);
+        if (!action) continue;
+        try {
+          act(action);
+        } catch (error) {
+          // A control that fails says so on screen; it never takes the demo down.
+          view.notice = `${action.kind} failed: ${(error as Error).message}`;
+        }
+      }
     });
     terminal.draw(demo.status(), view);
   } else {
@@ -200,13 +209,13 @@ async function main(): Promise<void> {
   }
 }
 
-function printSummary(status: DemoStatus, dataDir: string, plain: boolean): void {
+function printSummary(status: DemoStatus, dataDir: string): void {
   const c = status.collectors;
   const lines = [
     `demo: stopped cleanly after ${format.clock(status.uptimeMs)}; ${status.boots} boot(s); data kept in ${dataDir} (npm start continues from it)`,
     ...c.map(
       (r) =>
-        `demo:   ${r.componentName}/${r.method}: captured ${r.captured}, synced ${r.synced}, in flash ${r.inFlash}, dropped ${r.dropped}, lost ${r.lost}`,
+        `demo:   ${r.componentName}/${r.method}: captured ${r.captured}, synced ${r.synced}, dropped ${r.dropped}, lost ${r.lost}, pending ${r.pending} (kept in flash for the next start)`,
     ),
     `demo: cloud database holds ${status.cloudReadings} readings in total`,
   ];
@@ -214,7 +223,6 @@ function printSummary(status: DemoStatus, dataDir: string, plain: boolean): void
   if (gap !== 0)
     lines.push(`demo: ${gap} reading(s) of this run are not accounted for (a commit torn by a power cut)`);
   process.stdout.write(`${lines.join("\n")}\n`);
-  void plain;
 }
 
 main().catch((error: Error) => {

@@ -3,7 +3,7 @@
  * second (alternate screen, cursor home, clear to end of line). Plain ANSI
  * escapes: no TUI library needed for a table.
  */
-import { helpLine } from "./controls.ts";
+import { helpLines } from "./controls.ts";
 import * as format from "./format.ts";
 import { type DemoStatus, totals } from "./status.ts";
 import { ratedEraseCycles } from "./wear.ts";
@@ -30,7 +30,7 @@ function pad(s: string, width: number, right = false): string {
 }
 
 /** The screen as lines (with ANSI styling), for a terminal `width` columns wide. */
-export function renderScreen(status: DemoStatus, view: ViewState, width: number): string[] {
+export function renderScreen(status: DemoStatus, view: ViewState, width: number, height = 40): string[] {
   const lines: string[] = [];
   const net = status.network === "up" ? green("UP") : red("DOWN (cut)");
   const device =
@@ -52,7 +52,7 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number)
   lines.push(bold(header));
   status.collectors.forEach((c, i) => {
     const row =
-      ` ${i + 1}  ${pad(`${c.componentName}/${c.method}`, nameWidth)} ${pad(c.disabled ? "off" : format.hz(c.hz), 7, true)}` +
+      `${i === view.selected ? ">" : " "}${i + 1}  ${pad(`${c.componentName}/${c.method}`, nameWidth)} ${pad(c.disabled ? "off" : format.hz(c.hz), 7, true)}` +
       ` ${pad(format.count(c.captured), 10, true)} ${pad(format.count(c.inFlash), 9, true)}` +
       ` ${pad(format.count(c.synced), 10, true)} ${pad(format.count(c.dropped), 8, true)}` +
       ` ${pad(format.count(c.lost), 7, true)} ${pad(format.count(c.pending), 8, true)}`;
@@ -96,10 +96,12 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number)
   lines.push(`${bold("cloud")}  ${format.count(status.cloudReadings)} readings stored`);
   lines.push("");
   lines.push(view.notice ? yellow(`» ${view.notice}`) : "");
-  lines.push(bold(helpLine()));
+  for (const help of helpLines()) lines.push(bold(help));
   lines.push("");
   lines.push(dim("log:"));
-  for (const line of status.recentLog.slice(-8)) lines.push(dim(`  ${line}`));
+  // The log gets whatever rows are left (at least a few).
+  const room = Math.max(4, height - lines.length);
+  for (const line of status.recentLog.slice(-room)) lines.push(dim(`  ${line}`));
   return lines.map((line) => clip(line, width));
 }
 
@@ -141,7 +143,7 @@ export class TerminalView {
     if (!this.active) return;
     const width = this.out.columns || 120;
     const rows = this.out.rows || 40;
-    const lines = renderScreen(status, view, width).slice(0, rows);
+    const lines = renderScreen(status, view, width, rows).slice(0, rows);
     this.out.write(`${esc}H${lines.map((l) => `${l}${esc}K`).join("\n")}${esc}J`);
   }
 

@@ -69,8 +69,8 @@ export class WearCounter {
       if (delta > maxDelta) maxDelta = delta;
     }
     const hours = (now - this.startedAt) / 3_600_000;
-    // Under ten seconds of observation the rate is noise.
-    const perHour = hours * 3600 >= 10 ? maxDelta / hours : Number.NaN;
+    // Erases come a few per sector per minute at most: under a minute of observation the rate is noise.
+    const perHour = hours * 3600 >= 60 ? maxDelta / hours : Number.NaN;
     const remaining = Math.max(0, ratedEraseCycles - max);
     const projectedLifetimeDays = Number.isNaN(perHour)
       ? Number.NaN

@@ -269,3 +269,50 @@ test("the example machine config shipped for `npm run cloud` is valid", async ()
     await cloud.close();
   }
 });
+
+test("`npm run cloud` starts a cloud; `send` uploads through it; `query` shows what arrived", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capsync-cloud-cli-"));
+  const dbPath = path.join(dir, "cloud.db");
+  const { spawn } = await import("node:child_process");
+  const server = spawn(
+    process.execPath,
+    ["--import", "tsx", "tools/cloud/main.ts", "--port", "0", "--db", dbPath],
+    {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      server.stdout.on("data", (chunk: Buffer) => {
+        text += chunk;
+        const m = /local cloud on (http:\/\/[\d.:]+)/.exec(text);
+        if (m) resolve(m[1]!);
+      });
+      server.on("exit", (code) => reject(new Error(`cloud exited with ${code}: ${text}`)));
+    });
+    const sent = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "tools/cloud/main.ts", "send", "--url", url, "--readings", "120"],
+      { cwd: root, encoding: "utf8" },
+    );
+    assert.match(sent, /config revision 1: env, imu/);
+    assert.equal(sent.match(/uploaded \d+ readings/g)?.length, 3);
+    const counts = await (await fetch(`${url}/cloud/counts`)).json();
+    assert.equal(counts.total, 120);
+    const out = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "tools/cloud/main.ts", "query", "--db", dbPath],
+      {
+        cwd: root,
+        encoding: "utf8",
+      },
+    );
+    assert.match(out, /local-part\s+env\s+Readings\s+120\s+3/);
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

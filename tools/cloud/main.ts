@@ -4,11 +4,18 @@
  *                    [--part ID --secret SECRET] [--tls]
  * `npm run cloud -- query` — what has arrived, straight from the database:
  *   npm run cloud -- query [--db .data/cloud.db] [--part ID] [--component NAME] [--method NAME] [--list] [--limit N]
+ * `npm run cloud -- send` — upload synthetic readings to a running cloud with the device's own client:
+ *   npm run cloud -- send [--url http://127.0.0.1:8080] [--part ID --secret SECRET] [--readings 100] [--ca FILE]
  */
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { NodeHttpTransport } from "../../host/transport";
+import { encodeSensorData } from "../../modules/proto/sensor_data";
+import { DATA_TYPE_TABULAR_SENSOR, encodeUploadRequest } from "../../modules/proto/upload";
+import { ProtoWriter } from "../../modules/proto/writer";
+import { CloudClient } from "../../modules/rpc/cloud-client";
 import { startCloud } from "./server";
 import { ReadingStore } from "./store";
 
@@ -26,6 +33,9 @@ const { positionals, values } = parseArgs({
     method: { type: "string" },
     list: { type: "boolean", default: false },
     limit: { type: "string", default: "20" },
+    url: { type: "string", default: "http://127.0.0.1:8080" },
+    readings: { type: "string", default: "100" },
+    ca: { type: "string" },
   },
 });
 
@@ -58,6 +68,43 @@ if (positionals[0] === "query") {
     }
   }
   store.close();
+} else if (positionals[0] === "send") {
+  const part = values.part ?? process.env.CAPSYNC_PART_ID ?? "local-part";
+  const secret = values.secret ?? process.env.CAPSYNC_PART_SECRET ?? "local-secret";
+  const transport = new NodeHttpTransport(
+    values.url,
+    values.ca ? { ca: fs.readFileSync(values.ca, "utf8") } : {},
+  );
+  const client = new CloudClient({ transport, partId: part, secret });
+  const config = await client.config();
+  console.log(`config revision ${config.revision}: ${config.components.map((c) => c.name).join(", ")}`);
+  const total = Number(values.readings);
+  const w = new ProtoWriter();
+  const now = Date.now();
+  let sent = 0;
+  while (sent < total) {
+    const data: Uint8Array[] = [];
+    for (let i = 0; i < 50 && sent < total; i++, sent++) {
+      w.reset();
+      const t = now - (total - sent) * 100;
+      const temp = 20 + 5 * Math.sin(sent / 20);
+      data.push(
+        new Uint8Array(
+          encodeSensorData(w, t, t + 1, { readings: { temperature: temp, humidity: 40 + (sent % 10) } }),
+        ),
+      );
+    }
+    const meta = {
+      partId: part,
+      componentType: "rdk:component:sensor",
+      componentName: values.component ?? "env",
+      methodName: "Readings",
+      type: DATA_TYPE_TABULAR_SENSOR,
+    };
+    const fileId = await client.dataCaptureUpload(encodeUploadRequest(new ProtoWriter(), meta, data));
+    console.log(`uploaded ${data.length} readings (file ${fileId})`);
+  }
+  transport.close();
 } else {
   const config = JSON.parse(fs.readFileSync(values.config, "utf8"));
   fs.mkdirSync(path.dirname(values.db), { recursive: true });
@@ -73,6 +120,7 @@ if (positionals[0] === "query") {
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
   if (cloud.ca) {
+    fs.mkdirSync(".data", { recursive: true });
     fs.writeFileSync(".data/cloud-ca.pem", cloud.ca);
     console.log("CA certificate written to .data/cloud-ca.pem");
   }

@@ -179,7 +179,7 @@ test("sampler: batches flush when full and when older than the flush interval", 
     [
       {
         ...sensor("fast", 200),
-        methods: [{ method: "Readings", capture_frequency_hz: 200, cache_size_kb: 0.5 }],
+        methods: [{ method: "Readings", capture_frequency_hz: 200, batch_bytes: 512 }],
       },
       sensor("slow", 1),
     ],
@@ -195,7 +195,7 @@ test("sampler: batches flush when full and when older than the flush interval", 
   assert.ok(rig.stats(key(SENSOR, "slow", "Readings")).flushed >= 2, "aged batch flushed");
   const ring = rig.store.ring(key(SENSOR, "fast", "Readings"))!;
   const chunk = ring.read(1 << 20)!;
-  for (const record of chunk.records) assert.ok(record.length <= 512, "a block never exceeds cache_size_kb");
+  for (const record of chunk.records) assert.ok(record.length <= 512, "a block never exceeds batch_bytes");
 });
 
 test("sampler: erase-ahead waits for slack, or happens when urgent", () => {
@@ -216,7 +216,7 @@ test("sampler: erase-ahead waits for slack, or happens when urgent", () => {
     [
       {
         ...sensor("busy", 1000),
-        methods: [{ method: "Readings", capture_frequency_hz: 1000, cache_size_kb: 4 }],
+        methods: [{ method: "Readings", capture_frequency_hz: 1000, batch_bytes: 4000 }],
       },
     ],
     {
@@ -227,7 +227,7 @@ test("sampler: erase-ahead waits for slack, or happens when urgent", () => {
     writable: number;
     eraseCalls: number;
   };
-  // After one ~2 KB flush: more than one batch (4 KB) left, less than two: wants erase-ahead, but never
+  // After one ~2 KB flush: more than one batch (~4 KB) left, less than two: wants erase-ahead, but never
   // finds 45 ms of slack at 1 kHz.
   busyRing.writable = 7000;
   busy.clock.advance(100);

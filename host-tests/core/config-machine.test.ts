@@ -44,7 +44,9 @@ test("config: defaults of the data_manager service and Viam's type+namespace for
           {
             type: "data_manager",
             attributes: {
-              capture_methods: [{ method: "Readings", capture_frequency_hz: 0.5, cache_size_kb: 2 }],
+              capture_methods: [
+                { method: "Readings", capture_frequency_hz: 0.5, cache_size_kb: 20, batch_bytes: 2020 },
+              ],
             },
           },
         ],
@@ -79,11 +81,11 @@ test("config: defaults of the data_manager service and Viam's type+namespace for
   );
   assert.deepEqual(s.components[0]!.attributes, { x: 1 });
   assert.deepEqual(
-    s.collectors.map((c) => [c.key, c.frequencyHz, c.cacheSizeKb, c.disabled]),
+    s.collectors.map((c) => [c.key, c.frequencyHz, c.batchBytes, c.flashSectors, c.disabled]),
     [
-      ["rdk:component:sensor/t/Readings", 0.5, 2, false],
-      ["rdk:component:movement_sensor/imu/AngularVelocity", 300, 1, false],
-      ["rdk:component:movement_sensor/imu/CompassHeading", 2, 1, true],
+      ["rdk:component:sensor/t/Readings", 0.5, 2020, 5, false],
+      ["rdk:component:movement_sensor/imu/AngularVelocity", 300, 1000, 8, false],
+      ["rdk:component:movement_sensor/imu/CompassHeading", 2, 1000, 8, true],
     ],
   );
 });
@@ -253,6 +255,22 @@ const table: {
     method: "Gpios",
   },
   {
+    name: "batch_bytes out of range",
+    methods: [
+      { method: "Gpios", capture_frequency_hz: 1, batch_bytes: 9000, additional_params: { pin_name: "p" } },
+    ],
+    error: /batch_bytes must be an integer in \[64, 4000\]/,
+    method: "Gpios",
+  },
+  {
+    name: "flash_sectors below 2",
+    methods: [
+      { method: "Gpios", capture_frequency_hz: 1, flash_sectors: 1, additional_params: { pin_name: "p" } },
+    ],
+    error: /flash_sectors must be an integer/,
+    method: "Gpios",
+  },
+  {
     name: "cache_size_kb negative",
     methods: [
       { method: "Gpios", capture_frequency_hz: 1, cache_size_kb: -1, additional_params: { pin_name: "p" } },
@@ -299,7 +317,7 @@ for (const row of table) {
   });
 }
 
-test("config: a cache_size_kb larger than a flash record is clamped with a warning", () => {
+test("config: ring size from flash_sectors, else cache_size_kb (whole sectors), else ring_sectors", () => {
   const s = parseMachineConfig(
     withMethods([
       {
@@ -308,12 +326,26 @@ test("config: a cache_size_kb larger than a flash record is clamped with a warni
         cache_size_kb: 64,
         additional_params: { reader_name: "a" },
       },
+      {
+        method: "Analogs",
+        capture_frequency_hz: 1,
+        cache_size_kb: 1,
+        additional_params: { reader_name: "b" },
+      },
+      {
+        method: "Analogs",
+        capture_frequency_hz: 1,
+        cache_size_kb: 64,
+        flash_sectors: 3,
+        additional_params: { reader_name: "c" },
+      },
+      { method: "Gpios", capture_frequency_hz: 1, additional_params: { pin_name: "d" } },
     ]),
   );
-  assert.equal(s.collectors.find((c) => c.method === "Analogs")!.cacheSizeKb, 3.875);
+  assert.deepEqual(s.issues, []);
   assert.deepEqual(
-    s.issues.map((i) => [i.severity, i.component, i.method]),
-    [["warning", "dut", "Analogs"]],
+    s.collectors.filter((c) => c.componentName === "dut").map((c) => c.flashSectors),
+    [16, 2, 3, 8],
   );
 });
 

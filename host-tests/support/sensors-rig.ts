@@ -52,6 +52,8 @@ export interface MethodEntry {
   additional_params?: Record<string, string>;
   disabled?: boolean;
   cache_size_kb?: number;
+  flash_sectors?: number;
+  batch_bytes?: number;
 }
 
 export interface ComponentEntry {

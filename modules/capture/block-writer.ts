@@ -49,7 +49,7 @@ export const READING_ERROR_TEXT = [
   "ok",
   "a value is NaN or infinite",
   `more than ${MAX_SCHEMA_ENTRIES} fields`,
-  "the reading is larger than the batch (cache_size_kb)",
+  "the reading is larger than the batch (batch_bytes)",
   "beginObject/endObject do not match",
   "a value is not JSON-like (or nests too deep)",
 ];

@@ -28,8 +28,6 @@ import { blockTimes, SensorDataTranscoder } from "./transcoder";
 
 /** The sampler's timer never sleeps longer than this (flush interval and clock checks need ticks). */
 export const MAX_TICK_MS = 100;
-/** Collectors above this rate use the component's FIFO when it has one. */
-export const FIFO_THRESHOLD_HZ = 500;
 /** Erase-ahead keeps room for this many batches per ring. */
 export const ERASE_AHEAD_BATCHES = 2;
 /** Read size when scanning the rings at start-up. */
@@ -211,7 +209,7 @@ export class Capture implements CollectorHost {
         const component = wanted.get(s.componentName);
         if (!component) continue; // its component failed: already reported
         const old = previous.get(s.key);
-        const batchBytes = Math.round(s.cacheSizeKb * 1024);
+        const batchBytes = s.batchBytes;
         if (old && old.component === component && old.block.capacity === batchBytes) {
           previous.delete(s.key);
           next.push(old);
@@ -245,7 +243,7 @@ export class Capture implements CollectorHost {
           });
           continue;
         }
-        const useFifo = component.fifo !== undefined && s.frequencyHz > FIFO_THRESHOLD_HZ && spec.arity === 3;
+        const useFifo = component.fifo !== undefined && component.fifo.supports(spec.kind);
         const collector = new Collector(this, {
           key: s.key,
           componentType: s.componentType,

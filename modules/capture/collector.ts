@@ -32,8 +32,9 @@ import {
 export const ERROR_LOG_INTERVAL_MS = 10_000;
 /** A FIFO-backed collector is drained this often. */
 export const FIFO_DRAIN_MS = 10;
-/** Most samples taken from a FIFO per drain. */
+/** Most samples taken from a FIFO per drain call, and drain calls per tick. */
 export const FIFO_MAX_SAMPLES = 64;
+const FIFO_MAX_ROUNDS = 32;
 
 export interface CollectorStats {
   key: string;
@@ -99,7 +100,9 @@ export class Collector {
   private readonly analog: AnalogReader | undefined;
   private readonly pin: GpioPin | undefined;
   private readonly fifo: SampleFifo | undefined;
-  private fifoRateHz = 0;
+  private fifoStepUs = 0;
+  /** Monotonic µs the next FIFO sample is stamped with (samples are evenly spaced at the sensor's rate). */
+  private fifoNextUs = 0;
   private readonly fifoSamples: Float64Array;
   private nextLogMs = 0;
   private suppressed = 0;
@@ -143,7 +146,9 @@ export class Collector {
   schedule(hz: number, nowMs: number, tickMs: number): void {
     this.frequencyHz = hz;
     if (this.fifo) {
-      this.fifoRateHz = this.fifo.start(hz);
+      const rate = this.fifo.start(this.kind, hz);
+      this.fifoStepUs = 1e6 / (rate > 0 ? rate : hz);
+      this.fifoNextUs = nowMs * 1000;
       this.periodMs = FIFO_DRAIN_MS;
     } else this.periodMs = 1000 / hz;
     this.originMs = nowMs;
@@ -165,14 +170,15 @@ export class Collector {
   run(nowMs: number): void {
     if (nowMs < this.nextDeadlineMs) return;
     const due = Math.floor((nowMs - this.nextDeadlineMs) / this.periodMs) + 1;
-    const take = due > this.maxBurst ? this.maxBurst : due;
-    this.missedDeadlines += due - take;
     this.index += due;
     this.nextDeadlineMs = this.originMs + this.index * this.periodMs;
     if (this.fifo) {
+      // The sensor keeps its own schedule; a late drain loses nothing unless the FIFO overflowed.
       this.drainFifo();
       return;
     }
+    const take = due > this.maxBurst ? this.maxBurst : due;
+    this.missedDeadlines += due - take;
     for (let i = 0; i < take; i++) this.sample();
   }
 
@@ -283,40 +289,60 @@ export class Collector {
     this.captured++;
   }
 
-  /** FIFO mode: sample i of n is stamped readTime − (n−1−i)/rate (both time fields: the sensor's own clock). */
+  /**
+   * FIFO mode: drain everything the sensor buffered. Samples are stamped at
+   * the sensor's rate, one step apart (never later than now); samples lost to
+   * an overflow are counted as missed and skipped in the time line. Both time
+   * fields carry the sample time (the sensor took it; there was no request).
+   */
   private drainFifo(): void {
     const fifo = this.fifo!;
     const clock = this.host.clock;
     const arity = this.arity;
     const values = this.values;
-    let n = 0;
+    const samples = this.fifoSamples;
+    const step = this.fifoStepUs;
     let wallMs = 0;
     let nowMs = 0;
     try {
-      this.missedDeadlines += fifo.takeOverflow(this.kind);
+      const lost = fifo.takeOverflow(this.kind);
+      this.missedDeadlines += lost;
+      this.fifoNextUs += lost * step;
       wallMs = clock.wall();
       nowMs = clock.monotonic();
-      n = fifo.drain(this.kind, this.fifoSamples, FIFO_MAX_SAMPLES);
     } catch (error) {
       this.sensorError(clock.monotonic(), error, "");
       return;
     }
     const wallBase = isValidWall(wallMs);
-    const readUs = (wallBase ? wallMs : nowMs) * 1000;
-    const stepUs = 1e6 / this.fifoRateHz;
-    for (let i = 0; i < n; i++) {
-      let finite = true;
-      for (let j = 0; j < arity; j++) {
-        const v = this.fifoSamples[i * arity + j]!;
-        values[j] = v;
-        if (v - v !== 0) finite = false;
+    const shiftUs = wallBase ? (wallMs - nowMs) * 1000 : 0;
+    const nowUs = nowMs * 1000;
+    for (let round = 0; round < FIFO_MAX_ROUNDS; round++) {
+      let n = 0;
+      try {
+        n = fifo.drain(this.kind, samples, FIFO_MAX_SAMPLES);
+      } catch (error) {
+        this.sensorError(nowMs, error, "");
+        return;
       }
-      if (!finite) {
-        this.sensorError(nowMs, undefined, "a FIFO sample is NaN or infinite");
-        continue;
+      for (let i = 0; i < n; i++) {
+        let at = this.fifoNextUs;
+        if (at > nowUs) at = nowUs;
+        this.fifoNextUs = at + step;
+        let finite = true;
+        for (let j = 0; j < arity; j++) {
+          const v = samples[i * arity + j]!;
+          values[j] = v;
+          if (v - v !== 0) finite = false;
+        }
+        if (!finite) {
+          this.sensorError(nowMs, undefined, "a FIFO sample is NaN or infinite");
+          continue;
+        }
+        const stamp = Math.round(at + shiftUs);
+        this.store(wallBase, stamp, stamp, nowMs);
       }
-      const atUs = Math.round(readUs - (n - 1 - i) * stepUs);
-      this.store(wallBase, atUs, atUs, nowMs);
+      if (n < FIFO_MAX_SAMPLES) break;
     }
   }
 

@@ -44,19 +44,22 @@ export interface GpioPin {
 }
 
 /**
- * A sensor FIFO that samples faster than the sampler's 1 ms timer (e.g. an
- * MPU-6050 at 1–8 kHz). The collector drains it on its own schedule and
- * stamps sample i of n with `readTime - (n-1-i) / rateHz`.
+ * A sensor FIFO that samples faster than the sampler's 1 ms timer, and keeps
+ * sampling through flash stalls (e.g. an MPU-6050 at up to 1 kHz with a
+ * 1 KB FIFO). The collector drains it every FIFO_DRAIN_MS and stamps the
+ * samples evenly at the sensor's rate.
  */
 export interface SampleFifo {
-  /** Start (or retune) sampling at about `hz`; returns the rate the device really runs at. */
-  start(hz: number): number;
+  /** Whether this FIFO carries method `kind` (KIND_* in methods.ts). */
+  supports(kind: number): boolean;
+  /** Start (or retune) sampling `kind` at about `hz`; returns the rate the device really runs at. */
+  start(kind: number, hz: number): number;
   /**
-   * Move up to `maxSamples` of method `kind`'s oldest samples into `out`
-   * (stride = the method's arity). Returns how many were written.
+   * Move up to `maxSamples` of `kind`'s oldest samples into `out` (stride =
+   * the method's arity). Returns how many were written.
    */
   drain(kind: number, out: Float64Array, maxSamples: number): number;
-  /** Samples lost to FIFO overflow since the last call (counted as missed deadlines). */
+  /** Samples of `kind` lost to FIFO overflow since the last call (counted as missed deadlines). */
   takeOverflow(kind: number): number;
 }
 

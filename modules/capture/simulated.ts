@@ -7,11 +7,23 @@
  *   board           analog value (n·37 + seed(name)) mod 4096; GPIO high on odd reads
  *   encoder         ticks = n; motor position n/100 revolutions; servo position n mod 181 degrees
  *
+ * movement_sensor attribute `fifo_samples: n` adds a simulated n-sample
+ * sensor FIFO for AngularVelocity and LinearAcceleration (see SimulatedFifo).
+ *
  * Fault injection, any model: attributes `fail_every: k` (every k-th read
  * throws) and `nan_every: k` (every k-th read yields NaN). Board attributes
  * `analogs` / `gpios` (arrays of names) restrict which readers/pins exist.
  */
-import type { Component, FieldWriter, GeoPoint, ModelContext, ModelFactory, Vector3 } from "./component";
+import type { Clock } from "../ports";
+import type {
+  Component,
+  FieldWriter,
+  GeoPoint,
+  ModelContext,
+  ModelFactory,
+  SampleFifo,
+  Vector3,
+} from "./component";
 import {
   COMPONENT_BOARD,
   COMPONENT_ENCODER,
@@ -19,6 +31,8 @@ import {
   COMPONENT_MOVEMENT_SENSOR,
   COMPONENT_SENSOR,
   COMPONENT_SERVO,
+  KIND_ANGULAR_VELOCITY,
+  KIND_LINEAR_ACCELERATION,
 } from "./methods";
 import { ModelRegistry } from "./registry";
 
@@ -81,11 +95,65 @@ export const fakeSensor: ModelFactory = {
   },
 };
 
+/**
+ * A simulated sensor FIFO (attribute `fifo_samples: capacity`): the "sensor"
+ * samples angular velocity and linear acceleration on the clock at the
+ * started rate, whatever the CPU is doing, and overflows when not drained.
+ */
+class SimulatedFifo implements SampleFifo {
+  private readonly streams: { startMs: number; rate: number; taken: number; overflow: number }[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly capacity: number,
+  ) {}
+
+  supports(kind: number): boolean {
+    return kind === KIND_ANGULAR_VELOCITY || kind === KIND_LINEAR_ACCELERATION;
+  }
+
+  start(kind: number, hz: number): number {
+    this.streams[kind] = { startMs: this.clock.monotonic(), rate: hz, taken: 0, overflow: 0 };
+    return hz;
+  }
+
+  drain(kind: number, out: Float64Array, maxSamples: number): number {
+    const s = this.streams[kind];
+    if (!s) return 0;
+    const produced = Math.floor(((this.clock.monotonic() - s.startMs) * s.rate) / 1000 + 1e-9) + 1;
+    let available = produced - s.taken;
+    if (available > this.capacity) {
+      s.overflow += available - this.capacity;
+      s.taken += available - this.capacity;
+      available = this.capacity;
+    }
+    const n = available < maxSamples ? available : maxSamples;
+    for (let i = 0; i < n; i++) {
+      const j = s.taken + i;
+      out[i * 3] = kind === KIND_ANGULAR_VELOCITY ? Math.sin(j / 20) : 0.1 * Math.sin(j / 5);
+      out[i * 3 + 1] = kind === KIND_ANGULAR_VELOCITY ? Math.cos(j / 20) : 0.1 * Math.cos(j / 5);
+      out[i * 3 + 2] = kind === KIND_ANGULAR_VELOCITY ? (j % 7) - 3 : 9.80665;
+    }
+    s.taken += n;
+    return n;
+  }
+
+  takeOverflow(kind: number): number {
+    const s = this.streams[kind];
+    if (!s) return 0;
+    const lost = s.overflow;
+    s.overflow = 0;
+    return lost;
+  }
+}
+
 export const fakeMovementSensor: ModelFactory = {
   api: COMPONENT_MOVEMENT_SENSOR,
-  create({ attributes }: ModelContext): Component {
+  create({ attributes, clock }: ModelContext): Component {
     const faults = new Faults(attributes);
+    const fifoSamples = positiveInteger(attributes, "fifo_samples");
     return {
+      ...(fifoSamples > 0 ? { fifo: new SimulatedFifo(clock, fifoSamples) } : {}),
       angularVelocity(out: Vector3): void {
         const k = faults.next();
         const n = faults.n;

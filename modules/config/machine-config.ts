@@ -9,6 +9,7 @@
  */
 import { ALL_METHOD_NAMES, COMPONENT_APIS, methodSpec } from "../capture/methods";
 import { ringKey } from "../capture/ring-key";
+import { ringSectorsFor } from "../storage/sizing";
 import {
   type CaptureSettings,
   type CollectorSettings,
@@ -19,14 +20,17 @@ import {
 } from "./settings";
 
 export const DATA_MANAGER_API = "rdk:service:data_manager";
+/** ESP32 SPI NOR sector size: ring sizes are whole sectors. */
+const SECTOR_BYTES = 4096;
 /**
- * Largest RAM batch (cache_size_kb): a batch becomes one ring record, and a
- * record must fit in one 4 KB flash sector with the store's headers. Larger
- * values are clamped with a warning (Viam servers accept more; a device cannot).
+ * RAM batch (capsync's `batch_bytes`): a batch becomes one ring record, and a
+ * record must fit in one 4 KB flash sector with the store's headers (28-byte
+ * sector header, 12-byte frame header, 2-byte length). The default packs four
+ * batches per sector with nothing wasted; 2020 packs two; 4000 one.
  */
-export const MAX_CACHE_SIZE_KB = 3.875;
-/** capsync's default batch: 1 KB, as viam-micro-server. */
-export const DEFAULT_CACHE_SIZE_KB = 1;
+export const DEFAULT_BATCH_BYTES = 1000;
+export const MIN_BATCH_BYTES = 64;
+export const MAX_BATCH_BYTES = 4000;
 
 /** Viam data_manager attributes that mean nothing on a device without a filesystem: accepted, ignored. */
 const IGNORED_VIAM_ATTRIBUTES = [
@@ -336,28 +340,33 @@ function parseCaptureMethods(
       }
       parameter = value;
     }
-    const rawCache = entry.cache_size_kb ?? DEFAULT_CACHE_SIZE_KB;
-    if (typeof rawCache !== "number" || !Number.isFinite(rawCache) || rawCache <= 0) {
-      fail(`cache_size_kb must be a positive number (got ${show(rawCache)})`);
-      return;
+    // Ring size: capsync's flash_sectors, else Viam's cache_size_kb (in viam-micro-server the buffer
+    // that holds the method's unsynced data; here that is the flash ring), else ring_sectors.
+    let sectors = dm.ringSectors;
+    const cache = entry.cache_size_kb;
+    if (cache !== undefined) {
+      if (typeof cache !== "number" || !Number.isFinite(cache) || cache <= 0) {
+        fail(`cache_size_kb must be a positive number (got ${show(cache)})`);
+        return;
+      }
+      sectors = ringSectorsFor(cache, SECTOR_BYTES);
     }
-    let cache = rawCache;
-    if (cache > MAX_CACHE_SIZE_KB) {
-      issues.push({
-        severity: "warning",
-        component: name,
-        method,
-        message: `cache_size_kb ${cache} is more than one flash record holds; ${MAX_CACHE_SIZE_KB} is used`,
-      });
-      cache = MAX_CACHE_SIZE_KB;
+    const explicitSectors = entry.flash_sectors;
+    if (explicitSectors !== undefined) {
+      if (typeof explicitSectors !== "number" || !Number.isInteger(explicitSectors) || explicitSectors < 2) {
+        fail(`flash_sectors must be an integer ≥ 2 (got ${show(explicitSectors)})`);
+        return;
+      }
+      sectors = explicitSectors;
     }
-    if (cache * 1024 < 64) {
-      fail(`cache_size_kb ${cache} is too small to hold a reading (at least 0.0625)`);
-      return;
-    }
-    const sectors = entry.flash_sectors ?? dm.ringSectors;
-    if (typeof sectors !== "number" || !Number.isInteger(sectors) || sectors < 2) {
-      fail(`flash_sectors must be an integer ≥ 2 (got ${show(sectors)})`);
+    const batch = entry.batch_bytes ?? DEFAULT_BATCH_BYTES;
+    if (
+      typeof batch !== "number" ||
+      !Number.isInteger(batch) ||
+      batch < MIN_BATCH_BYTES ||
+      batch > MAX_BATCH_BYTES
+    ) {
+      fail(`batch_bytes must be an integer in [${MIN_BATCH_BYTES}, ${MAX_BATCH_BYTES}] (got ${show(batch)})`);
       return;
     }
     const key = ringKey(component.api, name, method, parameter);
@@ -375,7 +384,7 @@ function parseCaptureMethods(
       kind: spec.kind,
       parameter,
       frequencyHz: hz,
-      cacheSizeKb: cache,
+      batchBytes: batch,
       flashSectors: sectors,
       disabled,
       additionalParams,

@@ -75,9 +75,9 @@ export interface CollectorSettings {
   /** reader_name / pin_name value, "" when the method takes none. */
   parameter: string;
   frequencyHz: number;
-  /** Viam: RAM batch size in KB (capsync default 1). */
-  cacheSizeKb: number;
-  /** capsync: flash sectors for this collector's ring. */
+  /** capsync `batch_bytes`: the RAM batch (one ring record) in bytes. */
+  batchBytes: number;
+  /** Flash sectors for this collector's ring (capsync `flash_sectors`, else Viam `cache_size_kb`, else `ring_sectors`). */
   flashSectors: number;
   /** Viam: configured but not captured (its ring is kept so pending data still syncs). */
   disabled: boolean;

@@ -1,3 +1,9 @@
-// capsync boot. The real boot sequence (credentials → network → cloud config → capture → sync)
-// is wired in by the Moddable app work; until then the app only proves it starts.
-trace("capsync: boot\n");
+/*
+ * capsync's Moddable entry point. Everything platform-specific happens in the
+ * module the manifest maps to "modules/platform/device" for the target
+ * (ESP32 board or the Linux simulator); the boot sequence itself lives in
+ * modules/app/ and never blocks: capture starts before any network.
+ */
+import { startDevice } from "./modules/platform/device";
+
+startDevice();

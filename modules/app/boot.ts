@@ -52,6 +52,8 @@ export interface BootOptions<S> {
    */
   cloudNeedsClock?: boolean;
   configPollMs?: number;
+  /** The config's own poll interval, when its settings carry one (capsync's `config_poll_interval_mins`). */
+  pollIntervalOf?: (settings: S) => number | undefined;
   configRetryFirstMs?: number;
   networkAttemptTimeoutMs?: number;
   networkRetryFirstMs?: number;
@@ -130,7 +132,11 @@ export class Boot<S> {
     // 3. Capture from the cached config.
     this.follower = new ConfigFollower<S>({
       interpret: options.interpret,
-      apply: (settings) => data.apply(settings),
+      apply: (settings) => {
+        data.apply(settings);
+        const pollMs = options.pollIntervalOf?.(settings);
+        if (pollMs !== undefined) this.follower?.setPollMs(pollMs);
+      },
       cache: options.configCache,
       timers: options.timers,
       log,

@@ -44,7 +44,7 @@ export class ConfigFollower<S> {
   private readonly options: ConfigFollowerOptions<S>;
   private readonly timers: Timers;
   private readonly log: Logger;
-  private readonly pollMs: number;
+  private pollMs: number;
   private readonly retry: RetryDelay;
   private source: CloudConfigSource | null = null;
   private timer: TimerId | undefined;
@@ -111,6 +111,11 @@ export class ConfigFollower<S> {
     return this.consider(envelope.revision, envelope.config, "cache");
   }
 
+  /** Change the poll interval (the config itself may set it); takes effect from the next poll. */
+  setPollMs(ms: number): void {
+    if (ms > 0 && Number.isFinite(ms)) this.pollMs = ms;
+  }
+
   /** The cloud to follow (null: no credentials, nothing to follow). */
   setSource(source: CloudConfigSource | null): void {
     this.source = source;
@@ -130,8 +135,8 @@ export class ConfigFollower<S> {
   /** Fetch now (unless a fetch is already under way). */
   fetchSoon(delayMs: number): void {
     if (this.closed || !this.source || !this.online) return;
-    if (this.timer === undefined) this.timer = this.timers.set(() => this.onTimer(), delayMs);
-    else this.timers.schedule(this.timer, delayMs);
+    this.disarm();
+    this.timer = this.timers.set(() => this.onTimer(), delayMs);
   }
 
   close(): void {
@@ -145,6 +150,8 @@ export class ConfigFollower<S> {
   }
 
   private onTimer(): void {
+    // A fired one-shot Moddable timer is gone: never schedule it again.
+    this.timer = undefined;
     if (this.inFlight || this.closed || !this.online || !this.source) return;
     this.inFlight = true;
     this.fetches++;
@@ -154,7 +161,12 @@ export class ConfigFollower<S> {
         if (this.closed) return;
         this.retry.reset();
         this.lastError = "";
-        this.consider(fetched.revision, fetched.config, "cloud");
+        try {
+          this.consider(fetched.revision, fetched.config, "cloud");
+        } catch (error) {
+          // An unhandled rejection aborts the XS machine: nothing may escape.
+          this.log.error(`config: applying the fetched config failed: ${(error as Error).message}`);
+        }
         this.fetchSoon(this.pollMs);
       },
       (error: unknown) => {

@@ -113,6 +113,8 @@ export class NetworkSupervisor {
   }
 
   private onTimer(): void {
+    // A fired one-shot Moddable timer is gone: never schedule it again.
+    this.timer = undefined;
     if (this.closed) return;
     if (this.state === "connecting") {
       // The attempt hung: treat it as failed.
@@ -129,8 +131,8 @@ export class NetworkSupervisor {
   }
 
   private arm(ms: number): void {
-    if (this.timer === undefined) this.timer = this.timers.set(() => this.onTimer(), ms);
-    else this.timers.schedule(this.timer, ms);
+    this.disarm();
+    this.timer = this.timers.set(() => this.onTimer(), ms);
   }
 
   private disarm(): void {

@@ -1,0 +1,53 @@
+/*
+ * The Linux simulator build (`mcconfig -m -p lin`, run in mcsim). The manifest
+ * maps the module name "modules/platform/device" to this file for lin, which
+ * is why it sits beside device.ts: its relative imports resolve the same way
+ * under either name.
+ *
+ * Flash: two NOR images in files under the simulator's file root (capture
+ * ring store and config cache), written through on every change, so killing
+ * mcsim is a power cut and the next start is a reboot. Sensors: the
+ * simulated models. Network: the host's, always up; plain HTTP (or TLS) to
+ * the cloud named in the credentials. Clock: the host's, valid from the start.
+ * Credentials: provisioned from `mcconfig … partId=… secret=… appAddress=…`.
+ */
+import config from "mc/config";
+import Time from "time";
+import type { CloudAddress } from "../app/cloud-address";
+import { startFirmware } from "../app/firmware";
+import type { OpenByteStream } from "../app/http1-transport";
+import { SettableWallClock } from "../app/wall-clock";
+import { simulatedModels } from "../capture/simulated";
+import { AlwaysUpLink } from "./lin/always-up-link";
+import { LinFlash } from "./lin/flash";
+import { moddableTimers } from "./moddable/moddable-timers";
+import { PreferenceStore } from "./moddable/preference-store";
+import { openSocketStream } from "./moddable/socket-stream";
+import { traceLogger } from "./moddable/trace-logger";
+
+export function startDevice(): void {
+  const log = traceLogger();
+  const start = Time.ticks;
+  const clock = new SettableWallClock(() => Time.delta(start));
+  clock.set(Date.now(), "host clock");
+  const root = String(config.simRoot ?? config.file?.root ?? "/tmp/");
+  const captureKb = Number(config.captureFlashKb ?? 1024);
+  const flash = new LinFlash({ path: `${root}capsync-capture.nor`, size: captureKb * 1024 });
+  const configFlash = new LinFlash({ path: `${root}capsync-config.nor`, size: 64 * 1024 });
+  log.info(`sim: flash images in ${root} (capture ${captureKb} KB, config 64 KB)`);
+  startFirmware({
+    kv: new PreferenceStore(),
+    clock,
+    timers: moddableTimers,
+    log,
+    flash,
+    configFlash,
+    registry: simulatedModels(),
+    openLink: () => new AlwaysUpLink(),
+    openStream: (address: CloudAddress): OpenByteStream => {
+      if (address.secure) log.warn("sim: https cloud addresses need a TLS build; connecting without TLS");
+      return (handler) => openSocketStream({ host: address.host, port: address.port }, handler);
+    },
+    buildConfig: config as Record<string, unknown>,
+  });
+}

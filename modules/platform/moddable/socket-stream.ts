@@ -1,0 +1,117 @@
+/*
+ * ByteStream (the keep-alive HTTP transport's socket) over Moddable's
+ * callback-style `Socket`, or `SecureSocket` for TLS: both report connect,
+ * readable(n), writable(n), disconnect and error through one callback.
+ *
+ * Writes are queued and fed as the socket reports room: a write larger than
+ * the socket's free space would otherwise throw on lwIP.
+ */
+import { Socket } from "socket";
+import type { ByteStream, ByteStreamHandler } from "../../app/http1-transport";
+
+const CONNECTED = 1;
+const READABLE = 2;
+const WRITABLE = 3;
+const DISCONNECTED = -1;
+const ERROR = -2;
+
+/** The part of Socket / SecureSocket this uses. */
+interface CallbackSocket {
+  callback: (message: number, value?: number) => void;
+  read(type: typeof ArrayBuffer): ArrayBuffer;
+  /** With data: send it. Without: the bytes the socket can take now. */
+  write(data?: ArrayBuffer): number | undefined;
+  close(): void;
+}
+
+export interface SocketStreamOptions {
+  host: string;
+  port: number;
+  /** SecureSocket options (`secure: {...}`) for TLS; omitted for plain TCP. */
+  secure?: Record<string, unknown>;
+  /** The SecureSocket class (passed in so plain-TCP builds need not include TLS). */
+  SecureSocket?: new (
+    dictionary: Record<string, unknown>,
+  ) => unknown;
+}
+
+export function openSocketStream(options: SocketStreamOptions, handler: ByteStreamHandler): ByteStream {
+  const dictionary: Record<string, unknown> = { host: options.host, port: options.port, noDelay: true };
+  let socket: CallbackSocket;
+  if (options.secure && options.SecureSocket) {
+    socket = new options.SecureSocket({ ...dictionary, secure: options.secure }) as CallbackSocket;
+  } else {
+    socket = new Socket(dictionary as { host: string; port: number }) as unknown as CallbackSocket;
+  }
+  const queue: Uint8Array[] = [];
+  const room = (): number => (socket.write() as number) ?? 0;
+  let connected = false;
+  let closed = false;
+
+  const flush = (room: number): void => {
+    while (queue.length > 0 && room > 0) {
+      const head = queue[0]!;
+      const n = head.length <= room ? head.length : room;
+      const piece = n === head.length ? head : head.subarray(0, n);
+      socket.write(
+        piece.byteOffset === 0 && piece.length === piece.buffer.byteLength
+          ? (piece.buffer as ArrayBuffer)
+          : piece.slice().buffer,
+      );
+      room -= n;
+      if (n === head.length) queue.shift();
+      else queue[0] = head.subarray(n);
+    }
+  };
+  const end = (kind: "reset" | "tls" | "refused", reason: string): void => {
+    if (closed) return;
+    closed = true;
+    try {
+      socket.close();
+    } catch {
+      // Already closed by the stack.
+    }
+    handler.closed(kind, reason);
+  };
+
+  socket.callback = (message: number, value?: number): void => {
+    if (closed) return;
+    switch (message) {
+      case CONNECTED:
+        connected = true;
+        handler.connected();
+        flush(room());
+        break;
+      case READABLE: {
+        const buffer = socket.read(ArrayBuffer);
+        if (buffer && buffer.byteLength > 0) handler.data(new Uint8Array(buffer));
+        break;
+      }
+      case WRITABLE:
+        if (connected) flush(value ?? room());
+        break;
+      case DISCONNECTED:
+        end("reset", "connection closed by the server");
+        break;
+      case ERROR:
+        end(
+          options.secure ? "tls" : connected ? "reset" : "refused",
+          connected ? "socket error" : "could not connect",
+        );
+        break;
+    }
+  };
+
+  return {
+    write(bytes: Uint8Array): void {
+      if (closed) throw new Error("socket closed");
+      queue.push(bytes);
+      if (connected) flush(room());
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      socket.close();
+    },
+  };
+}

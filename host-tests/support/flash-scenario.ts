@@ -87,6 +87,10 @@ interface RingModel {
   inflight: number | undefined;
   /** Last sequence number of the last append that returned. */
   lastCompleted: number;
+  /** Oldest record the store still held after the last call that returned (older ones were dropped). */
+  oldestKept: number;
+  /** The interrupted call erased (or was erasing) one of this ring's sectors, so it may have dropped records. */
+  erasedInFlight: boolean;
 }
 
 export interface CutCase {
@@ -122,14 +126,20 @@ export function runPowerCutCase(c: CutCase): CutOutcome {
     acked: 0,
     inflight: undefined,
     lastCompleted: 0,
+    oldestKept: 1,
+    erasedInFlight: false,
   }));
   const rng = new Random(c.scenarioSeed);
   const batch = new TestBatch(4096, 64);
   const label = `scenario ${c.scenarioSeed}, cut at op ${c.cutAt} (${c.tear}), reopen ${c.retainAfter ? "retain" : "discard"}`;
   let cut = false;
+  let extents: { first: number; count: number }[] = [];
+  let erasesBeforeStep = flash.sectorErases.slice();
   try {
     let store: FlashRingStore = openRingStore({ flash, layout: SCENARIO_LAYOUT, retainUnsynced: true });
+    extents = store.rings().map((r) => ({ first: r.firstSector, count: r.sectorCount }));
     for (let step = 0; step < (c.steps ?? 50); step++) {
+      erasesBeforeStep = flash.sectorErases.slice();
       const which = rng.int(SCENARIO_LAYOUT.length);
       const ring = store.ring(SCENARIO_LAYOUT[which]!.key)!;
       const model = models[which]!;
@@ -160,11 +170,23 @@ export function runPowerCutCase(c: CutCase): CutOutcome {
         store.close();
         store = openRingStore({ flash, layout: SCENARIO_LAYOUT, retainUnsynced: true });
       }
+      SCENARIO_LAYOUT.forEach((entry, r) => {
+        const kept = store.ring(entry.key)!;
+        models[r]!.oldestKept = kept.nextSequence - kept.counters().pending;
+      });
     }
     store.close();
   } catch (error) {
     if (!(error instanceof PowerCutError)) throw error;
     cut = true;
+    const torn = /erase of sector (\d+)/.exec((error as Error).message);
+    extents.forEach((e, r) => {
+      for (let s = e.first; s < e.first + e.count; s++) {
+        if (flash.sectorErases[s] !== erasesBeforeStep[s] || (torn && Number(torn[1]) === s)) {
+          models[r]!.erasedInFlight = true;
+        }
+      }
+    });
   }
   const operations = flash.operations;
   const erases = flash.erases;
@@ -193,6 +215,7 @@ function verifyAfterReboot(flash: NorImage, models: RingModel[], retain: boolean
       );
       const chunk = ring.read(Number.POSITIVE_INFINITY);
       let last = ring.syncPoint;
+      const returned = new Set<number>();
       if (chunk) {
         // Consecutive unless damage left a gap; only then walk record by record.
         const span = chunk.lastSeq - chunk.firstSeq + 1;
@@ -206,6 +229,7 @@ function verifyAfterReboot(flash: NorImage, models: RingModel[], retain: boolean
           assert.ok(seq > m.acked, `${where}: acknowledged record ${seq} returned again (sync ${m.acked})`);
           assert.ok(seq > last, `${where}: record ${seq} out of order after ${last}`);
           last = seq;
+          returned.add(seq);
           const expected = m.bytes.get(seq);
           assert.ok(expected, `${where}: record ${seq} was never appended`);
           assert.deepEqual(chunk.records[i], expected, `${where}: record ${seq} bytes`);
@@ -213,11 +237,15 @@ function verifyAfterReboot(flash: NorImage, models: RingModel[], retain: boolean
         }
         assert.equal(chunk.lastSeq, last, `${where}: lastSeq`);
       }
-      if (m.lastCompleted > ring.syncPoint) {
-        assert.ok(
-          last >= m.lastCompleted,
-          `${where}: completed append up to ${m.lastCompleted} lost (read up to ${last})`,
-        );
+      // Nothing the store still held may vanish, unless the interrupted call
+      // was erasing one of the ring's sectors (the store chose to drop it).
+      if (m.lastCompleted > ring.syncPoint && m.lastCompleted >= m.oldestKept && !m.erasedInFlight) {
+        for (let seq = Math.max(m.oldestKept, ring.syncPoint + 1); seq <= m.lastCompleted; seq++) {
+          assert.ok(
+            returned.has(seq),
+            `${where}: record ${seq} of a completed append lost (kept from ${m.oldestKept})`,
+          );
+        }
       }
     } else {
       assert.ok(

@@ -360,3 +360,26 @@ test("Struct encoding refuses cycles instead of overflowing the stack", () => {
   a.self = a;
   assert.throws(() => writeStructFields(new ProtoWriter(), a), /nested deeper/);
 });
+
+test("hostile input: a flood of tiny values is refused past the value budget", () => {
+  // A config whose one component's attributes hold 20000 entries {"": []} (5 bytes each).
+  const w = new ProtoWriter();
+  const cfg = w.begin(1);
+  const comp = w.begin(3);
+  const attrs = w.begin(8);
+  for (let i = 0; i < 20000; i++) {
+    const e = w.begin(1);
+    const v = w.begin(2);
+    const l = w.begin(6);
+    w.end(l);
+    w.end(v);
+    w.end(e);
+  }
+  w.end(attrs);
+  w.end(comp);
+  w.end(cfg);
+  const bytes = copy(w.finish());
+  assert.throws(() => decodeConfigResponse(bytes), /too many values in one message/);
+  // With a budget to match, the same bytes decode.
+  assert.equal(Object.keys(decodeConfigResponse(bytes, 32, 30000).components[0]!.attributes).length, 1);
+});

@@ -271,6 +271,7 @@ describe("device client ↔ local cloud over TLS", () => {
     assert.equal(transport.stats.tlsHandshakes, 1);
     assert.equal(transport.stats.connections, 1);
     assert.equal(cloud.stats.tlsHandshakes, 1);
+    assert.equal(cloud.caDer![0], 0x30, "DER: an ASN.1 SEQUENCE");
     transport.close();
   });
 

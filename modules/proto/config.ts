@@ -18,7 +18,7 @@
  * (remotes, modules, network, auth, …) is skipped unread.
  */
 
-import { DEFAULT_MAX_DEPTH, ProtoReader } from "./reader";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUES, ProtoReader } from "./reader";
 import { type JsonObject, readStruct } from "./struct";
 import { type ProtoWriter, WIRE_LEN } from "./writer";
 
@@ -56,11 +56,16 @@ export function encodeConfigRequest(w: ProtoWriter, partId: string, headerRoom =
 }
 
 /**
- * Decode a ConfigResponse. Throws ProtoDecodeError on malformed input; output
- * size is bounded by the input size, nesting by `maxDepth`.
+ * Decode a ConfigResponse. Throws ProtoDecodeError on malformed input; nesting
+ * is bounded by `maxDepth`, the number of decoded values (resources, Struct
+ * values, strings in lists) by `maxValues`.
  */
-export function decodeConfigResponse(bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): MachineConfig {
-  const r = new ProtoReader(bytes, maxDepth);
+export function decodeConfigResponse(
+  bytes: Uint8Array,
+  maxDepth = DEFAULT_MAX_DEPTH,
+  maxValues = DEFAULT_MAX_VALUES,
+): MachineConfig {
+  const r = new ProtoReader(bytes, maxDepth, maxValues);
   const out: MachineConfig = { part_id: "", revision: "", components: [], services: [] };
   while (r.more()) {
     if (r.tag() !== 1) {
@@ -118,6 +123,7 @@ const SERVICE_FIELDS: ResourceFields = { attributes: 4, dependsOn: 5, model: 6, 
 
 function readResource(r: ProtoReader, kind: string, fields: ResourceFields): ResourceConfig {
   r.expect(WIRE_LEN);
+  r.spend();
   const outer = r.enter();
   const res: ResourceConfig = {
     name: "",
@@ -150,9 +156,11 @@ function readResource(r: ProtoReader, kind: string, fields: ResourceFields): Res
       res.attributes = readStruct(r);
     } else if (f === fields.dependsOn) {
       r.expect(WIRE_LEN);
+      r.spend();
       res.depends_on.push(r.string());
     } else if (f === fields.serviceConfigs) {
       r.expect(WIRE_LEN);
+      r.spend();
       const inner = r.enter();
       const sc: ResourceServiceConfig = { type: "", attributes: {} };
       while (r.more()) {

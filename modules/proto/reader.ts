@@ -23,6 +23,14 @@ const TWO_32 = 4294967296;
 /** Default nesting limit (Struct inside Struct inside …): ample for configs, small enough for the device stack. */
 export const DEFAULT_MAX_DEPTH = 32;
 
+/**
+ * Default limit on decoded values (Struct values, resources, list items) per
+ * message. Output size is already bounded by input size, but a 64 KiB body of
+ * 2-byte empty lists would still become tens of thousands of JS objects, more
+ * than a device heap holds; real configs decode to a few hundred.
+ */
+export const DEFAULT_MAX_VALUES = 4096;
+
 export class ProtoReader {
   readonly buf: Uint8Array;
   pos: number;
@@ -34,13 +42,21 @@ export class ProtoReader {
   wireType = 0;
   private depth = 0;
   readonly maxDepth: number;
+  /** Decoded values still allowed (see DEFAULT_MAX_VALUES). */
+  valuesLeft: number;
   private view: DataView | undefined;
 
-  constructor(buf: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH) {
+  constructor(buf: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH, maxValues = DEFAULT_MAX_VALUES) {
     this.buf = buf;
     this.pos = 0;
     this.end = buf.length;
     this.maxDepth = maxDepth;
+    this.valuesLeft = maxValues;
+  }
+
+  /** Count one decoded value against the budget; throws once it is spent. */
+  spend(): void {
+    if (--this.valuesLeft < 0) this.fail("too many values in one message");
   }
 
   fail(message: string): never {

@@ -11,7 +11,7 @@
  * writer's buffer has grown to its working size.
  */
 
-import { DEFAULT_MAX_DEPTH, ProtoReader } from "./reader";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUES, ProtoReader } from "./reader";
 import { type JsonObject, readStructFields, writeStructFields, writeValueKind } from "./struct";
 import { readTimestampMs, writeTimestamp } from "./timestamp";
 import { type ProtoWriter, utf8Length, WIRE_LEN, writeUtf8 } from "./writer";
@@ -230,8 +230,12 @@ export interface DecodedSensorData {
  * Decode one SensorData (tools, tests, and checking what capture stored);
  * bounded like every decoder here. Per the oneof, the last of struct/binary wins.
  */
-export function decodeSensorData(bytes: Uint8Array, maxDepth = DEFAULT_MAX_DEPTH): DecodedSensorData {
-  const r = new ProtoReader(bytes, maxDepth);
+export function decodeSensorData(
+  bytes: Uint8Array,
+  maxDepth = DEFAULT_MAX_DEPTH,
+  maxValues = DEFAULT_MAX_VALUES,
+): DecodedSensorData {
+  const r = new ProtoReader(bytes, maxDepth, maxValues);
   const out: DecodedSensorData = {
     timeRequestedMs: undefined,
     timeReceivedMs: undefined,

@@ -148,6 +148,7 @@ export function readStruct(r: ProtoReader): JsonObject {
 
 /** Read a Value body into plain JS. A Value with no kind set reads as null. */
 export function readValueKind(r: ProtoReader): JsonValue {
+  r.spend();
   let value: JsonValue = null;
   while (r.more()) {
     switch (r.tag()) {

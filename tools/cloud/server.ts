@@ -12,7 +12,7 @@
  * Faults are armed per test through `cloud.faults` (see faults.ts).
  */
 
-import { randomBytes } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -85,6 +85,8 @@ export interface Cloud {
   readonly port: number;
   /** PEM CA certificate the server certificate chains to (TLS only). */
   readonly ca: string | undefined;
+  /** The same CA certificate as DER bytes (what Moddable's SecureSocket takes). */
+  readonly caDer: Uint8Array | undefined;
   readonly faults: Faults;
   readonly stats: CloudStats;
   readonly store: ReadingStore;
@@ -504,6 +506,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
     url: `${scheme}://${host}:${port}`,
     port,
     ca: tlsMaterial?.ca,
+    caDer: tlsMaterial ? new Uint8Array(new X509Certificate(tlsMaterial.ca).raw) : undefined,
     faults,
     stats,
     store,

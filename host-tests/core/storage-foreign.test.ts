@@ -3,6 +3,7 @@
 // formats or recovers, logs why, returns only records whose CRC checks, and
 // stays usable.
 
+import { crc32 } from "../../modules/storage/crc32";
 import { encodeLayoutRecord } from "../../modules/storage/layout-record";
 import { NorImage } from "../../modules/storage/nor-image";
 import { type FlashRingStore, openRingStore } from "../../modules/storage/ring-store";
@@ -254,4 +255,27 @@ test("random bit rot over a populated image never yields a wrong record (100 see
     assertUsable(flash, again, `bit rot seed ${seed}`);
   }
   assert.ok(returned > 500, `only ${returned} records survived: the check proves little`);
+});
+
+test("a CRC-valid layout record with invalid UTF-8 in a key opens without throwing", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const record = encodeLayoutRecord({
+    generation: 1,
+    sectorSize: S,
+    sectorCount: 16,
+    nextRingId: 3,
+    rings: [{ key: "ab", ringId: 1, firstSector: 2, sectors: 4 }],
+  });
+  // Replace the key with a 4-byte sequence whose code point exceeds U+10FFFF, then fix the CRC.
+  const bad = new Uint8Array(record.length + 2);
+  bad.set(record.subarray(0, 28));
+  bad.set([1, 0, 0, 0, 2, 0, 4, 0, 4, 0xf7, 0xbf, 0xbf, 0xbf], 28);
+  bad[6] = bad.length;
+  const crc = crc32(bad, 0, bad.length - 4);
+  bad.set([crc & 0xff, (crc >>> 8) & 0xff, (crc >>> 16) & 0xff, crc >>> 24], bad.length - 4);
+  flash.write(0, bad);
+  const store = openRingStore({ flash, layout: LAYOUT });
+  assert.equal(store.openReport.formatted, false);
+  assert.equal(store.storedLayout().length, 2, "the odd ring was replaced by the configured ones");
+  assertUsable(flash, store, "invalid UTF-8 key");
 });

@@ -62,7 +62,8 @@ export function utf8Decode(b: Uint8Array, start: number, end: number): string {
     else if (c < 0xe0) cp = ((c & 0x1f) << 6) | (b[i++]! & 0x3f);
     else if (c < 0xf0) cp = ((c & 0x0f) << 12) | ((b[i++]! & 0x3f) << 6) | (b[i++]! & 0x3f);
     else cp = ((c & 0x07) << 18) | ((b[i++]! & 0x3f) << 12) | ((b[i++]! & 0x3f) << 6) | (b[i++]! & 0x3f);
-    s += String.fromCodePoint(cp);
+    // A foreign writer's CRC-valid bytes may still be invalid UTF-8: never throw on them.
+    s += String.fromCodePoint(cp >= 0 && cp <= 0x10ffff ? cp : 0xfffd);
   }
   return s;
 }

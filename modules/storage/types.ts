@@ -45,6 +45,8 @@ export interface RingCounters {
   dropped: number;
   /** Records after the sync point discarded at open (reboot semantics "discard", the default). */
   discarded: number;
+  /** Records after the sync point kept at open (reboot semantics `retainUnsynced`); they are part of `pending`. */
+  retained?: number;
   /** Records in flash after the sync point, not yet acknowledged. */
   pending: number;
   /** Records that failed their CRC or framing when read (torn writes), skipped. */

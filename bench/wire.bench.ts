@@ -20,6 +20,9 @@ const xs = JSON.parse(out.trim().split("\n").at(-1)!) as {
   requestBytesPer1000Readings: number;
   requestOverheadBytesPer1000Readings: number;
   uploadRequestSizeUsPer1000ReadingsXs: number;
+  configBytes: number;
+  configDecodeUsXs: number;
+  protobufEsConfigDecodeUsXs: number;
 };
 if (!xs.bytesIdentical)
   throw new Error("device and protobuf-es bytes differ: the comparison would be meaningless");
@@ -43,6 +46,9 @@ const figures = {
     2,
   ),
   uploadRequestSizeUsPer1000ReadingsXs: round(xs.uploadRequestSizeUsPer1000ReadingsXs, 1),
+  configBytes: xs.configBytes,
+  configDecodeUsXs: round(xs.configDecodeUsXs, 1),
+  protobufEsConfigDecodeUsXs: round(xs.protobufEsConfigDecodeUsXs, 1),
 };
 
 const rows: [string, string][] = [
@@ -58,6 +64,11 @@ const rows: [string, string][] = [
     `${figures.requestOverheadBytesPer1000Readings} B (${figures.requestOverheadPercent}%)`,
   ],
   ["uploadRequestSize for 1000 readings, XS", `${figures.uploadRequestSizeUsPer1000ReadingsXs} µs`],
+  [`ConfigResponse decode (${figures.configBytes} B), device, XS`, `${figures.configDecodeUsXs} µs`],
+  [
+    `ConfigResponse fromBinary (${figures.configBytes} B), protobuf-es, XS`,
+    `${figures.protobufEsConfigDecodeUsXs} µs`,
+  ],
 ];
 console.log("wire — device codecs vs protobuf-es, inside XS (node scripts/xs-run.mjs bench/xs/wire.ts)");
 for (const [name, value] of rows) console.log(`  ${name.padEnd(60)} ${value}`);

@@ -1,6 +1,7 @@
 // Runs inside XS (node scripts/xs-run.mjs bench/xs/wire.ts): the device's SensorData encoder
-// against protobuf-es on the same readings, same engine, same run; plus request overhead.
-import { create, toBinary } from "@bufbuild/protobuf";
+// against protobuf-es on the same readings, same engine, same run; plus request overhead and config decoding.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { decodeConfigResponse } from "../../modules/proto/config";
 import {
   beginSensorData,
   encodeSensorData,
@@ -10,6 +11,7 @@ import {
 import { DATA_TYPE_TABULAR_SENSOR, encodeUploadRequest, uploadRequestSize } from "../../modules/proto/upload";
 import { ProtoWriter } from "../../modules/proto/writer";
 import { SensorDataSchema } from "../../protos/gen/viam/app/datasync/v1/data_sync_pb";
+import { ConfigResponseSchema } from "../../protos/gen/viam/app/v1/robot_pb";
 
 declare const issueCommand: (bytes: ArrayBuffer) => ArrayBuffer;
 declare const gc: (() => void) | undefined;
@@ -160,8 +162,63 @@ for (let r = 0; r < 7; r++) {
   sizeMs = Math.min(sizeMs, (performance.now() - start) / 100);
 }
 
+// Config decode: a machine with four capturing components and a data manager.
+const configBytes = toBinary(
+  ConfigResponseSchema,
+  create(ConfigResponseSchema, {
+    config: {
+      cloud: { id: meta.partId },
+      revision: "42",
+      components: ["env", "imu", "gps", "motor"].map((name, i) => ({
+        name,
+        api: `rdk:component:${["sensor", "movement_sensor", "movement_sensor", "motor"][i]}`,
+        model: "acme:fake",
+        attributes: { pin: i, bus: "i2c0", rate_hz: 100 },
+        serviceConfigs: [
+          {
+            type: "data_manager",
+            attributes: {
+              capture_methods: [
+                { method: "Readings", capture_frequency_hz: 10, additional_params: {}, disabled: false },
+                { method: "AngularVelocity", capture_frequency_hz: 200, additional_params: {}, disabled: false },
+              ],
+            },
+          },
+        ],
+      })),
+      services: [
+        {
+          name: "data_manager-1",
+          api: "rdk:service:data_manager",
+          model: "rdk:builtin:builtin",
+          attributes: {
+            sync_interval_mins: 0.1,
+            capture_disabled: false,
+            sync_disabled: false,
+            tags: ["a", "b"],
+          },
+        },
+      ],
+    },
+  }),
+);
+const CONFIG_RUNS = 200;
+const configRace = race(5, {
+  device: () => {
+    for (let i = 0; i < CONFIG_RUNS; i++) decodeConfigResponse(configBytes);
+    return 0;
+  },
+  protobufEs: () => {
+    for (let i = 0; i < CONFIG_RUNS; i++) fromBinary(ConfigResponseSchema, configBytes);
+    return 0;
+  },
+});
+
 send({
   bytesIdentical: same,
+  configBytes: configBytes.length,
+  configDecodeUsXs: (configRace.device! * N) / CONFIG_RUNS / 1000,
+  protobufEsConfigDecodeUsXs: (configRace.protobufEs! * N) / CONFIG_RUNS / 1000,
   encodeNsPerSensorDataXs: results.deviceHot,
   encodeGenericNsPerSensorDataXs: results.deviceGeneric,
   protobufEsNsPerSensorDataXs: results.protobufEs,

@@ -360,3 +360,30 @@ test("cloud client: config uses its own size limit and a malformed config is INT
   assert.equal(t.requests[1]!.maxResponseBytes, 5000);
   assert.equal(t.requests[0]!.maxResponseBytes, 4096);
 });
+
+test("unary response: random bodies give a message or a clean RpcError, never anything else", () => {
+  let seed = 12345;
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  const valid = concat(frame(0, new Uint8Array([0x0a, 1, 0x41])), frame(0x80, enc("grpc-status: 0\r\n")));
+  for (let i = 0; i < 3000; i++) {
+    let body: Uint8Array;
+    if (i % 2 === 0) {
+      body = new Uint8Array(next() % 40);
+      for (let j = 0; j < body.length; j++) body[j] = next() & 0xff;
+    } else {
+      body = new Uint8Array(valid);
+      body[next() % body.length] = next() & 0xff;
+      body = body.subarray(0, next() % (body.length + 1));
+    }
+    try {
+      readUnaryResponse({ status: 200, headers: GRPC_WEB, body });
+    } catch (error) {
+      assert.ok(error instanceof RpcError, `iteration ${i}: ${(error as Error)?.message}`);
+    }
+  }
+});

@@ -180,7 +180,12 @@ const configBytes = toBinary(
             attributes: {
               capture_methods: [
                 { method: "Readings", capture_frequency_hz: 10, additional_params: {}, disabled: false },
-                { method: "AngularVelocity", capture_frequency_hz: 200, additional_params: {}, disabled: false },
+                {
+                  method: "AngularVelocity",
+                  capture_frequency_hz: 200,
+                  additional_params: {},
+                  disabled: false,
+                },
               ],
             },
           },

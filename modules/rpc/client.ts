@@ -4,7 +4,7 @@
  * call allocates nothing proportional to the request.
  */
 
-import { type HttpTransport, TransportError } from "../ports";
+import { type HttpResponse, type HttpTransport, TransportError } from "../ports";
 import { FRAME_HEADER_BYTES, GRPC_WEB_CONTENT_TYPE, readUnaryResponse, writeFrameHeader } from "./grpc-web";
 import { Code, RpcError } from "./status";
 
@@ -89,7 +89,7 @@ export class GrpcWebClient {
     };
     const extra = options.headers;
     if (extra) for (const key in extra) headers[key] = extra[key]!;
-    let response;
+    let response: HttpResponse;
     try {
       response = await this.transport.request({
         path,

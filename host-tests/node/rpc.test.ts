@@ -153,6 +153,33 @@ describe("device client ↔ local cloud (plain HTTP)", () => {
     assert.equal(cloud.faults.counts["ack-lost"], 1);
   });
 
+  test("response cut mid-body → UNAVAILABLE/reset; the cloud stored the upload", async () => {
+    const n = cloud.count();
+    cloud.faults.add({ kind: "cut-response", method: "DataCaptureUpload" });
+    const e = await rejection(client.dataCaptureUpload(uploadRequest(2)));
+    assert.equal(e.code, Code.UNAVAILABLE);
+    assert.equal(e.transport, "reset");
+    assert.equal(cloud.count(), n + 2);
+    assert.equal(cloud.faults.counts["cut-response"], 1);
+  });
+
+  test("tokens that run out (tokenTtlMs) are renewed transparently", async () => {
+    const shortLived = await startTestCloud({ tokenTtlMs: 50 });
+    const t = new NodeHttpTransport(shortLived.url);
+    const c = new CloudClient({ transport: t, partId: TEST_PART_ID, secret: TEST_PART_SECRET });
+    try {
+      await c.config();
+      await new Promise((r) => setTimeout(r, 120));
+      await c.config();
+      assert.equal(c.counters.authentications, 2);
+      assert.equal(c.counters.reauthentications, 1);
+      assert.equal(shortLived.faults.counts["expired-token"], 1);
+    } finally {
+      t.close();
+      await shortLived.close();
+    }
+  });
+
   test("injected gRPC statuses arrive as those codes, with nothing stored", async () => {
     const n = cloud.count();
     for (const code of [Code.UNAVAILABLE, Code.INTERNAL, Code.RESOURCE_EXHAUSTED, Code.INVALID_ARGUMENT]) {

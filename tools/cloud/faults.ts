@@ -17,6 +17,8 @@ export type FaultSpec =
   | { kind: "reset" }
   /** Handle the request fully (an upload is stored), then destroy the connection instead of answering. */
   | { kind: "ack-lost" }
+  /** Handle the request fully (stored), send the headers and part of the body, then destroy the connection. */
+  | { kind: "cut-response" }
   /** Answer with this gRPC status (UNAVAILABLE, INTERNAL, RESOURCE_EXHAUSTED, INVALID_ARGUMENT, …) without handling. */
   | { kind: "status"; code: number; message?: string }
   /** Answer with a bare HTTP status (401, 404, 429, 502, 503, …) and a text body, no gRPC headers. */

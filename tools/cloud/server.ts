@@ -424,6 +424,28 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
         }) as typeof r.writeHead;
         break;
       }
+      case "cut-response": {
+        // Let the service run, send status + headers and half of the first body chunk, then cut.
+        const r = res as http.ServerResponse;
+        const write = r.write.bind(r) as (chunk: Uint8Array) => boolean;
+        let cut = false;
+        const cutHere = (chunk: unknown) => {
+          if (cut) return;
+          cut = true;
+          if (chunk instanceof Uint8Array && chunk.length > 1) write(chunk.subarray(0, chunk.length >> 1));
+          else r.flushHeaders();
+          setImmediate(() => reset(req));
+        };
+        r.write = ((chunk: unknown) => {
+          cutHere(chunk);
+          return true;
+        }) as typeof r.write;
+        r.end = ((chunk?: unknown) => {
+          cutHere(chunk);
+          return r;
+        }) as typeof r.end;
+        break;
+      }
       default:
         break;
     }

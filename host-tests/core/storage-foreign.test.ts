@@ -3,9 +3,17 @@
 // formats or recovers, logs why, returns only records whose CRC checks, and
 // stays usable.
 
-import { crc32 } from "../../modules/storage/crc32";
+import { crc32, crc32Finish, crc32Start, crc32Update } from "../../modules/storage/crc32";
 import { encodeLayoutRecord } from "../../modules/storage/layout-record";
 import { NorImage } from "../../modules/storage/nor-image";
+import {
+  encodeSectorHeader,
+  FRAME_BATCH,
+  FRAME_SYNC,
+  putU16,
+  putU32,
+  type SectorHeader,
+} from "../../modules/storage/ring-format";
 import { type FlashRingStore, openRingStore } from "../../modules/storage/ring-store";
 import type { RingLayoutEntry } from "../../modules/storage/types";
 import { assert, test } from "../harness/index";
@@ -278,4 +286,71 @@ test("a CRC-valid layout record with invalid UTF-8 in a key opens without throwi
   assert.equal(store.openReport.formatted, false);
   assert.equal(store.storedLayout().length, 2, "the odd ring was replaced by the configured ones");
   assertUsable(flash, store, "invalid UTF-8 key");
+});
+
+test("adversarial contents with valid CRCs (random headers, frames, sync points) never crash (60 seeds)", () => {
+  for (let seed = 1; seed <= 60; seed++) {
+    const rng = new Random(seed * 7919);
+    const flash = new NorImage({ size: 16 * S, sectorSize: S });
+    flash.write(
+      0,
+      encodeLayoutRecord({
+        generation: 1,
+        sectorSize: S,
+        sectorCount: 16,
+        nextRingId: 3,
+        rings: [
+          { key: "a", ringId: 1, firstSector: 2, sectors: 4 },
+          { key: "b", ringId: 2, firstSector: 6, sectors: 4 },
+        ],
+      }),
+    );
+    const b = flash.bytes;
+    for (let s = 2; s < 10; s++) {
+      if (rng.float() < 0.2) continue;
+      const base = s * S;
+      const h: SectorHeader = {
+        ringId: 1 + rng.int(3),
+        sectorSeq: rng.int(6),
+        firstSeq: 1 + (rng.float() < 0.3 ? rng.u32() * 65536 : rng.int(200)),
+        syncPoint: rng.float() < 0.3 ? rng.u32() : rng.int(300),
+      };
+      encodeSectorHeader(b, base, h);
+      let pos = base + 28;
+      const frames = rng.int(6);
+      for (let f = 0; f < frames && pos + 12 + 40 < base + S; f++) {
+        const sync = rng.float() < 0.4;
+        const count = sync ? 0 : 1 + rng.int(4);
+        let p = pos + 12;
+        for (let r = 0; r < count; r++) {
+          const len = rng.int(8);
+          b[p++] = len;
+          for (let i = 0; i < len; i++) b[p++] = rng.u32() & 0xff;
+        }
+        b[pos] = sync ? FRAME_SYNC : FRAME_BATCH;
+        b[pos + 1] = count;
+        putU16(b, pos + 2, p - pos - 12);
+        putU32(b, pos + 4, rng.float() < 0.5 ? h.firstSeq + rng.int(20) : rng.u32());
+        let c = crc32Update(crc32Start(), b, pos, pos + 8);
+        c = crc32Update(c, b, pos + 12, p);
+        putU32(b, pos + 8, crc32Finish(c));
+        pos = p;
+      }
+    }
+    for (const retainUnsynced of [true, false]) {
+      const image = new NorImage({ bytes: b.slice(), sectorSize: S });
+      const store = openRingStore({ flash: image, layout: LAYOUT, retainUnsynced });
+      for (const ring of store.rings()) {
+        let after: number | undefined;
+        for (let guard = 0; guard < 100; guard++) {
+          const chunk = ring.read(64, after);
+          if (!chunk) break;
+          assert.ok(chunk.firstSeq > ring.syncPoint, `seed ${seed}: returned at or below the sync point`);
+          assert.ok(after === undefined || chunk.firstSeq > after, `seed ${seed}: read went backwards`);
+          after = chunk.lastSeq;
+        }
+      }
+      assertUsable(image, store, `adversarial seed ${seed}`);
+    }
+  }
 });

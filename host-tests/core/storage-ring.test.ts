@@ -3,10 +3,12 @@
 
 import { NorImage, PowerCutError } from "../../modules/storage/nor-image";
 import {
+  encodeSectorHeader,
   FRAME_HEADER_BYTES,
   getU48,
   putU48,
   SECTOR_HEADER_BYTES,
+  seqAtOrBelow,
   seqFromLow,
 } from "../../modules/storage/ring-format";
 import { openRingStore } from "../../modules/storage/ring-store";
@@ -484,4 +486,28 @@ test("random record sizes across many appends all read back exactly", () => {
   chunk.records.forEach((r, i) => {
     assert.deepEqual(r, sent[i], `record ${i}`);
   });
+});
+
+test("a sync point trailing its ring by more than 2^32 records persists exactly", () => {
+  // Stage what ~500 days offline at 100 Hz leaves: a sector whose first record
+  // is 2^33 + 5 while the sync point is still 3.
+  const flash = new NorImage({ size: 8 * S, sectorSize: S });
+  openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }] }).close();
+  const ringId = 1;
+  encodeSectorHeader(flash.bytes, 2 * S, { ringId, sectorSeq: 7, firstSeq: 2 ** 33 + 5, syncPoint: 3 });
+  const store = openRingStore({ flash, retainUnsynced: true });
+  const ring = store.ring(KEY)!;
+  assert.equal(ring.syncPoint, 3);
+  assert.equal(ring.nextSequence, 2 ** 33 + 5);
+  const batch = new TestBatch(1024, 16);
+  fill(batch, 1, 4);
+  ring.append(batch);
+  ring.commit(2 ** 33 + 6);
+  const again = openRingStore({ flash, retainUnsynced: true }).ring(KEY)!;
+  assert.equal(again.syncPoint, 2 ** 33 + 6);
+  const chunk = again.read(1 << 20)!;
+  assert.equal(chunk.firstSeq, 2 ** 33 + 7);
+  assert.deepEqual(chunk.records.map(idOf), [3, 4]);
+  assert.equal(seqAtOrBelow(2 ** 33 + 6, (2 ** 33 + 6) % 2 ** 32), 2 ** 33 + 6);
+  assert.equal(seqAtOrBelow(2 ** 33 + 6, 10), 2 ** 33 - 2 ** 32 + 10);
 });

@@ -28,6 +28,7 @@ import {
   recordFlashBytes,
   SECTOR_HEADER_BYTES,
   type SectorHeader,
+  seqAtOrBelow,
   seqFromLow,
 } from "./ring-format";
 import type { ReadChunk, RecordBatch, Ring, RingCounters } from "./types";
@@ -199,7 +200,9 @@ export class FlashRing implements Ring {
       }
       if (kind === FRAME_BATCH) seq += b[pos + 1]!;
       else {
-        const value = seqFromLow(h.syncPoint, getU32(b, pos + 4));
+        // A sync point never exceeds the last record before it, and trails it
+        // by less than a ring's worth of records (far below 2^32).
+        const value = seqAtOrBelow(seq - 1, getU32(b, pos + 4));
         if (value > sync) sync = value;
       }
       pos = end;
@@ -419,14 +422,17 @@ export class FlashRing implements Ring {
     const floor = this.readFloor();
     // Writing the sync point may have to reuse the oldest sector: records in
     // it up to `upto` were acknowledged, so they count as committed, not dropped.
-    this.acking = upto;
+    // Records at or below the floor are gone already; persisting at least the
+    // floor keeps every sync frame within 2^32 of the records around it.
+    const value = Math.max(upto, floor);
+    this.acking = value;
     try {
-      this.writeSync(upto);
+      this.writeSync(value);
     } finally {
       this.acking = 0;
     }
     if (upto > floor) this.committedCount += upto - floor;
-    this.sync = upto;
+    this.sync = value;
     this.dropWarned = false;
   }
 

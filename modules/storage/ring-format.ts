@@ -73,6 +73,12 @@ export function seqFromLow(base: number, low: number): number {
   return base + ((low - baseLow + TWO_POW_32) % TWO_POW_32);
 }
 
+/** The largest sequence number ≤ `top` whose low 32 bits are `low` (sync frames). */
+export function seqAtOrBelow(top: number, low: number): number {
+  const topLow = top % TWO_POW_32;
+  return top - ((topLow - low + TWO_POW_32) % TWO_POW_32);
+}
+
 export function encodeSectorHeader(b: Uint8Array, at: number, h: SectorHeader): void {
   b[at] = SECTOR_MAGIC_0;
   b[at + 1] = SECTOR_MAGIC_1;
@@ -100,7 +106,8 @@ export function decodeSectorHeader(b: Uint8Array, at: number, out: SectorHeader)
   out.sectorSeq = getU32(b, at + 8);
   out.firstSeq = getU48(b, at + 12);
   out.syncPoint = getU48(b, at + 18);
-  return out.firstSeq >= 1 && out.syncPoint < out.firstSeq + TWO_POW_32;
+  // A sector opens after its ring's sync point: a header saying otherwise is not one we wrote.
+  return out.firstSeq >= 1 && out.syncPoint < out.firstSeq;
 }
 
 /** Bytes of the LEB128 encoding of a record length. */

@@ -286,11 +286,17 @@ export class Demo {
 
   private onCut: (() => void) | undefined;
 
-  /** Stop everything cleanly: device (last upload finishes, RAM flushed, store closed), cloud, database. */
+  /** Stop everything cleanly: a last sync round, then the device (RAM flushed, store closed), cloud, database. */
   async stop(): Promise<DemoStatus> {
     if (this.stopped) return this.stopped;
     if (this.rebooting) await this.rebooting.catch(() => {});
     const device = this.device;
+    // A last upload round, so what was captured reaches the cloud instead of
+    // waiting in flash (where the next boot would discard it: the default reboot rule).
+    if (device && this.network.up) {
+      this.log.info("demo: stopping: a last sync round");
+      await Promise.race([device.syncNow().catch(() => false), sleep(5000)]);
+    }
     const final = device ? await device.shutdown() : undefined;
     this.device = undefined;
     this.deviceState = "stopped";

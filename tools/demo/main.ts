@@ -215,10 +215,16 @@ function printSummary(status: DemoStatus, dataDir: string): void {
     `demo: stopped cleanly after ${format.clock(status.uptimeMs)}; ${status.boots} boot(s); data kept in ${dataDir} (npm start continues from it)`,
     ...c.map(
       (r) =>
-        `demo:   ${r.componentName}/${r.method}: captured ${r.captured}, synced ${r.synced}, dropped ${r.dropped}, lost ${r.lost}, pending ${r.pending} (kept in flash for the next start)`,
+        `demo:   ${r.componentName}/${r.method}: captured ${r.captured}, synced ${r.synced}, dropped ${r.dropped}, lost ${r.lost}, pending ${r.pending}`,
     ),
     `demo: cloud database holds ${status.cloudReadings} readings in total`,
   ];
+  const pending = c.reduce((n, r) => n + r.pending, 0);
+  if (pending > 0) {
+    lines.push(
+      `demo: ${pending} unsynced reading(s) were flushed to flash; the next boot discards them (the default reboot rule; retain_unsynced_on_reboot keeps them)`,
+    );
+  }
   const gap = unaccounted(status);
   if (gap !== 0)
     lines.push(`demo: ${gap} reading(s) of this run are not accounted for (a commit torn by a power cut)`);

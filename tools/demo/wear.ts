@@ -61,16 +61,29 @@ export class WearCounter {
     let max = 0;
     let total = 0;
     let maxDelta = 0;
+    let deltaSum = 0;
+    let active = 0;
     for (let i = 0; i < this.perSector.length; i++) {
       const n = this.perSector[i]!;
       total += n;
       if (n > max) max = n;
       const delta = n - this.startCounts[i]!;
       if (delta > maxDelta) maxDelta = delta;
+      if (delta > 0) {
+        deltaSum += delta;
+        active++;
+      }
     }
     const hours = (now - this.startedAt) / 3_600_000;
-    // Erases come a few per sector per minute at most: under a minute of observation the rate is noise.
-    const perHour = hours * 3600 >= 60 ? maxDelta / hours : Number.NaN;
+    // A ring is a rotating log: its sectors wear evenly, so the average over the
+    // sectors being cycled is a smooth estimate; (busiest − 1) / time is a floor
+    // for the busiest sector that does not suffer from counting whole erases in
+    // a short window. The larger of the two drives the projection. Erases come
+    // a few per sector per minute at most: under a minute the rate is noise.
+    const perHour =
+      hours * 3600 >= 60
+        ? Math.max(active > 0 ? deltaSum / active / hours : 0, Math.max(0, maxDelta - 1) / hours)
+        : Number.NaN;
     const remaining = Math.max(0, ratedEraseCycles - max);
     const projectedLifetimeDays = Number.isNaN(perHour)
       ? Number.NaN

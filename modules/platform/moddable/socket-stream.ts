@@ -76,11 +76,20 @@ export function openSocketStream(options: SocketStreamOptions, handler: ByteStre
 
   socket.callback = (message: number, value?: number): void => {
     if (closed) return;
+    // An exception escaping a socket callback aborts the XS machine: turn it into a closed stream.
+    try {
+      dispatch(message, value);
+    } catch (error) {
+      end(connected ? "reset" : "refused", `socket failure: ${(error as Error).message}`);
+    }
+  };
+
+  const dispatch = (message: number, value?: number): void => {
     switch (message) {
       case CONNECTED:
         connected = true;
         handler.connected();
-        flush(room());
+        if (!closed) flush(room());
         break;
       case READABLE: {
         const buffer = socket.read(ArrayBuffer);
@@ -88,7 +97,7 @@ export function openSocketStream(options: SocketStreamOptions, handler: ByteStre
         break;
       }
       case WRITABLE:
-        if (connected) flush(value ?? room());
+        if (connected && !closed) flush(value ?? room());
         break;
       case DISCONNECTED:
         end("reset", "connection closed by the server");

@@ -71,3 +71,32 @@ test("happy path: several collectors, many rounds; the cloud holds exactly the c
     assert.ok(u.request_bytes <= 32 * 1024 + 256, `request of ${u.request_bytes} bytes`);
   }
 });
+
+test("readings captured before the wall clock was valid wait, then go out with corrected timestamps (never 1970)", async () => {
+  const offline = await new Rig().start();
+  try {
+    offline.clock.clearWall();
+    const manager = offline.boot(
+      settingsFor([{ name: "early", type: "sensor", hz: 10 }], { sync_interval_mins: 0.05 }),
+    );
+    await offline.run(20_000);
+    assert.equal(offline.cloud.count(), 0, "nothing uploaded while times cannot be placed");
+    assert.equal(manager.status().sync.failedRounds, 0, "waiting for the clock is not a failure");
+    // SNTP answers at monotonic 20 s: wall = WALL_START + 20 s from now on.
+    offline.clock.setWall(WALL_START + 20_000);
+    await offline.run(10_000);
+    await manager.syncNow();
+    const readings = offline.cloud.readings({ componentName: "early", limit: 10_000 });
+    assert.equal(readings.length, offline.counters.of("early"));
+    for (const r of readings) {
+      const n = (r.data as { readings: { n: number } }).readings.n;
+      const expected = WALL_START + (n - 1) * 100;
+      assert.ok(
+        Math.abs(r.timeRequestedMs! - expected) <= 100,
+        `n=${n}: ${r.timeRequestedMs} vs ${expected}`,
+      );
+    }
+  } finally {
+    await offline.stop();
+  }
+});

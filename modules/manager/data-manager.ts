@@ -308,7 +308,11 @@ export class DataManager {
     await this.sync.close();
     this.capture.close();
     this.closed = true;
-    this.store.close();
+    try {
+      this.store.close();
+    } catch (error) {
+      this.log.error(`data manager: closing the store failed: ${(error as Error)?.message ?? error}`);
+    }
   }
 
   /** Readings in flash after the sync point; the last known count if the flash cannot be read now. */

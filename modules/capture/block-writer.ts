@@ -9,7 +9,6 @@
  * that changed its fields) starts a new block with a new schema.
  */
 
-import { writeUtf8 as writeUtf8Into } from "../proto/writer";
 import {
   ANY_FALSE,
   ANY_LIST,
@@ -55,6 +54,62 @@ export const READING_ERROR_TEXT = [
 ];
 
 const TWO_32 = 4294967296;
+const EMPTY = new Uint8Array(0);
+
+/*
+ * On XS, `s.length` and `s.charCodeAt(i)` on a primitive string allocate a
+ * String wrapper object each time (measured: ~2 heap slots per call), while
+ * calling the prototype function with the string as `this` does not. Hot-path
+ * string code here therefore walks strings with charCodeAt.call until NaN.
+ */
+const charCodeAt = String.prototype.charCodeAt;
+
+/**
+ * UTF-8 encode `value` into `buf` from `pos`, not past `limit`; returns the
+ * end position, or -1 if it does not fit. Lone surrogates become U+FFFD.
+ */
+export function encodeUtf8(value: string, buf: Uint8Array, pos: number, limit: number): number {
+  for (let i = 0; ; i++) {
+    let c: number = charCodeAt.call(value, i);
+    // biome-ignore lint/suspicious/noSelfCompare: the end of the string (NaN) without a call per character
+    if (c !== c) return pos;
+    if (c < 0x80) {
+      if (pos + 1 > limit) return -1;
+      buf[pos++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      if (pos + 2 > limit) return -1;
+      buf[pos++] = 0xc0 | (c >> 6);
+      buf[pos++] = 0x80 | (c & 0x3f);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d: number = charCodeAt.call(value, i + 1);
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        if (pos + 4 > limit) return -1;
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+        buf[pos++] = 0xf0 | (cp >> 18);
+        buf[pos++] = 0x80 | ((cp >> 12) & 0x3f);
+        buf[pos++] = 0x80 | ((cp >> 6) & 0x3f);
+        buf[pos++] = 0x80 | (cp & 0x3f);
+        continue;
+      }
+      c = 0xfffd;
+    }
+    if (pos + 3 > limit) return -1;
+    buf[pos++] = 0xe0 | (c >> 12);
+    buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+    buf[pos++] = 0x80 | (c & 0x3f);
+  }
+}
+
+/** A name's UTF-8 bytes (schema changes only: allocates). */
+function utf8Bytes(value: string): Uint8Array {
+  const tmp = new Uint8Array(value.length * 3);
+  return tmp.slice(0, encodeUtf8(value, tmp, 0, tmp.length));
+}
 
 /** Worst-case bytes of one reading's time fields (two varints). */
 const TIME_BYTES = 20;
@@ -78,6 +133,8 @@ export class BlockWriter implements FieldWriter {
   // Readings schema of the current block.
   private readonly kinds = new Uint8Array(MAX_SCHEMA_ENTRIES);
   private readonly names: string[] = new Array<string>(MAX_SCHEMA_ENTRIES).fill("");
+  /** UTF-8 of each name, made when the schema changes, so starting a block allocates nothing. */
+  private readonly nameBytes: Uint8Array[] = new Array<Uint8Array>(MAX_SCHEMA_ENTRIES).fill(EMPTY);
   private schemaLength = 0;
   // The reading being written (Readings only).
   private readonly scratch: Uint8Array;
@@ -213,9 +270,13 @@ export class BlockWriter implements FieldWriter {
       for (let i = 0; i < this.newLength; i++) {
         kinds[n] = this.newKinds[i]!;
         names[n] = this.newNames[i]!;
+        this.nameBytes[n] = utf8Bytes(this.newNames[i]!);
         n++;
       }
-      for (let i = n; i < this.schemaLength; i++) names[i] = "";
+      for (let i = n; i < this.schemaLength; i++) {
+        names[i] = "";
+        this.nameBytes[i] = EMPTY;
+      }
       this.schemaLength = n;
       this.learning = false;
     }
@@ -227,8 +288,13 @@ export class BlockWriter implements FieldWriter {
       }
     }
     this.times(requestedUs, receivedUs);
-    this.bytes.set(this.scratch.subarray(0, this.spos), this.pos);
-    this.pos += this.spos;
+    // A byte loop, not set(subarray()): a subarray is an object per reading.
+    const bytes = this.bytes;
+    const scratch = this.scratch;
+    const n = this.spos;
+    let pos = this.pos;
+    for (let i = 0; i < n; i++) bytes[pos++] = scratch[i]!;
+    this.pos = pos;
     this.count++;
     return true;
   }
@@ -343,15 +409,21 @@ export class BlockWriter implements FieldWriter {
   }
 
   private text(value: string): void {
-    // Worst case 3 bytes per UTF-16 unit, plus the length varint.
-    if (!this.room(value.length * 3 + 5)) return;
+    // One length byte reserved: most strings are < 128 bytes; longer ones shift once.
     const start = this.spos;
-    // Reserve one length byte; most strings are < 128 bytes, longer ones shift once.
-    let pos = writeUtf8Into(value, this.scratch, start + 1);
+    let pos = encodeUtf8(value, this.scratch, start + 1, this.scratch.length);
+    if (pos < 0) {
+      this.fail(READING_TOO_LARGE, "");
+      return;
+    }
     const length = pos - start - 1;
     if (length >= 0x80) {
       let prefix = 1;
       for (let v = length; v >= 0x80; v = Math.floor(v / 0x80)) prefix++;
+      if (pos + prefix - 1 > this.scratch.length) {
+        this.fail(READING_TOO_LARGE, "");
+        return;
+      }
       this.scratch.copyWithin(start + prefix, start + 1, pos);
       pos += prefix - 1;
     }
@@ -434,26 +506,17 @@ export class BlockWriter implements FieldWriter {
       pos = putVarint(b, pos, schema);
       for (let i = 0; i < schema; i++) {
         const kind = this.kinds[i]!;
-        // A name could in theory overflow a tiny batch; the caller's fit check catches it.
-        if (pos + 6 + this.names[i]!.length * 3 > this.capacity) {
+        const name = this.nameBytes[i]!;
+        // A huge name could overflow a tiny batch; the caller's fit check catches pos > capacity.
+        if (pos + 6 + name.length > this.capacity) {
           pos = this.capacity + 1;
           break;
         }
         b[pos++] = kind;
         if (kind !== FIELD_END) {
-          const at = pos;
-          const end = writeUtf8Into(this.names[i]!, b, at + 1);
-          const length = end - at - 1;
-          if (length >= 0x80) {
-            let prefix = 1;
-            for (let v = length; v >= 0x80; v = Math.floor(v / 0x80)) prefix++;
-            b.copyWithin(at + prefix, at + 1, end);
-            putVarint(b, at, length);
-            pos = end + prefix - 1;
-          } else {
-            b[at] = length;
-            pos = end;
-          }
+          pos = putVarint(b, pos, name.length);
+          b.set(name, pos);
+          pos += name.length;
         }
       }
     }

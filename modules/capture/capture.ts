@@ -422,7 +422,9 @@ export class Capture implements CollectorHost {
    */
   private eraseAhead(earliestDeadline: number): void {
     const slack = earliestDeadline - this.clock.monotonic();
-    for (const c of this.collectors) {
+    const collectors = this.collectors;
+    for (let i = 0; i < collectors.length; i++) {
+      const c = collectors[i]!;
       if (!c.needsEraseCheck) continue;
       const ring = this.store.ring(c.key);
       if (!ring) {

@@ -1,0 +1,83 @@
+/*
+ * The ESP32 build (`mcconfig -m -p esp32` or `-p esp32/esp32s3`). The manifest
+ * maps the module name "modules/platform/device" to this file for esp32, which
+ * is why it sits beside device.ts: its relative imports resolve the same way
+ * under either name.
+ *
+ * Flash: the `capture` and `config` partitions of boards/<board>/partitions.csv.
+ * NVS: credentials and WiFi. WiFi: managed here (not Moddable's
+ * setup/network, which would block main until connected). Clock: SNTP before
+ * the first TLS handshake (certificate dates), plus `Time.set` so the system
+ * clock agrees. Cloud: one kept-alive TLS connection via SecureSocket.
+ */
+import config from "mc/config";
+import SecureSocket from "securesocket";
+import Time from "time";
+import type { CloudAddress } from "../app/cloud-address";
+import { startFirmware } from "../app/firmware";
+import type { OpenByteStream } from "../app/http1-transport";
+import { SettableWallClock } from "../app/wall-clock";
+import { simulatedModels } from "../capture/simulated";
+import { Esp32Flash } from "./esp32/flash";
+import { SntpTimeSync } from "./esp32/sntp-time";
+import { secureOptions } from "./esp32/tls";
+import { WifiLink } from "./esp32/wifi-link";
+import { moddableTimers } from "./moddable/moddable-timers";
+import { PreferenceStore } from "./moddable/preference-store";
+import { openSocketStream } from "./moddable/socket-stream";
+import { traceLogger } from "./moddable/trace-logger";
+
+export function startDevice(): void {
+  const log = traceLogger();
+  const start = Time.ticks;
+  const clock = new SettableWallClock(
+    () => Time.delta(start),
+    (epochMs) => Time.set(Math.floor(epochMs / 1000)),
+  );
+  let flash: Esp32Flash;
+  let configFlash: Esp32Flash | null = null;
+  try {
+    flash = new Esp32Flash(String(config.captureFlashPartition ?? "capture"));
+  } catch (error) {
+    log.error(
+      `esp32: no "capture" partition (${(error as Error).message}); was the board's partitions.csv flashed? See boards/README.md`,
+    );
+    return;
+  }
+  try {
+    configFlash = new Esp32Flash(String(config.configFlashPartition ?? "config"));
+  } catch (error) {
+    log.warn(
+      `esp32: no "config" partition (${(error as Error).message}); the last good config is not kept across reboots`,
+    );
+  }
+  const cloudCa = typeof config.cloudCa === "string" && config.cloudCa !== "" ? config.cloudCa : undefined;
+  startFirmware({
+    kv: new PreferenceStore(),
+    clock,
+    timers: moddableTimers,
+    log,
+    flash,
+    configFlash,
+    // Simulated models run on any board; real drivers register here as they are wired per board.
+    registry: simulatedModels(),
+    openLink: (wifi) => (wifi ? new WifiLink(wifi) : null),
+    openStream:
+      (address: CloudAddress): OpenByteStream =>
+      (handler) =>
+        openSocketStream(
+          address.secure
+            ? {
+                host: address.host,
+                port: address.port,
+                secure: secureOptions(cloudCa),
+                SecureSocket: SecureSocket as unknown as new (dictionary: Record<string, unknown>) => unknown,
+              }
+            : { host: address.host, port: address.port },
+          handler,
+        ),
+    timeSync: new SntpTimeSync(String(config.sntp ?? "pool.ntp.org")),
+    cloudNeedsClock: true,
+    buildConfig: config as Record<string, unknown>,
+  });
+}

@@ -253,3 +253,17 @@ test("fault: ack lost (stored, answer dropped): only the re-sent chunk is duplic
     `ack-lost: ${outcome.duplicates} duplicate readings over ${outcome.failedRounds} ack-lost rounds`,
   );
 });
+
+test("fault: response cut mid-body after the cloud stored the upload: counted like an ack loss", async () => {
+  const outcome = await outage(
+    "cut-response",
+    (rig) => void rig.cloud.faults.add({ kind: "cut-response", method: UPLOAD, times: forever }),
+    (rig) => rig.cloud.faults.clear(),
+    { mayDuplicate: true },
+  );
+  assert.equal(
+    outcome.duplicates,
+    outcome.storedDuringFault,
+    "each cut answer re-sends its chunk exactly once",
+  );
+});

@@ -24,6 +24,15 @@ const xs = JSON.parse(out.trim().split("\n").at(-1)!) as {
   configDecodeUsXs: number;
   protobufEsConfigDecodeUsXs: number;
 };
+const alloc = JSON.parse(
+  execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/xs/wire-alloc.ts")], {
+    cwd: root,
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n")
+    .at(-1)!,
+) as { hotSlotsPerReading: number; controlSlotsPerReading: number };
 if (!xs.bytesIdentical)
   throw new Error("device and protobuf-es bytes differ: the comparison would be meaningless");
 
@@ -49,6 +58,7 @@ const figures = {
   configBytes: xs.configBytes,
   configDecodeUsXs: round(xs.configDecodeUsXs, 1),
   protobufEsConfigDecodeUsXs: round(xs.protobufEsConfigDecodeUsXs, 1),
+  heapSlotsPerSensorDataXs: round(alloc.hotSlotsPerReading, 3),
 };
 
 const rows: [string, string][] = [
@@ -58,6 +68,10 @@ const rows: [string, string][] = [
   ["SensorData toBinary only, protobuf-es, XS", `${figures.protobufEsToBinaryNsPerSensorDataXs} ns`],
   ["speedup vs protobuf-es (create + toBinary)", `${figures.speedupVsProtobufEs}x`],
   ["speedup vs protobuf-es (toBinary only)", `${figures.speedupVsProtobufEsToBinaryOnly}x`],
+  [
+    "XS heap slots left allocated per reading, hot path (control: 1 object = 2)",
+    `${figures.heapSlotsPerSensorDataXs} (control ${round(alloc.controlSlotsPerReading, 2)})`,
+  ],
   ["average SensorData size", `${figures.avgSensorDataBytes} B`],
   [
     "request overhead per 1000 readings (incl. 5 B frame header)",

@@ -90,7 +90,9 @@ export class TransportError extends Error {
   constructor(kind: TransportErrorKind, message: string) {
     super(message);
     this.kind = kind;
-    this.name = "TransportError";
+    // Defined, not assigned: Moddable freezes Error.prototype, and assigning over a
+    // frozen inherited property throws (the "override mistake").
+    Object.defineProperty(this, "name", { value: "TransportError" });
   }
 }
 

@@ -16,7 +16,9 @@ export class HttpParseError extends Error {
   readonly tooLarge: boolean;
   constructor(message: string, tooLarge = false) {
     super(message);
-    this.name = "HttpParseError";
+    // Defined, not assigned: Moddable freezes Error.prototype, and assigning over a
+    // frozen inherited property throws (the "override mistake").
+    Object.defineProperty(this, "name", { value: "HttpParseError" });
     this.tooLarge = tooLarge;
   }
 }

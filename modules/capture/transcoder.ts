@@ -65,7 +65,9 @@ export const TIMES_NOT_KNOWN_YET = -1;
 export class BlockFormatError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "BlockFormatError";
+    // Defined, not assigned: Moddable freezes Error.prototype, and assigning over a
+    // frozen inherited property throws (the "override mistake").
+    Object.defineProperty(this, "name", { value: "BlockFormatError" });
   }
 }
 

@@ -14,7 +14,9 @@ import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from "./writer";
 export class ProtoDecodeError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "ProtoDecodeError";
+    // Defined, not assigned: Moddable freezes Error.prototype, and assigning over a
+    // frozen inherited property throws (the "override mistake").
+    Object.defineProperty(this, "name", { value: "ProtoDecodeError" });
   }
 }
 

@@ -39,7 +39,9 @@ export class RpcError extends Error {
   readonly transport: string | undefined;
   constructor(code: number, message: string, transport?: string) {
     super(`${codeName(code)}: ${message}`);
-    this.name = "RpcError";
+    // Defined, not assigned: Moddable freezes Error.prototype, and assigning over a
+    // frozen inherited property throws (the "override mistake").
+    Object.defineProperty(this, "name", { value: "RpcError" });
     this.code = code;
     this.transport = transport;
   }

@@ -19,7 +19,9 @@ import type { FlashPort } from "../ports";
 export class PowerCutError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "PowerCutError";
+    // Defined, not assigned: Moddable freezes Error.prototype, and assigning over a
+    // frozen inherited property throws (the "override mistake").
+    Object.defineProperty(this, "name", { value: "PowerCutError" });
   }
 }
 

@@ -68,7 +68,9 @@ export class StepFailure extends Error {
   readonly connection: boolean;
   constructor(failure: Failure, connection: boolean) {
     super(failure.reason);
-    this.name = "StepFailure";
+    // Defined, not assigned: Moddable freezes Error.prototype, and assigning over a
+    // frozen inherited property throws (the "override mistake").
+    Object.defineProperty(this, "name", { value: "StepFailure" });
     this.failure = failure;
     this.connection = connection;
   }

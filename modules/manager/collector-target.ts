@@ -14,10 +14,49 @@ import { ProtoWriter } from "../proto/writer";
 import type { Ring } from "../storage/types";
 import type { SyncTarget } from "../sync/target";
 
-/** Capture's stored-block → SensorData transcoder (Capture.writeSensorData). */
+/** What capture offers sync (Capture implements it). */
 export interface BlockTranscoder {
+  /** Stored block → SensorData fields (Capture.writeSensorData). */
   writeSensorData(record: Uint8Array, w: Writer, field: number): number;
+  /** The collector's additional_params (reader_name, pin_name, …), sent as UploadMetadata.method_parameters. */
+  metadata?(key: string): { additionalParams: Record<string, string> } | undefined;
 }
+
+/** UploadMetadata.method_parameters: map<string, google.protobuf.Any> = 8. */
+const METHOD_PARAMETERS_FIELD = 8;
+/** UploadMetadata.tags: repeated string = 10. */
+const TAGS_FIELD = 10;
+/** Viam's clients pack each string parameter as a google.protobuf.StringValue in an Any. */
+const STRING_VALUE_TYPE_URL = "type.googleapis.com/google.protobuf.StringValue";
+
+/**
+ * UploadMetadata fields in field-number order (as protobuf-es writes them):
+ * 1–6 from the proto module, then method_parameters (8), then tags (10).
+ */
+export function writeCollectorMetadata(
+  w: Writer,
+  fields: { partId: string; componentType: string; componentName: string; methodName: string },
+  parameters: Record<string, string>,
+  tags: readonly string[],
+): void {
+  writeUploadMetadataFields(w, { ...fields, type: DATA_TYPE_TABULAR_SENSOR });
+  for (const key of Object.keys(parameters).sort()) {
+    const entry = w.begin(METHOD_PARAMETERS_FIELD);
+    w.string(1, key);
+    const any = w.begin(2);
+    w.string(1, STRING_VALUE_TYPE_URL);
+    const value = w.begin(2);
+    const text = parameters[key]!;
+    if (text.length > 0) w.string(1, text);
+    w.end(value);
+    w.end(any);
+    w.end(entry);
+  }
+  for (const tag of tags) w.string(TAGS_FIELD, tag);
+}
+
+/** The parameter a ring key's fourth part stands for, per method. */
+const PARAMETER_NAMES: Readonly<Record<string, string>> = { Analogs: "reader_name", Gpios: "pin_name" };
 
 /** DataCaptureUploadRequest.sensor_contents */
 const SENSOR_CONTENTS_FIELD = 2;
@@ -38,14 +77,22 @@ export function collectorTargets(
       continue;
     }
     w.reset();
-    writeUploadMetadataFields(w, {
-      partId,
-      componentType: identity.componentType,
-      componentName: identity.componentName,
-      methodName: identity.method,
-      type: DATA_TYPE_TABULAR_SENSOR,
+    const parameters =
+      transcoder.metadata?.(ring.key)?.additionalParams ??
+      (identity.parameter === ""
+        ? {}
+        : { [PARAMETER_NAMES[identity.method] ?? "parameter"]: identity.parameter });
+    writeCollectorMetadata(
+      w,
+      {
+        partId,
+        componentType: identity.componentType,
+        componentName: identity.componentName,
+        methodName: identity.method,
+      },
+      parameters,
       tags,
-    });
+    );
     const metadata = w.finish().slice();
     targets.push({
       key: ring.key,

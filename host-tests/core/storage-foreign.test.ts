@@ -3,7 +3,7 @@
 // formats or recovers, logs why, returns only records whose CRC checks, and
 // stays usable.
 
-import { crc32, crc32Finish, crc32Start, crc32Update } from "../../modules/storage/crc32";
+import { crc32 } from "../../modules/storage/crc32";
 import { encodeLayoutRecord } from "../../modules/storage/layout-record";
 import { NorImage } from "../../modules/storage/nor-image";
 import {
@@ -13,6 +13,7 @@ import {
   putU16,
   putU32,
   type SectorHeader,
+  sealFrame,
 } from "../../modules/storage/ring-format";
 import { type FlashRingStore, openRingStore } from "../../modules/storage/ring-store";
 import type { RingLayoutEntry } from "../../modules/storage/types";
@@ -321,19 +322,16 @@ test("adversarial contents with valid CRCs (random headers, frames, sync points)
       for (let f = 0; f < frames && pos + 12 + 40 < base + S; f++) {
         const sync = rng.float() < 0.4;
         const count = sync ? 0 : 1 + rng.int(4);
-        let p = pos + 12;
-        for (let r = 0; r < count; r++) {
-          const len = rng.int(8);
-          b[p++] = len;
-          for (let i = 0; i < len; i++) b[p++] = rng.u32() & 0xff;
-        }
+        const lengths: number[] = [];
+        for (let r = 0; r < count; r++) lengths.push(rng.int(8));
+        let p = pos + 8;
+        for (const len of lengths) b[p++] = len;
+        for (const len of lengths) for (let i = 0; i < len; i++) b[p++] = rng.u32() & 0xff;
         b[pos] = sync ? FRAME_SYNC : FRAME_BATCH;
         b[pos + 1] = count;
-        putU16(b, pos + 2, p - pos - 12);
+        putU16(b, pos + 2, p - pos - 8);
         putU32(b, pos + 4, rng.float() < 0.5 ? h.firstSeq + rng.int(20) : rng.u32());
-        let c = crc32Update(crc32Start(), b, pos, pos + 8);
-        c = crc32Update(c, b, pos + 12, p);
-        putU32(b, pos + 8, crc32Finish(c));
+        p = sealFrame(b, pos, p);
         pos = p;
       }
     }

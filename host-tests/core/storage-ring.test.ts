@@ -3,11 +3,17 @@
 
 import { NorImage, PowerCutError } from "../../modules/storage/nor-image";
 import {
+  checkFrame,
   encodeSectorHeader,
-  FRAME_HEADER_BYTES,
+  FRAME_BATCH,
+  FRAME_OVERHEAD_BYTES,
+  FRAME_SYNC,
   getU48,
+  putU16,
+  putU32,
   putU48,
   SECTOR_HEADER_BYTES,
+  sealFrame,
   seqAtOrBelow,
   seqFromLow,
 } from "../../modules/storage/ring-format";
@@ -454,7 +460,7 @@ test("sequence numbers are 48-bit on flash and rebuilt from their low 32 bits", 
   assert.equal(seqFromLow(2 ** 32 - 2, 3), 2 ** 32 + 3);
   assert.equal(seqFromLow(big, big % 2 ** 32), big);
   assert.equal(seqFromLow(5, 9), 9);
-  assert.equal(SECTOR_HEADER_BYTES + FRAME_HEADER_BYTES, 40);
+  assert.equal(SECTOR_HEADER_BYTES + FRAME_OVERHEAD_BYTES, 40);
 });
 
 test("ring sizes from cache_size_kb: whole sectors, at least 2, a default", () => {
@@ -510,4 +516,40 @@ test("a sync point trailing its ring by more than 2^32 records persists exactly"
   assert.deepEqual(chunk.records.map(idOf), [3, 4]);
   assert.equal(seqAtOrBelow(2 ** 33 + 6, (2 ** 33 + 6) % 2 ** 32), 2 ** 33 + 6);
   assert.equal(seqAtOrBelow(2 ** 33 + 6, 10), 2 ** 33 - 2 ** 32 + 10);
+});
+
+test("frame check: only exact, CRC-valid frames pass (padded lengths, short bodies, bad kinds fail)", () => {
+  const build = (
+    lengthBytes: number[],
+    payload: number[],
+    kind = FRAME_BATCH,
+    count = lengthBytes.length,
+  ) => {
+    const b = new Uint8Array(64).fill(0xff);
+    let p = 8;
+    for (const x of lengthBytes) b[p++] = x;
+    for (const x of payload) b[p++] = x;
+    b[0] = kind;
+    b[1] = count;
+    putU16(b, 2, p - 8);
+    putU32(b, 4, 1);
+    return { b, end: sealFrame(b, 0, p) };
+  };
+  const ok = build([2, 1], [7, 8, 9]);
+  assert.equal(checkFrame(ok.b, 0, 64), ok.end);
+  assert.equal(ok.end, 8 + 2 + 3 + 4);
+  assert.equal(checkFrame(ok.b, 0, ok.end - 1), -1, "runs past the limit");
+  const padded = build([0x82, 0x00, 0x01], [7, 8, 9], FRAME_BATCH, 2);
+  assert.equal(checkFrame(padded.b, 0, 64), -1, "padded LEB128 accepted");
+  const short = build([2, 2], [7, 8, 9]);
+  assert.equal(checkFrame(short.b, 0, 64), -1, "lengths overrun the body");
+  const long = build([1, 1], [7, 8, 9]);
+  assert.equal(checkFrame(long.b, 0, 64), -1, "body has bytes no record owns");
+  assert.equal(checkFrame(build([1], [5], 0x42).b, 0, 64), -1, "unknown kind");
+  assert.equal(checkFrame(build([], [], FRAME_BATCH, 0).b, 0, 64), -1, "empty batch");
+  const flipped = build([2, 1], [7, 8, 9]);
+  flipped.b[9]! ^= 4;
+  assert.equal(checkFrame(flipped.b, 0, 64), -1, "CRC mismatch accepted");
+  const sync = build([], [], FRAME_SYNC, 0);
+  assert.equal(checkFrame(sync.b, 0, 64), 12);
 });

@@ -10,24 +10,26 @@
  * `FlashPort.write`.
  */
 import type { FlashPort, Logger } from "../ports";
-import { crc32Finish, crc32Start, crc32Update } from "./crc32";
 import {
+  checkFrame,
   decodeSectorHeader,
   ERASED,
   encodeSectorHeader,
   FRAME_BATCH,
-  FRAME_HEADER_BYTES,
+  FRAME_HEAD_BYTES,
+  FRAME_OVERHEAD_BYTES,
   FRAME_SYNC,
-  getU16,
   getU32,
   lengthPrefixBytes,
   MAX_RECORDS_PER_FRAME,
   putLength,
   putU16,
   putU32,
+  readLength,
   recordFlashBytes,
   SECTOR_HEADER_BYTES,
   type SectorHeader,
+  sealFrame,
   seqAtOrBelow,
   seqFromLow,
 } from "./ring-format";
@@ -59,8 +61,8 @@ const LIVE = 2;
 
 /** Largest record a sector of `sectorSize` bytes can hold alone. */
 export function maxRecordBytes(sectorSize: number): number {
-  let length = sectorSize - SECTOR_HEADER_BYTES - FRAME_HEADER_BYTES - 1;
-  while (length > 0 && SECTOR_HEADER_BYTES + FRAME_HEADER_BYTES + recordFlashBytes(length) > sectorSize)
+  let length = sectorSize - SECTOR_HEADER_BYTES - FRAME_OVERHEAD_BYTES - 1;
+  while (length > 0 && SECTOR_HEADER_BYTES + FRAME_OVERHEAD_BYTES + recordFlashBytes(length) > sectorSize)
     length--;
   return length;
 }
@@ -178,7 +180,7 @@ export class FlashRing implements Ring {
     let sync = h.syncPoint;
     let pos = SECTOR_HEADER_BYTES;
     let sealed = false;
-    while (pos + FRAME_HEADER_BYTES <= S) {
+    while (pos + FRAME_OVERHEAD_BYTES <= S) {
       if (b[pos] === ERASED) {
         for (let i = pos; i < S; i++) {
           if (b[i] !== ERASED) {
@@ -191,7 +193,7 @@ export class FlashRing implements Ring {
         }
         break;
       }
-      const end = frameEnd(b, pos, S);
+      const end = checkFrame(b, pos, S);
       const kind = b[pos];
       if (end < 0 || (kind === FRAME_BATCH && seqFromLow(h.firstSeq, getU32(b, pos + 4)) !== seq)) {
         sealed = true;
@@ -207,7 +209,7 @@ export class FlashRing implements Ring {
       }
       pos = end;
     }
-    this.headOffset = sealed || pos + FRAME_HEADER_BYTES > S ? S : pos;
+    this.headOffset = sealed || pos + FRAME_OVERHEAD_BYTES > S ? S : pos;
     this.nextSeq = seq;
     this.sync = sync;
     if (sync >= seq) {
@@ -277,7 +279,7 @@ export class FlashRing implements Ring {
     let i = 0;
     start = 0;
     while (i < count) {
-      if (this.head < 0 || this.headOffset + FRAME_HEADER_BYTES + recordFlashBytes(ends[i]! - start) > S) {
+      if (this.head < 0 || this.headOffset + FRAME_OVERHEAD_BYTES + recordFlashBytes(ends[i]! - start) > S) {
         this.openNextSector();
       }
       let w = 0;
@@ -289,26 +291,36 @@ export class FlashRing implements Ring {
       }
       let seq = this.nextSeq;
       // Every frame that fits in this sector goes out in one program operation.
-      while (i < count && writeAt + w + FRAME_HEADER_BYTES + recordFlashBytes(ends[i]! - start) <= S) {
-        const frame = w;
-        w += FRAME_HEADER_BYTES;
-        let records = 0;
-        while (i < count && records < MAX_RECORDS_PER_FRAME) {
-          const end = ends[i]!;
-          const length = end - start;
-          if (writeAt + w + lengthPrefixBytes(length) + length > S) break;
-          w = putLength(b, w, length);
-          for (let k = start; k < end; k++) b[w++] = bytes[k]!;
-          start = end;
-          i++;
-          records++;
+      while (i < count && writeAt + w + FRAME_OVERHEAD_BYTES + recordFlashBytes(ends[i]! - start) <= S) {
+        // How many records this frame takes: as many as fit, at most 255.
+        let used = w + FRAME_OVERHEAD_BYTES;
+        let k = i;
+        let payloadEnd = start;
+        while (k < count && k - i < MAX_RECORDS_PER_FRAME) {
+          const length = ends[k]! - payloadEnd;
+          if (writeAt + used + recordFlashBytes(length) > S) break;
+          used += recordFlashBytes(length);
+          payloadEnd = ends[k]!;
+          k++;
         }
+        const frame = w;
+        let p = frame + FRAME_HEAD_BYTES;
+        let recordStart = start;
+        for (let r = i; r < k; r++) {
+          p = putLength(b, p, ends[r]! - recordStart);
+          recordStart = ends[r]!;
+        }
+        // The payloads are contiguous in the batch: one native copy per frame.
+        if (payloadEnd > start) b.set(bytes.subarray(start, payloadEnd), p);
+        p += payloadEnd - start;
         b[frame] = FRAME_BATCH;
-        b[frame + 1] = records;
-        putU16(b, frame + 2, w - frame - FRAME_HEADER_BYTES);
+        b[frame + 1] = k - i;
+        putU16(b, frame + 2, p - frame - FRAME_HEAD_BYTES);
         putU32(b, frame + 4, seq);
-        sealFrame(b, frame, w);
-        seq += records;
+        w = sealFrame(b, frame, p);
+        seq += k - i;
+        i = k;
+        start = payloadEnd;
       }
       this.ctx.flash.write(this.base(this.head) + writeAt, b.subarray(0, w));
       this.headerStaged = false;
@@ -322,11 +334,11 @@ export class FlashRing implements Ring {
     if (this.closed) return 0;
     const S = this.ctx.sectorSize;
     const n = this.sectorCount;
-    let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_HEADER_BYTES);
+    let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_OVERHEAD_BYTES);
     let j = this.head < 0 ? 0 : (this.head + 1) % n;
     const limit = this.head < 0 ? n : n - 1;
     for (let k = 0; k < limit && this.state[j] === CLEAN; k++) {
-      avail += S - SECTOR_HEADER_BYTES - FRAME_HEADER_BYTES;
+      avail += S - SECTOR_HEADER_BYTES - FRAME_OVERHEAD_BYTES;
       j = (j + 1) % n;
     }
     return avail;
@@ -336,14 +348,14 @@ export class FlashRing implements Ring {
     this.checkOpen();
     const S = this.ctx.sectorSize;
     const n = this.sectorCount;
-    let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_HEADER_BYTES);
+    let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_OVERHEAD_BYTES);
     let j = this.head < 0 ? 0 : (this.head + 1) % n;
     const limit = this.head < 0 ? n : n - 1;
     let erased = 0;
     for (let k = 0; k < limit && avail < bytes; k++) {
       if (this.state[j] === LIVE) erased += this.dropTail();
       else if (this.state[j] === DIRTY) erased += this.makeClean(j);
-      avail += S - SECTOR_HEADER_BYTES - FRAME_HEADER_BYTES;
+      avail += S - SECTOR_HEADER_BYTES - FRAME_OVERHEAD_BYTES;
       j = (j + 1) % n;
     }
     return erased;
@@ -377,8 +389,8 @@ export class FlashRing implements Ring {
       this.ctx.flash.read(this.base(s), view);
       let seq = this.firstSeqs[s]!;
       let pos = SECTOR_HEADER_BYTES;
-      while (!full && pos + FRAME_HEADER_BYTES <= end && b[pos] !== ERASED) {
-        const frameStop = frameEnd(b, pos, end);
+      while (!full && pos + FRAME_OVERHEAD_BYTES <= end && b[pos] !== ERASED) {
+        const frameStop = checkFrame(b, pos, end);
         if (
           frameStop < 0 ||
           (b[pos] === FRAME_BATCH && seqFromLow(this.firstSeqs[s]!, getU32(b, pos + 4)) !== seq)
@@ -388,21 +400,24 @@ export class FlashRing implements Ring {
         }
         if (b[pos] === FRAME_BATCH) {
           const count = b[pos + 1]!;
-          let p = pos + FRAME_HEADER_BYTES;
+          // Lengths first, then the payloads back to back.
+          let lengthAt = pos + FRAME_HEAD_BYTES;
+          let payloadAt = lengthAt;
+          for (let r = 0; r < count; r++) payloadAt += lengthPrefixBytes(readLength(b, payloadAt));
           for (let r = 0; r < count; r++, seq++) {
-            const length = readLength(b, p);
-            p += lengthPrefixBytes(length);
+            const length = readLength(b, lengthAt);
+            lengthAt += lengthPrefixBytes(length);
             if (seq >= from) {
               if (records.length > 0 && total + length > budgetBytes) {
                 full = true;
                 break;
               }
-              records.push(b.slice(p, p + length));
+              records.push(b.slice(payloadAt, payloadAt + length));
               total += length;
               if (records.length === 1) firstSeq = seq;
               lastSeq = seq;
             }
-            p += length;
+            payloadAt += length;
           }
         }
         pos = frameStop;
@@ -565,7 +580,7 @@ export class FlashRing implements Ring {
 
   private writeSync(value: number): void {
     const S = this.ctx.sectorSize;
-    if (this.head < 0 || this.headOffset + FRAME_HEADER_BYTES > S) this.openNextSector();
+    if (this.head < 0 || this.headOffset + FRAME_OVERHEAD_BYTES > S) this.openNextSector();
     const b = this.ctx.scratch;
     let w = 0;
     let writeAt = this.headOffset;
@@ -578,70 +593,9 @@ export class FlashRing implements Ring {
     b[w + 1] = 0;
     putU16(b, w + 2, 0);
     putU32(b, w + 4, value);
-    sealFrame(b, w, w + FRAME_HEADER_BYTES);
-    w += FRAME_HEADER_BYTES;
+    w = sealFrame(b, w, w + FRAME_HEAD_BYTES);
     this.ctx.flash.write(this.base(this.head) + writeAt, b.subarray(0, w));
     this.headerStaged = false;
     this.headOffset = writeAt + w;
   }
-}
-
-/** Fills in the CRC of the frame at b[frame..end): over its first 8 bytes and its body. */
-function sealFrame(b: Uint8Array, frame: number, end: number): void {
-  let c = crc32Update(crc32Start(), b, frame, frame + 8);
-  c = crc32Update(c, b, frame + FRAME_HEADER_BYTES, end);
-  putU32(b, frame + 8, crc32Finish(c));
-}
-
-function readLength(b: Uint8Array, at: number): number {
-  let v = 0;
-  let shift = 0;
-  for (let p = at; p < at + 3; p++) {
-    const byte = b[p]!;
-    v += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) return v;
-    shift += 7;
-  }
-  return -1;
-}
-
-/**
- * Checks the frame at `pos` (kind, sizes, CRC, record lengths that exactly
- * fill the body) and returns the offset after it, or -1 if anything is off.
- * Nothing from a frame is used unless this passed.
- */
-function frameEnd(b: Uint8Array, pos: number, limit: number): number {
-  const kind = b[pos];
-  const count = b[pos + 1]!;
-  const bodyLength = getU16(b, pos + 2);
-  const end = pos + FRAME_HEADER_BYTES + bodyLength;
-  if (end > limit) return -1;
-  if (kind === FRAME_SYNC) {
-    if (count !== 0 || bodyLength !== 0) return -1;
-  } else if (kind === FRAME_BATCH) {
-    if (count === 0) return -1;
-  } else {
-    return -1;
-  }
-  let c = crc32Update(crc32Start(), b, pos, pos + 8);
-  c = crc32Update(c, b, pos + FRAME_HEADER_BYTES, end);
-  if (crc32Finish(c) !== getU32(b, pos + 8)) return -1;
-  if (kind === FRAME_BATCH) {
-    let p = pos + FRAME_HEADER_BYTES;
-    for (let r = 0; r < count; r++) {
-      const length = readLength(b, p);
-      if (length < 0 || lengthPrefixBytes(length) !== prefixBytesAt(b, p)) return -1;
-      p += lengthPrefixBytes(length) + length;
-      if (p > end) return -1;
-    }
-    if (p !== end) return -1;
-  }
-  return end;
-}
-
-/** How many bytes the LEB128 value at `at` actually used (rejects padded encodings). */
-function prefixBytesAt(b: Uint8Array, at: number): number {
-  let n = 1;
-  while (n < 3 && b[at + n - 1]! >= 0x80) n++;
-  return n;
 }

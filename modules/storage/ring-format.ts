@@ -12,8 +12,12 @@ export const SECTOR_MAGIC_0 = 0x52; // "R"
 export const SECTOR_MAGIC_1 = 0x47; // "G"
 export const FORMAT_VERSION = 1;
 
-/** Frame header: kind, count, body length, sequence low 32 bits, CRC. */
-export const FRAME_HEADER_BYTES = 12;
+/** Frame head: kind, count, body length, sequence low 32 bits. */
+export const FRAME_HEAD_BYTES = 8;
+/** Frame trailer: CRC of the head and the body. */
+export const FRAME_CRC_BYTES = 4;
+/** Framing bytes per frame, besides the record lengths. */
+export const FRAME_OVERHEAD_BYTES = FRAME_HEAD_BYTES + FRAME_CRC_BYTES;
 /** A batch of records: `count` × (LEB128 length, payload). */
 export const FRAME_BATCH = 0xb1;
 /** A sync point: everything up to and including `seq` is done with (acknowledged or discarded). */
@@ -130,4 +134,64 @@ export function putLength(b: Uint8Array, at: number, length: number): number {
 /** Flash bytes one record of `length` payload bytes takes inside a batch frame. */
 export function recordFlashBytes(length: number): number {
   return lengthPrefixBytes(length) + length;
+}
+
+/** Decodes the LEB128 length at `at`, or -1 if it runs past 3 bytes. */
+export function readLength(b: Uint8Array, at: number): number {
+  let v = 0;
+  let shift = 0;
+  for (let p = at; p < at + 3; p++) {
+    const byte = b[p]!;
+    v += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return v;
+    shift += 7;
+  }
+  return -1;
+}
+
+/**
+ * Completes the frame whose head starts at `frame` and whose body ends at
+ * `bodyEnd` (kind, count, body length and sequence already in place): writes
+ * the CRC trailer and returns the offset after the frame.
+ */
+export function sealFrame(b: Uint8Array, frame: number, bodyEnd: number): number {
+  putU32(b, bodyEnd, crc32(b, frame, bodyEnd));
+  return bodyEnd + FRAME_CRC_BYTES;
+}
+
+/**
+ * Checks the frame at `pos` (kind, sizes, CRC, record lengths that exactly
+ * fill the body) and returns the offset after it, or -1 if anything is off.
+ * Nothing from a frame — not even its length — is used unless this passed.
+ */
+export function checkFrame(b: Uint8Array, pos: number, limit: number): number {
+  const kind = b[pos];
+  const count = b[pos + 1]!;
+  const bodyLength = getU16(b, pos + 2);
+  const bodyEnd = pos + FRAME_HEAD_BYTES + bodyLength;
+  if (bodyEnd + FRAME_CRC_BYTES > limit) return -1;
+  if (kind === FRAME_SYNC) {
+    if (count !== 0 || bodyLength !== 0) return -1;
+  } else if (kind !== FRAME_BATCH || count === 0) {
+    return -1;
+  }
+  if (getU32(b, bodyEnd) !== crc32(b, pos, bodyEnd)) return -1;
+  if (kind === FRAME_BATCH) {
+    // Lengths first, then the payloads: together they fill the body exactly.
+    let p = pos + FRAME_HEAD_BYTES;
+    let payload = 0;
+    for (let r = 0; r < count; r++) {
+      const length = readLength(b, p);
+      if (length < 0) return -1;
+      const used = lengthPrefixBytes(length);
+      // Only the shortest encoding is valid: readers step by lengthPrefixBytes.
+      if (used > 1 && b[p + used - 1] === 0) return -1;
+      if (used < 3 && b[p + used - 1]! >= 0x80) return -1;
+      p += used;
+      if (p > bodyEnd) return -1;
+      payload += length;
+    }
+    if (p + payload !== bodyEnd) return -1;
+  }
+  return bodyEnd + FRAME_CRC_BYTES;
 }

@@ -33,7 +33,7 @@ test("UploadMetadata with method_parameters: protobuf-es agrees byte for byte", 
       assert.equal(wireType, WireType.LengthDelimited);
       const entry = new BinaryReader(reader.bytes());
       let key = "";
-      let any = new Uint8Array(0);
+      let any: Uint8Array = new Uint8Array(0);
       while (entry.pos < entry.len) {
         const [f] = entry.tag();
         if (f === 1) key = entry.string();

@@ -135,6 +135,13 @@ export class ChunkUploader {
           budgetBytes: Number.POSITIVE_INFINITY,
           maxRequestBytes: limits.maxRequestBytes,
         });
+        // Never commit past a record that is not in the request: wait for the next round instead.
+        if (encoded.kept !== again.records.length) {
+          this.log.warn(
+            `sync ${this.target.key}: the store returned a different chunk on re-read; retrying later`,
+          );
+          return { kind: "waiting" };
+        }
       }
       chunk = again;
     }

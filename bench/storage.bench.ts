@@ -11,7 +11,7 @@ import { runPowerCutCase, scenarioOperations } from "../host-tests/support/flash
 import type { FlashPort } from "../modules/ports";
 import { NorImage, type TearMode } from "../modules/storage/nor-image";
 import { openRingStore } from "../modules/storage/ring-store";
-import { measureOpen, type OpenFigures, SECTOR } from "./xs/storage-measure";
+import { type HotPathFigures, measureOpen, type OpenFigures, SECTOR } from "./xs/storage-measure";
 
 const root = path.resolve(import.meta.dirname, "..");
 const RECORD = 40;
@@ -138,7 +138,7 @@ const xsOut = execFileSync(
     maxBuffer: 16 * 1024 * 1024,
   },
 );
-const xs = JSON.parse(xsOut.trim().split("\n").at(-1)!) as OpenFigures;
+const xs = JSON.parse(xsOut.trim().split("\n").at(-1)!) as OpenFigures & HotPathFigures;
 const node = measureOpen(() => performance.now());
 const survived = powerCuts();
 
@@ -160,6 +160,8 @@ const figures = {
   openBytesReadFull1MiB: xs.bytesReadByOpen,
   recordsInFull1MiB: xs.recordsInPartition,
   openMsFull1MiBNode: round(node.openMs, 3),
+  appendUsPerBatchXs: round(xs.appendUsPerBatch),
+  readCommitUsPer600RecordsXs: round(xs.readCommitUsPer600),
   powerCutsSurvived: survived,
 };
 
@@ -183,6 +185,8 @@ const rows: [string, string][] = [
   ],
   ["flash bytes read by open", `${figures.openBytesReadFull1MiB} B of 1048576`],
   ["open full 1 MiB partition, Node", `${figures.openMsFull1MiBNode} ms`],
+  ["append of a 100-reading batch, CPU in XS", `${figures.appendUsPerBatchXs} µs`],
+  ["read + commit of 600 readings, CPU in XS", `${figures.readCommitUsPer600RecordsXs} µs`],
   ["power cuts survived (every invariant checked)", `${figures.powerCutsSurvived}`],
 ];
 const width = Math.max(...rows.map((r) => r[0].length));

@@ -5,6 +5,7 @@
  * between calls:
  *   __captureRun(kind, n)         n readings through the whole hot path
  *   __protobufEsRun(kind, n)      n readings the obvious way (protobuf-es objects + toBinary)
+ *   __transcodeRun(kind, n)       n readings from stored blocks to SensorData bytes (sync side)
  *   __objectsRun(n)               control: one small object per reading
  *   __captureBench()              every figure of bench/capture.bench.ts, sent with issueCommand
  */
@@ -253,6 +254,32 @@ function protobufEsRun(kind: Kind, n: number): number {
   return (ms * 1e6) / n;
 }
 
+/** Blocks captured once, to transcode again and again (the sync side of the device). */
+const transcodeSets: Partial<Record<Kind, { capture: Capture; records: Uint8Array[]; writer: ProtoWriter }>> =
+  {};
+
+/** n readings transcoded from stored blocks to SensorData bytes (what sync does per upload). */
+function transcodeRun(kind: Kind, n: number): number {
+  if (!transcodeSets[kind]) {
+    const store = openRingStore({ flash: new NorImage({ size: 16 * 4096 }) });
+    const { capture, clock } = makeCapture(kind, 100, store);
+    clock.advance(10_000);
+    capture.flush();
+    const records = store.rings()[0]!.read(1 << 24)!.records;
+    transcodeSets[kind] = { capture, records, writer: new ProtoWriter(1 << 16) };
+  }
+  const { capture, records, writer } = transcodeSets[kind]!;
+  const t0 = performance.now();
+  let done = 0;
+  while (done < n) {
+    for (let i = 0; i < records.length && done < n; i++) {
+      writer.reset();
+      done += capture.writeSensorData(records[i]!, writer, 2);
+    }
+  }
+  return ((performance.now() - t0) * 1e6) / done;
+}
+
 let sink: unknown[] = [];
 function objectsRun(n: number): void {
   sink = [];
@@ -386,5 +413,6 @@ const g = globalThis as Record<string, unknown>;
 g.__captureRun = captureRun;
 g.__protobufEsRun = protobufEsRun;
 g.__objectsRun = objectsRun;
+g.__transcodeRun = transcodeRun;
 g.__captureBench = captureBench;
 g.__send = send;

@@ -81,6 +81,11 @@ export async function measureHeap(): Promise<HeapPoint[]> {
       await measure("capture-vector", n, `__captureRun("vector", ${n})`);
     for (const n of [2_000, 20_000, 200_000])
       await measure("capture-readings", n, `__captureRun("readings", ${n})`);
+    await run(`__transcodeRun("vector", 100); __transcodeRun("readings", 100);`);
+    for (const n of [2_000, 20_000, 200_000])
+      await measure("transcode-vector", n, `__transcodeRun("vector", ${n})`);
+    for (const n of [2_000, 20_000, 200_000])
+      await measure("transcode-readings", n, `__transcodeRun("readings", ${n})`);
     for (const n of [500, 1_000]) await measure("control-objects", n, `__objectsRun(${n})`);
     for (const n of [200, 400]) await measure("control-protobuf-es", n, `__protobufEsRun("vector", ${n})`);
     return points;

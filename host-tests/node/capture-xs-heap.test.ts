@@ -1,5 +1,6 @@
 // Inside the real XS engine: the capture hot path (sample a simulated sensor, encode, append to the RAM
-// batch, flush full batches) allocates nothing per reading, so the stop-the-world collector never has to
+// batch, flush full batches), and the transcoder sync uses (stored block → SensorData bytes), allocate
+// nothing per reading, so the stop-the-world collector never has to
 // run more often as the reading count grows. Measured with xsnap's meter: live heap slots after gc() and
 // n readings, for n = 2k, 20k, 200k. Controls prove the instrument sees allocation when there is some.
 // The XS worker needs SES lockdown, so it runs in its own process (bench/xs/capture-worker.ts).
@@ -17,7 +18,7 @@ interface HeapPoint {
   allocate: number;
 }
 
-test("XS: capture allocates nothing per reading (heap slots flat from 2k to 200k readings)", () => {
+test("XS: capture and its transcoder allocate nothing per reading (heap slots flat from 2k to 200k readings)", () => {
   const run = spawnSync(process.execPath, ["--import", "tsx", "bench/xs/capture-worker.ts", "heap"], {
     cwd: root,
     encoding: "utf8",
@@ -26,7 +27,7 @@ test("XS: capture allocates nothing per reading (heap slots flat from 2k to 200k
   assert.equal(run.status, 0, run.stderr);
   const points = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as HeapPoint[];
   const series = (what: string) => points.filter((p) => p.what === what);
-  for (const what of ["capture-vector", "capture-readings"]) {
+  for (const what of ["capture-vector", "capture-readings", "transcode-vector", "transcode-readings"]) {
     const s = series(what);
     assert.equal(s.length, 3);
     const growth = s.at(-1)!.heapCount - s[0]!.heapCount;

@@ -13,7 +13,7 @@
  * fields left out, so the output is byte-identical to protobuf-es's
  * `toBinary(SensorDataSchema, …)` for the same reading (host-tests check it).
  */
-import { type ProtoWriter, utf8Length, WIRE_LEN } from "../proto/writer";
+import { type ProtoWriter, WIRE_LEN } from "../proto/writer";
 import {
   ANY_FALSE,
   ANY_LIST,
@@ -71,6 +71,26 @@ export class BlockFormatError extends Error {
   }
 }
 
+/** Payload keys as UTF-8, made once (on XS, encoding a string per reading would allocate). */
+const NO_BYTES = new Uint8Array(0);
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const KEY_READINGS = ascii("readings");
+const KEY_ANGULAR_VELOCITY = ascii("angular_velocity");
+const KEY_LINEAR_ACCELERATION = ascii("linear_acceleration");
+const KEY_LINEAR_VELOCITY = ascii("linear_velocity");
+const KEY_COORDINATE = ascii("coordinate");
+const KEY_LATITUDE = ascii("latitude");
+const KEY_LONGITUDE = ascii("longitude");
+const KEY_ALTITUDE = ascii("altitude_m");
+const KEY_X = ascii("x");
+const KEY_Y = ascii("y");
+const KEY_Z = ascii("z");
+const KEY_VALUE = ascii("value");
+const KEY_HIGH = ascii("high");
+const KEY_TICKS = ascii("ticks");
+const KEY_POSITION = ascii("position");
+const KEY_POSITION_DEG = ascii("position_deg");
+
 /** Scratch slot for a payload's outer entry marks (after the Readings nesting slots). */
 const OUTER = MAX_DEPTH * 3;
 
@@ -114,6 +134,16 @@ export function blockKind(record: Uint8Array): number {
   return record[OFFSET_KIND]!;
 }
 
+function sameBytes(known: Uint8Array, b: Uint8Array, at: number, length: number): boolean {
+  if (known.length !== length) return false;
+  for (let i = 0; i < length; i++) if (known[i] !== b[at + i]) return false;
+  return true;
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+}
+
 function checkHeader(record: Uint8Array): void {
   if (record.length < BLOCK_FIXED_HEADER + 2 || record[0] !== BLOCK_MAGIC) {
     throw new BlockFormatError("not a capsync capture block (bad magic or too short)");
@@ -128,11 +158,14 @@ function checkHeader(record: Uint8Array): void {
  */
 export class SensorDataTranscoder {
   private readonly offsets: BootOffsets;
-  private record: Uint8Array = new Uint8Array(0);
-  private view: DataView = new DataView(new ArrayBuffer(0));
+  private record: Uint8Array = NO_BYTES;
+  /** Doubles are copied here to be read: a DataView per record would be an allocation per block. */
+  private readonly eight = new Uint8Array(8);
+  private readonly eightView = new DataView(this.eight.buffer);
   private pos = 0;
   private readonly kinds = new Uint8Array(MAX_SCHEMA_ENTRIES);
-  private readonly names: string[] = new Array<string>(MAX_SCHEMA_ENTRIES).fill("");
+  /** Field names as UTF-8 (copied once per block, written per reading without re-encoding). */
+  private readonly names: Uint8Array[] = new Array<Uint8Array>(MAX_SCHEMA_ENTRIES).fill(NO_BYTES);
   private schemaLength = 0;
   private readonly marks = new Int32Array(MAX_DEPTH * 3 + 3);
 
@@ -154,13 +187,12 @@ export class SensorDataTranscoder {
     const wallBase = (record[OFFSET_FLAGS]! & FLAG_WALL_BASE) !== 0;
     const count = record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
     this.record = record;
-    this.view = new DataView(record.buffer, record.byteOffset, record.byteLength);
     this.pos = BLOCK_FIXED_HEADER;
     const bootId = this.varint();
     const baseUs = this.varint();
     let offsetUs = 0;
     if (!wallBase) {
-      const spanUs = this.view.getUint32(OFFSET_SPAN_MS, true) * 1000;
+      const spanUs = readU32(record, OFFSET_SPAN_MS) * 1000;
       offsetUs = this.offsets.offsetUs(bootId, baseUs + spanUs);
       if (Number.isNaN(offsetUs)) return TIMES_NOT_KNOWN_YET;
     }
@@ -189,7 +221,7 @@ export class SensorDataTranscoder {
       if (error instanceof BlockFormatError) throw error;
       throw new BlockFormatError(`truncated or malformed block: ${(error as Error)?.message ?? error}`);
     } finally {
-      this.record = new Uint8Array(0);
+      this.record = NO_BYTES;
     }
     return count;
   }
@@ -197,7 +229,7 @@ export class SensorDataTranscoder {
   private payload(kind: number, w: ProtoWriter): void {
     switch (kind) {
       case KIND_READINGS: {
-        beginEntry(w, "readings", this.marks, OUTER);
+        beginEntry(w, KEY_READINGS, this.marks, OUTER);
         this.readingsStruct(w);
         endEntry(w, this.marks, OUTER);
         return;
@@ -207,40 +239,40 @@ export class SensorDataTranscoder {
       case KIND_LINEAR_VELOCITY: {
         const key =
           kind === KIND_ANGULAR_VELOCITY
-            ? "angular_velocity"
+            ? KEY_ANGULAR_VELOCITY
             : kind === KIND_LINEAR_ACCELERATION
-              ? "linear_acceleration"
-              : "linear_velocity";
+              ? KEY_LINEAR_ACCELERATION
+              : KEY_LINEAR_VELOCITY;
         beginEntry(w, key, this.marks, OUTER);
-        numberEntry(w, "x", this.double());
-        numberEntry(w, "y", this.double());
-        numberEntry(w, "z", this.double());
+        numberEntry(w, KEY_X, this.double());
+        numberEntry(w, KEY_Y, this.double());
+        numberEntry(w, KEY_Z, this.double());
         endEntry(w, this.marks, OUTER);
         return;
       }
       case KIND_GEO_POSITION: {
-        beginEntry(w, "coordinate", this.marks, OUTER);
-        numberEntry(w, "latitude", this.double());
-        numberEntry(w, "longitude", this.double());
+        beginEntry(w, KEY_COORDINATE, this.marks, OUTER);
+        numberEntry(w, KEY_LATITUDE, this.double());
+        numberEntry(w, KEY_LONGITUDE, this.double());
         endEntry(w, this.marks, OUTER);
-        numberEntry(w, "altitude_m", this.double());
+        numberEntry(w, KEY_ALTITUDE, this.double());
         return;
       }
       case KIND_COMPASS_HEADING:
       case KIND_ANALOG:
-        numberEntry(w, "value", this.double());
+        numberEntry(w, KEY_VALUE, this.double());
         return;
       case KIND_GPIO:
-        boolEntry(w, "high", this.byte() !== 0);
+        boolEntry(w, KEY_HIGH, this.byte() !== 0);
         return;
       case KIND_TICKS:
-        numberEntry(w, "ticks", this.double());
+        numberEntry(w, KEY_TICKS, this.double());
         return;
       case KIND_MOTOR_POSITION:
-        numberEntry(w, "position", this.double());
+        numberEntry(w, KEY_POSITION, this.double());
         return;
       case KIND_SERVO_POSITION:
-        numberEntry(w, "position_deg", this.double());
+        numberEntry(w, KEY_POSITION_DEG, this.double());
         return;
       default:
         throw new BlockFormatError(`unknown method kind ${kind}`);
@@ -263,9 +295,9 @@ export class SensorDataTranscoder {
           break;
         case FIELD_STRING: {
           const entry = w.begin(1);
-          w.string(1, name);
+          w.bytes(1, name);
           const value = w.begin(2);
-          w.string(3, this.text());
+          this.rawText(w, 3);
           w.end(value);
           w.end(entry);
           break;
@@ -275,7 +307,7 @@ export class SensorDataTranscoder {
           break;
         case FIELD_OBJECT:
           marks[depth * 3] = w.begin(1);
-          w.string(1, name);
+          w.bytes(1, name);
           marks[depth * 3 + 1] = w.begin(2);
           marks[depth * 3 + 2] = w.begin(5);
           depth++;
@@ -288,7 +320,7 @@ export class SensorDataTranscoder {
           break;
         case FIELD_ANY: {
           const entry = w.begin(1);
-          w.string(1, name);
+          w.bytes(1, name);
           const value = w.begin(2);
           this.anyValue(w, 0);
           w.end(value);
@@ -315,7 +347,7 @@ export class SensorDataTranscoder {
         w.bool(4, tag === ANY_TRUE);
         return;
       case ANY_STRING:
-        w.string(3, this.text());
+        this.rawText(w, 3);
         return;
       case ANY_LIST: {
         const n = this.varint();
@@ -333,7 +365,7 @@ export class SensorDataTranscoder {
         const struct = w.begin(5);
         for (let i = 0; i < n; i++) {
           const entry = w.begin(1);
-          w.string(1, this.text());
+          this.rawText(w, 1);
           const value = w.begin(2);
           this.anyValue(w, depth + 1);
           w.end(value);
@@ -357,10 +389,16 @@ export class SensorDataTranscoder {
       this.kinds[i] = kind;
       if (kind === FIELD_END) {
         if (--depth < 0) throw new BlockFormatError("schema closes an object it never opened");
-        this.names[i] = "";
+        this.names[i] = NO_BYTES;
       } else {
         if (kind === FIELD_OBJECT && ++depth > MAX_DEPTH) throw new BlockFormatError("schema nests too deep");
-        this.names[i] = this.text();
+        const length = this.varint();
+        if (this.pos + length > this.record.length) throw new BlockFormatError("block ends inside a name");
+        // Consecutive blocks of a ring nearly always share their schema: keep the bytes we have.
+        if (!sameBytes(this.names[i]!, this.record, this.pos, length)) {
+          this.names[i] = this.record.slice(this.pos, this.pos + length);
+        }
+        this.pos += length;
       }
     }
     if (depth !== 0) throw new BlockFormatError("schema leaves an object open");
@@ -374,9 +412,19 @@ export class SensorDataTranscoder {
 
   private double(): number {
     if (this.pos + 8 > this.record.length) throw new BlockFormatError("block ends inside a value");
-    const value = this.view.getFloat64(this.pos, true);
-    this.pos += 8;
-    return value;
+    const r = this.record;
+    const e = this.eight;
+    const p = this.pos;
+    e[0] = r[p]!;
+    e[1] = r[p + 1]!;
+    e[2] = r[p + 2]!;
+    e[3] = r[p + 3]!;
+    e[4] = r[p + 4]!;
+    e[5] = r[p + 5]!;
+    e[6] = r[p + 6]!;
+    e[7] = r[p + 7]!;
+    this.pos = p + 8;
+    return this.eightView.getFloat64(0, true);
   }
 
   private varint(): number {
@@ -391,38 +439,15 @@ export class SensorDataTranscoder {
     throw new BlockFormatError("varint longer than 8 bytes");
   }
 
-  private text(): string {
+  /** Copy a stored string (varint length + UTF-8) as a length-delimited field, without decoding it. */
+  private rawText(w: ProtoWriter, field: number): void {
     const length = this.varint();
     if (this.pos + length > this.record.length) throw new BlockFormatError("block ends inside a string");
-    const start = this.pos;
+    w.tag(field, WIRE_LEN);
+    w.varint(length);
+    if (length > 0) w.raw(this.record.subarray(this.pos, this.pos + length));
     this.pos += length;
-    return decodeUtf8(this.record, start, this.pos);
   }
-}
-
-/** UTF-8 → string (the firmware has no TextDecoder in its core; capsync only ever wrote valid UTF-8 here). */
-function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
-  let s = "";
-  let i = start;
-  while (i < end) {
-    const b = bytes[i++]!;
-    let cp: number;
-    if (b < 0x80) cp = b;
-    else if (b < 0xe0) cp = ((b & 0x1f) << 6) | (bytes[i++]! & 0x3f);
-    else if (b < 0xf0) cp = ((b & 0x0f) << 12) | ((bytes[i++]! & 0x3f) << 6) | (bytes[i++]! & 0x3f);
-    else
-      cp =
-        ((b & 0x07) << 18) |
-        ((bytes[i++]! & 0x3f) << 12) |
-        ((bytes[i++]! & 0x3f) << 6) |
-        (bytes[i++]! & 0x3f);
-    if (i > end) throw new BlockFormatError("string ends inside a UTF-8 sequence");
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      s += String.fromCharCode(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-    } else s += String.fromCharCode(cp);
-  }
-  return s;
 }
 
 /** Timestamp from integer µs since the epoch, zero fields left out as protobuf-es does. */
@@ -449,9 +474,9 @@ function varintSize(value: number): number {
 }
 
 /** Open map entry `name` → Value{struct_value{ … }}; its three marks go to marks[slot..slot+2]. */
-function beginEntry(w: ProtoWriter, name: string, marks: Int32Array, slot: number): void {
+function beginEntry(w: ProtoWriter, name: Uint8Array, marks: Int32Array, slot: number): void {
   marks[slot] = w.begin(1);
-  w.string(1, name);
+  w.bytes(1, name);
   marks[slot + 1] = w.begin(2);
   marks[slot + 2] = w.begin(5);
 }
@@ -462,12 +487,11 @@ function endEntry(w: ProtoWriter, marks: Int32Array, slot: number): void {
   w.end(marks[slot]!);
 }
 
-/** Map entry `name` → Value{number_value}, lengths computed up front. */
-function numberEntry(w: ProtoWriter, name: string, value: number): void {
-  const keyLength = name.length < 0x80 ? utf8Length(name) : 0x80;
-  if (keyLength >= 0x70) {
+/** Map entry `name` → Value{number_value}, lengths computed up front (one-byte lengths for short keys). */
+function numberEntry(w: ProtoWriter, name: Uint8Array, value: number): void {
+  if (name.length >= 0x70) {
     const entry = w.begin(1);
-    w.string(1, name);
+    w.bytes(1, name);
     const v = w.begin(2);
     w.double(2, value);
     w.end(v);
@@ -475,18 +499,17 @@ function numberEntry(w: ProtoWriter, name: string, value: number): void {
     return;
   }
   w.tag(1, WIRE_LEN);
-  w.varint(2 + keyLength + 2 + 9);
-  w.string(1, name);
+  w.varint(2 + name.length + 2 + 9);
+  w.bytes(1, name);
   w.tag(2, WIRE_LEN);
   w.varint(9);
   w.double(2, value);
 }
 
-function boolEntry(w: ProtoWriter, name: string, value: boolean): void {
-  const keyLength = name.length < 0x80 ? utf8Length(name) : 0x80;
-  if (keyLength >= 0x70) {
+function boolEntry(w: ProtoWriter, name: Uint8Array, value: boolean): void {
+  if (name.length >= 0x70) {
     const entry = w.begin(1);
-    w.string(1, name);
+    w.bytes(1, name);
     const v = w.begin(2);
     w.bool(4, value);
     w.end(v);
@@ -494,16 +517,16 @@ function boolEntry(w: ProtoWriter, name: string, value: boolean): void {
     return;
   }
   w.tag(1, WIRE_LEN);
-  w.varint(2 + keyLength + 2 + 2);
-  w.string(1, name);
+  w.varint(2 + name.length + 2 + 2);
+  w.bytes(1, name);
   w.tag(2, WIRE_LEN);
   w.varint(2);
   w.bool(4, value);
 }
 
-function nullEntry(w: ProtoWriter, name: string): void {
+function nullEntry(w: ProtoWriter, name: Uint8Array): void {
   const entry = w.begin(1);
-  w.string(1, name);
+  w.bytes(1, name);
   const v = w.begin(2);
   w.uint(1, 0);
   w.end(v);

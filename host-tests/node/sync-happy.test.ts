@@ -100,3 +100,32 @@ test("readings captured before the wall clock was valid wait, then go out with c
     await offline.stop();
   }
 });
+
+test("over TLS: uploads on one verified connection; a server whose certificate does not verify gets nothing", async () => {
+  const secure = await new Rig({ tls: true }).start();
+  try {
+    const manager = secure.boot(
+      settingsFor([{ name: "tls", type: "sensor", hz: 5 }], { sync_interval_mins: 0.05 }),
+    );
+    await secure.run(30_000);
+    await manager.syncNow();
+    assert.ok(secure.cloud.url.startsWith("https://"));
+    assert.deepEqual(secure.cloudValues("tls"), range(1, secure.counters.of("tls")));
+    assert.equal(secure.transport.stats.tlsHandshakes, 1, "one handshake for every upload");
+  } finally {
+    await secure.stop();
+  }
+  const untrusted = await new Rig({ tls: true, trustCa: false }).start();
+  try {
+    const manager = untrusted.boot(settingsFor([{ name: "tls", type: "sensor", hz: 5 }]));
+    await untrusted.run(20_000);
+    await manager.syncNow();
+    assert.equal(untrusted.cloud.count(), 0, "nothing sent to an unverified server");
+    const sync = manager.status().sync;
+    assert.ok(sync.consecutiveFailures > 0);
+    assert.match(sync.lastError!.reason, /tls|certificate/i);
+    assert.ok(manager.status().collectors[0]!.inFlash > 0, "the readings wait in flash");
+  } finally {
+    await untrusted.stop();
+  }
+});

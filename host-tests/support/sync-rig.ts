@@ -150,6 +150,8 @@ export interface RigOptions {
   backoff?: BackoffOptions;
   /** Client deadline per call (real ms). */
   timeoutMs?: number;
+  /** With tls: give the transport the cloud's CA (default true); false = an unverifiable server. */
+  trustCa?: boolean;
 }
 
 /** One cloud + one device "hardware" (flash, clock, kv) that can be booted repeatedly. */
@@ -185,7 +187,11 @@ export class Rig {
   /** A fresh transport + client (a rebooted device has no connection or token). */
   connect(): void {
     this.transport?.close();
-    this.transport = new NodeHttpTransport(this.cloud.url, this.cloud.ca ? { ca: this.cloud.ca } : {});
+    const trust = this.options.trustCa ?? true;
+    this.transport = new NodeHttpTransport(
+      this.cloud.url,
+      this.cloud.ca && trust ? { ca: this.cloud.ca } : {},
+    );
     this.client = new CloudClient({
       transport: this.transport,
       partId: PART_ID,

@@ -73,7 +73,7 @@ test("terminal view shows every column, the state, the controls, and fits the wi
   assert.match(text, /backing-off/);
   assert.match(text, /backoff 6\.4 s/);
   assert.match(text, /last error: UNAVAILABLE: network is down/);
-  assert.match(text, /40\.0 KB of 400\.0 KB ring space in use \(10\.0%\)/);
+  assert.match(text, /40\.0 KB of 400\.0 KB ring space written \(10\.0%\)/);
   assert.match(text, /busiest sector 12 erases \(all sectors 300\).*30\.0\/h.*139 days to 100,000 cycles/);
   assert.match(text, /» network cut/);
   assert.match(text, /\[n\] cut\/restore network/);

@@ -45,7 +45,8 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number,
     (m, c) => Math.max(m, c.componentName.length + c.method.length + 1),
     0,
   );
-  const nameWidth = Math.max(24, Math.min(40, longest));
+  // The numeric columns take 71 columns; the collector name gets what is left (within reason).
+  const nameWidth = Math.max(12, Math.min(40, Math.max(24, longest), width - 71));
   const header =
     ` #  ${pad("collector", nameWidth)} ${pad("Hz", 7, true)} ${pad("captured", 10, true)} ${pad("in flash", 9, true)}` +
     ` ${pad("synced", 10, true)} ${pad("dropped", 8, true)} ${pad("lost", 7, true)} ${pad("pending", 8, true)}`;
@@ -85,7 +86,7 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number,
   const f = status.flash;
   const usedPct = f.capacityBytes > 0 ? ((100 * f.usedBytes) / f.capacityBytes).toFixed(1) : "0";
   lines.push(
-    `${bold("flash")}  ${format.bytes(f.usedBytes)} of ${format.bytes(f.capacityBytes)} ring space in use (${usedPct}%)  ·  image ${format.bytes(f.sizeBytes)}, ${f.sectorSize} B sectors`,
+    `${bold("flash")}  ${format.bytes(f.usedBytes)} of ${format.bytes(f.capacityBytes)} ring space written (${usedPct}%)  ·  image ${format.bytes(f.sizeBytes)}, ${f.sectorSize} B sectors`,
   );
   const rate = Number.isFinite(f.maxSectorErasesPerHour)
     ? `${f.maxSectorErasesPerHour.toFixed(1)}/h`

@@ -341,7 +341,7 @@ export class Demo {
       cloudUrl: this.cloud.url,
       cloudReadings,
       collectors,
-      sync: syncStatusOf(current ?? this.lastStatus),
+      sync: this.syncStatus(current ?? this.lastStatus),
       flash: {
         sizeBytes: flash?.sizeBytes ?? this.flashBytes ?? 0,
         sectorSize: flash?.sectorSize ?? 4096,
@@ -356,6 +356,17 @@ export class Demo {
       recentLog: this.log.recent(40),
     };
   }
+
+  /** The device's sync status; the last upload is remembered across boots (each boot's own starts empty). */
+  private syncStatus(status: DataManagerStatus | undefined): SyncStatus {
+    const sync = syncStatusOf(status);
+    if (sync.lastSuccessMs > this.lastUploadMs || Number.isNaN(this.lastUploadMs)) {
+      if (!Number.isNaN(sync.lastSuccessMs)) this.lastUploadMs = sync.lastSuccessMs;
+    }
+    return { ...sync, lastSuccessMs: this.lastUploadMs };
+  }
+
+  private lastUploadMs = Number.NaN;
 
   private mergeCollectors(current: DataManagerStatus | undefined): CollectorStatus[] {
     const rows = new Map<string, CollectorStatus>();

@@ -84,7 +84,8 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number,
   );
   lines.push(`       last error: ${s.lastError ? red(s.lastError) : "–"}`);
   const f = status.flash;
-  const usedPct = f.capacityBytes > 0 ? ((100 * f.usedBytes) / f.capacityBytes).toFixed(1) : "0";
+  // The store counts sector headers in bytes used but not in capacity: cap the share at 100 %.
+  const usedPct = f.capacityBytes > 0 ? Math.min(100, (100 * f.usedBytes) / f.capacityBytes).toFixed(1) : "0";
   lines.push(
     `${bold("flash")}  ${format.bytes(f.usedBytes)} of ${format.bytes(f.capacityBytes)} ring space written (${usedPct}%)  ·  image ${format.bytes(f.sizeBytes)}, ${f.sectorSize} B sectors`,
   );

@@ -238,3 +238,34 @@ test("uploader: a record whose times wait for the wall clock holds its ring ther
     range(8, 12),
   );
 });
+
+test("uploader: a sender with a zero-copy framed path gets the request after 5 bytes of header room", async () => {
+  const clock = new FakeClock();
+  const cloud = new ScriptedCloud();
+  const frames: number[] = [];
+  const framed = Object.assign(cloud, {
+    async sendFramed(frame: Uint8Array) {
+      frames.push(frame.length);
+      for (let i = 0; i < 5; i++) frame[i] = 0xaa; // the sender owns the room (its frame header)
+      await cloud.send(frame.subarray(5));
+    },
+  });
+  const service = new SyncService({
+    sender: framed,
+    clock,
+    timers: clock,
+    log: { info() {}, warn() {}, error() {} },
+  });
+  const ring = new MemoryRing("f");
+  for (let i = 1; i <= 40; i++) ring.push(idRecord(i, 20));
+  service.setTargets([binaryTarget(ring)]);
+  assert.ok((await service.syncNow()).ok);
+  assert.deepEqual(cloud.idsOf("f"), range(1, 40));
+  const counters = service.status().collectors.f!;
+  assert.equal(frames.length, counters.requests);
+  assert.equal(
+    counters.bytesSent,
+    frames.reduce((n, f) => n + f - 5, 0),
+    "bytesSent counts the request only",
+  );
+});

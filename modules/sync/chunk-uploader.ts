@@ -28,7 +28,7 @@ import type { Logger } from "../ports";
 import type { ProtoWriter } from "../proto/writer";
 import type { ReadChunk } from "../storage/types";
 import { classifyFailure, type Failure } from "./failure";
-import type { SyncTarget, UploadSender } from "./target";
+import { FRAME_ROOM, type SyncTarget, type UploadSender } from "./target";
 
 /** DataCaptureUploadRequest.metadata (viam.app.datasync.v1); the transcoder writes sensor_contents (2). */
 const REQUEST_METADATA = 1;
@@ -83,6 +83,7 @@ export interface UploadLimits {
   maxRequestBytes: number;
 }
 
+const ZERO_BYTE = new Uint8Array(1);
 const RATIO_MIN = 0.25;
 const RATIO_MAX = 16;
 
@@ -124,17 +125,19 @@ export class ChunkUploader {
     let chunk = ring.read(readBudget);
     if (chunk === null) return { kind: "empty" };
 
-    let encoded = this.encode(chunk, limits);
+    const room = sender.sendFramed ? FRAME_ROOM : 0;
+    let encoded = this.encode(chunk, limits, room);
     if (encoded.kept === 0) return { kind: "waiting" };
     if (encoded.kept < chunk.records.length) {
       const again = ring.read(encoded.keptStoredBytes);
       // A store that is not greedy would hand back a different prefix: encode what it returned.
       if (again === null) return { kind: "empty" };
       if (again.records.length !== encoded.kept || again.bytes !== encoded.keptStoredBytes) {
-        encoded = this.encode(again, {
-          budgetBytes: Number.POSITIVE_INFINITY,
-          maxRequestBytes: limits.maxRequestBytes,
-        });
+        encoded = this.encode(
+          again,
+          { budgetBytes: Number.POSITIVE_INFINITY, maxRequestBytes: limits.maxRequestBytes },
+          room,
+        );
         // Never commit past a record that is not in the request: wait for the next round instead.
         if (encoded.kept !== again.records.length) {
           this.log.warn(
@@ -160,7 +163,8 @@ export class ChunkUploader {
 
     const body = this.writer.finish();
     try {
-      await sender.send(body);
+      if (room > 0) await sender.sendFramed!(body);
+      else await sender.send(body);
     } catch (error) {
       this.counters.failures++;
       const failure = classifyFailure(error);
@@ -173,7 +177,7 @@ export class ChunkUploader {
     ring.commit(chunk.lastSeq);
     this.counters.synced += encoded.readings;
     this.counters.requests++;
-    this.counters.bytesSent += body.length;
+    this.counters.bytesSent += body.length - room;
     this.noteSetAside(encoded);
     // Past the rejected region, full budget again; inside it, widen gradually.
     if (this.narrowBudget > 0) {
@@ -230,11 +234,12 @@ export class ChunkUploader {
    * `kept` records are covered by this request's commit (sent, or set aside
    * as undecodable/oversized); the rest stay for the next step.
    */
-  private encode(chunk: ReadChunk, limits: UploadLimits): Encoded {
+  private encode(chunk: ReadChunk, limits: UploadLimits, room: number): Encoded {
     const w = this.writer;
     const target = this.target;
     const records = chunk.records;
     w.reset();
+    for (let i = 0; i < room; i++) w.raw(ZERO_BYTE);
     w.bytes(REQUEST_METADATA, target.metadata());
     const headerEnd = w.pos;
     let kept = 0;
@@ -264,7 +269,7 @@ export class ChunkUploader {
         keptStoredBytes += record.length;
         continue;
       }
-      if (w.pos > limits.maxRequestBytes) {
+      if (w.pos - room > limits.maxRequestBytes) {
         w.pos = before;
         if (sent > 0) break;
         // Too large even alone (or with only set-aside records before it): never sendable.

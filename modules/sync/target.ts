@@ -38,7 +38,16 @@ export interface SyncTarget {
   ready?(): boolean;
 }
 
+/** Bytes of room before the request for the gRPC-web frame header (`sendFramed`). */
+export const FRAME_ROOM = 5;
+
 /** Sends one encoded DataCaptureUploadRequest; resolves on the cloud's acknowledgement, rejects with RpcError/TransportError. */
 export interface UploadSender {
   send(request: Uint8Array): Promise<void>;
+  /**
+   * Optional zero-copy form: `frame` is FRAME_ROOM bytes the sender may
+   * overwrite (its frame header), then the request. Saves a second
+   * request-sized buffer on the device.
+   */
+  sendFramed?(frame: Uint8Array): Promise<void>;
 }

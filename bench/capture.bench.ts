@@ -34,6 +34,8 @@ const figures = {
   sensorDataBytesPerReadingReadings4: +f.readingsSizes.sensorData.toFixed(1),
   flashRatioReadings4: +(f.readingsSizes.flash / f.readingsSizes.sensorData).toFixed(2),
   maxSustainedHzXs: f.maxSustainedHzXs,
+  /** The hot path's own ceiling: readings per second if the CPU did nothing else. */
+  cpuBoundHzXs: Math.round(1e9 / f.xsNsPerReading),
 };
 
 const rows: [string, string, string, string][] = [
@@ -69,4 +71,5 @@ console.log(
   `\nmax sustained aggregate rate in XS, 8 collectors, zero missed deadlines: ${figures.maxSustainedHzXs} Hz`,
 );
 console.log(`  (trials aggregateHz:missed — ${f.sustainedTrials.join(" ")})`);
+console.log(`  CPU-bound ceiling of the 3-axis hot path (1e9 / ns per reading): ${figures.cpuBoundHzXs} Hz`);
 console.log(`BENCH ${JSON.stringify({ key: "capture", figures })}`);

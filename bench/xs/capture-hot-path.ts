@@ -324,9 +324,10 @@ function sizes(kind: Kind): { flash: number; sensorData: number; readings: numbe
 /**
  * Highest aggregate rate (8 collectors at equal rates, real time, the timer
  * spun by hand) with zero missed deadlines over `trialMs`. The XS worker is an
- * ordinary process on a shared machine: an OS preemption of tens of ms shows
- * up as misses at any rate, so a rate passes if one of three attempts misses
- * nothing; what limits the figure is then the CPU cost of the hot path.
+ * ordinary process on a shared machine: an OS preemption longer than two
+ * periods shows up as misses at any rate, so a rate passes if one of five
+ * attempts misses nothing. On a loaded machine the figure is still bounded by
+ * preemption, not by the hot path: compare it with 1e9 / xsNsPerReading.
  */
 function maxSustainedHz(trialMs: number): { hz: number; trials: string[] } {
   const collectors = 8;
@@ -342,6 +343,9 @@ function maxSustainedHz(trialMs: number): { hz: number; trials: string[] } {
       registry: simulatedModels(),
     });
     capture.apply(parseMachineConfig(config("vector", perCollector, collectors)));
+    // Collect the harness's own garbage (earlier trials, protobuf-es runs) first: capture allocates
+    // nothing while it runs, so a collection during the trial could only be someone else's.
+    (globalThis as { gc?: () => void }).gc?.();
     clock.spin(20); // warm up
     let missedBefore = 0;
     for (const s of capture.stats()) missedBefore += s.missedDeadlines;
@@ -352,7 +356,7 @@ function maxSustainedHz(trialMs: number): { hz: number; trials: string[] } {
     return missed;
   };
   const ok = (perCollector: number): boolean => {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const missed = attempt(perCollector);
       trials.push(`${perCollector * collectors}:${missed}`);
       if (missed === 0) return true;
@@ -395,7 +399,7 @@ function captureBench(): void {
   const pbReadings = protobufEsRun("readings", n);
   const vectorSizes = sizes("vector");
   const readingsSizes = sizes("readings");
-  const sustained = maxSustainedHz(300);
+  const sustained = maxSustainedHz(200);
   send({
     kind: "bench",
     xsNsPerReading: xsVector,

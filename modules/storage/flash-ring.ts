@@ -19,6 +19,7 @@ import {
   FRAME_HEAD_BYTES,
   FRAME_OVERHEAD_BYTES,
   FRAME_SYNC,
+  getU16,
   getU32,
   lengthPrefixBytes,
   MAX_RECORDS_PER_FRAME,
@@ -59,6 +60,9 @@ const CLEAN = 1;
 /** Holds this ring's header (and frames): part of the run tail..head. */
 const LIVE = 2;
 
+/** Smallest flash read while parsing (fewer, larger reads; a frame is read whole anyway). */
+const LOAD_STEP = 256;
+
 /** Largest record a sector of `sectorSize` bytes can hold alone. */
 export function maxRecordBytes(sectorSize: number): number {
   let length = sectorSize - SECTOR_HEADER_BYTES - FRAME_OVERHEAD_BYTES - 1;
@@ -94,6 +98,11 @@ export class FlashRing implements Ring {
   private dropWarned = false;
   /** Set while a commit of records up to this sequence is being written. */
   private acking = 0;
+  /** Where the last read stopped: a checked frame boundary in a live sector, and the sequence there. */
+  private cursorSector = -1;
+  private cursorSectorSeq = 0;
+  private cursorPos = 0;
+  private cursorSeq = 0;
 
   private appendedCount = 0;
   private committedCount = 0;
@@ -372,11 +381,31 @@ export class FlashRing implements Ring {
     const n = this.sectorCount;
     const S = this.ctx.sectorSize;
     const b = this.ctx.scratch;
-    // The sector holding `from`: the last live one whose first sequence is ≤ from.
-    let s = this.tail;
-    for (let j = this.tail; ; j = (j + 1) % n) {
-      if (this.firstSeqs[j]! <= from) s = j;
-      if (j === this.head) break;
+    let s = -1;
+    let pos = SECTOR_HEADER_BYTES;
+    let seq = 0;
+    // Resume where the last read stopped when it covers `from`: the frames
+    // before that point were checked already and NOR never changes them short
+    // of an erase (which gives the sector a new sector sequence).
+    const c = this.cursorSector;
+    if (
+      c >= 0 &&
+      this.state[c] === LIVE &&
+      this.sectorSeqs[c] === this.cursorSectorSeq &&
+      from >= this.cursorSeq &&
+      (c === this.head || from < this.firstSeqs[(c + 1) % n]!)
+    ) {
+      s = c;
+      pos = this.cursorPos;
+      seq = this.cursorSeq;
+    } else {
+      // The sector holding `from`: the last live one whose first sequence is ≤ from.
+      s = this.tail;
+      for (let j = this.tail; ; j = (j + 1) % n) {
+        if (this.firstSeqs[j]! <= from) s = j;
+        if (j === this.head) break;
+      }
+      seq = this.firstSeqs[s]!;
     }
     const records: Uint8Array[] = [];
     let total = 0;
@@ -385,12 +414,28 @@ export class FlashRing implements Ring {
     let full = false;
     for (;;) {
       const end = s === this.head ? this.headOffset : S;
-      const view = end === S ? b : b.subarray(0, end);
-      this.ctx.flash.read(this.base(s), view);
-      let seq = this.firstSeqs[s]!;
-      let pos = SECTOR_HEADER_BYTES;
-      while (!full && pos + FRAME_OVERHEAD_BYTES <= end && b[pos] !== ERASED) {
-        const frameStop = checkFrame(b, pos, end);
+      // Load the sector's bytes as parsing reaches them: a small budget reads
+      // little, and a resumed read does not re-read what came before.
+      let loaded = pos;
+      const base = this.base(s);
+      const load = (upTo: number): void => {
+        if (upTo <= loaded) return;
+        const stop = Math.min(end, Math.max(upTo, loaded + LOAD_STEP));
+        this.ctx.flash.read(base + loaded, b.subarray(loaded, stop));
+        loaded = stop;
+      };
+      for (;;) {
+        // A full budget stops before the next frame is even loaded.
+        if (records.length > 0 && total >= budgetBytes) full = true;
+        if (full) {
+          this.setCursor(s, pos, seq);
+          break;
+        }
+        if (pos + FRAME_OVERHEAD_BYTES > end) break;
+        load(pos + FRAME_HEAD_BYTES);
+        if (b[pos] === ERASED) break;
+        load(Math.min(end, pos + FRAME_OVERHEAD_BYTES + getU16(b, pos + 2)));
+        const frameStop = checkFrame(b, pos, Math.min(end, loaded));
         if (
           frameStop < 0 ||
           (b[pos] === FRAME_BATCH && seqFromLow(this.firstSeqs[s]!, getU32(b, pos + 4)) !== seq)
@@ -400,6 +445,7 @@ export class FlashRing implements Ring {
         }
         if (b[pos] === FRAME_BATCH) {
           const count = b[pos + 1]!;
+          const frameSeq = seq;
           // Lengths first, then the payloads back to back.
           let lengthAt = pos + FRAME_HEAD_BYTES;
           let payloadAt = lengthAt;
@@ -419,11 +465,21 @@ export class FlashRing implements Ring {
             }
             payloadAt += length;
           }
+          if (full) {
+            this.setCursor(s, pos, frameSeq);
+            break;
+          }
         }
         pos = frameStop;
       }
-      if (full || s === this.head) break;
+      if (full) break;
+      if (s === this.head) {
+        this.setCursor(s, pos, seq);
+        break;
+      }
       s = (s + 1) % n;
+      pos = SECTOR_HEADER_BYTES;
+      seq = this.firstSeqs[s]!;
     }
     if (records.length === 0) return null;
     return { records, firstSeq, lastSeq, bytes: total };
@@ -504,6 +560,13 @@ export class FlashRing implements Ring {
     if (this.tail < 0) return this.sync;
     const beforeTail = this.firstSeqs[this.tail]! - 1;
     return Math.max(beforeTail, this.sync);
+  }
+
+  private setCursor(sector: number, pos: number, seq: number): void {
+    this.cursorSector = sector;
+    this.cursorSectorSeq = this.sectorSeqs[sector]!;
+    this.cursorPos = pos;
+    this.cursorSeq = seq;
   }
 
   private noteCorrupt(sector: number, pos: number): void {

@@ -139,6 +139,7 @@ test("sampler: slow reads (a sensor that takes 3 ms at 500 Hz) are counted as mi
   assert.ok(s.captured + s.missedDeadlines >= deadlines(500, start, rig.clock.monotonic()) - 3);
   rig.capture.flush();
   const readings = rig.stored(key(SENSOR, "sluggish", "Readings"));
+  assert.equal(s.slowReads, s.captured, "every 3 ms read is longer than the 2 ms period");
   // time_received is after time_requested by the read's own duration.
   for (const r of readings) assert.equal(r.receivedUs - r.requestedUs, 3000);
 });
@@ -162,6 +163,7 @@ test("sampler: sensor errors (throws, NaN) are counted, rate-limited in the log,
   const flaky = rig.stats(key(SENSOR, "flaky", "Readings"));
   assert.equal(flaky.captured + flaky.sensorErrors, deadlines(50, start, end));
   assert.equal(flaky.sensorErrors, Math.floor(deadlines(50, start, end) / 4));
+  assert.equal(flaky.slowReads, 0);
   const nan = rig.stats(key(IMU, "nan", "LinearAcceleration"));
   assert.equal(nan.sensorErrors, Math.floor(deadlines(20, start, end) / 3));
   assert.equal(nan.captured + nan.sensorErrors, deadlines(20, start, end));
@@ -171,6 +173,32 @@ test("sampler: sensor errors (throws, NaN) are counted, rate-limited in the log,
   assert.ok(/scripted failure/.test(lines[0]!));
   assert.ok(/more since the last report/.test(lines[1]!));
   assert.ok(rig.log.matching(/nan LinearAcceleration: the value is NaN/).length <= 7);
+});
+
+test("sampler: a NaN inside a Readings map drops that reading and the log names the field", () => {
+  const rig = new CaptureRig();
+  rig.apply([
+    {
+      name: "env",
+      api: SENSOR,
+      model: "fake",
+      attributes: { nan_every: 2 },
+      methods: [{ method: "Readings", capture_frequency_hz: 10 }],
+    },
+  ]);
+  rig.clock.advance(999);
+  const s = rig.stats(key(SENSOR, "env", "Readings"));
+  assert.equal(s.captured, 5);
+  assert.equal(s.sensorErrors, 5);
+  assert.ok(
+    /env Readings: a value is NaN or infinite \(field "temperature"\)/.test(
+      rig.log.matching(/env Readings/)[0]!,
+    ),
+  );
+  rig.capture.flush();
+  for (const r of rig.stored(key(SENSOR, "env", "Readings"))) {
+    assert.equal(typeof (r.payload.readings as { temperature: number }).temperature, "number");
+  }
 });
 
 test("sampler: batches flush when full and when older than the flush interval", () => {

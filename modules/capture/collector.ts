@@ -48,6 +48,12 @@ export interface CollectorStats {
   missedDeadlines: number;
   /** Reads that threw or produced NaN/Infinity or an unstorable value. */
   sensorErrors: number;
+  /**
+   * Reads that took longer than one period (a sensor or bus timing out). The
+   * value is kept (it is a real reading, stamped with its real times); the
+   * deadlines it overran are counted in missedDeadlines.
+   */
+  slowReads: number;
   /** Readings in the RAM batch now, not yet in flash. */
   batched: number;
   /** Readings handed to the ring store. */
@@ -90,6 +96,7 @@ export class Collector {
   captured = 0;
   missedDeadlines = 0;
   sensorErrors = 0;
+  slowReads = 0;
   flushed = 0;
   dropped = 0;
   blocks = 0;
@@ -192,6 +199,7 @@ export class Collector {
       captured: this.captured,
       missedDeadlines: this.missedDeadlines,
       sensorErrors: this.sensorErrors,
+      slowReads: this.slowReads,
       batched: this.block.count,
       flushed: this.flushed,
       dropped: this.dropped,
@@ -251,8 +259,14 @@ export class Collector {
       return;
     }
     const endMs = clock.monotonic();
+    if (endMs - startMs > this.periodMs) this.slowReads++;
     if (problem !== READING_OK) {
-      this.sensorError(startMs, undefined, READING_ERROR_TEXT[problem]!);
+      const field = this.block.problemField;
+      this.sensorError(
+        startMs,
+        undefined,
+        field === "" ? READING_ERROR_TEXT[problem]! : `${READING_ERROR_TEXT[problem]} (field "${field}")`,
+      );
       return;
     }
     for (let i = 0; i < this.arity; i++) {

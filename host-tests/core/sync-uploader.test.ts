@@ -269,3 +269,37 @@ test("uploader: a sender with a zero-copy framed path gets the request after 5 b
     "bytesSent counts the request only",
   );
 });
+
+test("uploader: on a slow CPU a request is closed at the stall limit, so the sampler is never frozen longer", async () => {
+  const clock = new FakeClock();
+  const cloud = new ScriptedCloud();
+  const service = new SyncService({
+    sender: cloud,
+    clock,
+    timers: clock,
+    log: { info() {}, warn() {}, error() {} },
+    settings: { maxStallMs: 10 },
+  });
+  const ring = new MemoryRing("slow");
+  for (let i = 1; i <= 300; i++) ring.push(idRecord(i, 16));
+  const fast = binaryTarget(ring);
+  // Each record costs 1 ms of CPU (the fake clock moves without firing timers, like a busy core).
+  service.setTargets([
+    {
+      ...fast,
+      writeSensorContents(record, w) {
+        clock.stall(1);
+        return fast.writeSensorContents(record, w);
+      },
+    },
+  ]);
+  assert.ok((await service.syncNow()).ok);
+  assert.deepEqual(cloud.idsOf("slow"), range(1, 300), "everything delivered, in order");
+  for (const request of cloud.stored)
+    assert.ok(request.ids.length <= 11, `a request of ${request.ids.length} records`);
+  // After the first request the reads are sized from the measured rate: no re-read needed.
+  assert.ok(
+    ring.count.reads <= cloud.stored.length + 3,
+    `${ring.count.reads} reads for ${cloud.stored.length} requests`,
+  );
+});

@@ -81,6 +81,14 @@ export interface UploadLimits {
   budgetBytes: number;
   /** Hard ceiling for one request body. */
   maxRequestBytes: number;
+  /**
+   * Longest the device may spend reading and encoding one request without
+   * yielding (the sampler cannot run meanwhile). The request is closed early
+   * when it is reached, and the next read is sized from the measured rate.
+   */
+  maxStallMs: number;
+  /** Monotonic ms (the stall is measured on the real clock of the device). */
+  now: () => number;
 }
 
 const ZERO_BYTE = new Uint8Array(1);
@@ -106,6 +114,8 @@ export class ChunkUploader {
   /** While > 0: the cloud rejected a chunk ending at `narrowUntilSeq`; read at most this many stored bytes. */
   private narrowBudget = 0;
   private narrowUntilSeq = 0;
+  /** Measured read + encode throughput (stored bytes per ms); 0 until measured. */
+  private storedBytesPerMs = 0;
 
   constructor(
     target: SyncTarget,
@@ -118,15 +128,23 @@ export class ChunkUploader {
   /** Upload (or set aside) the next chunk. Throws StepFailure on a transient failure. */
   async step(sender: UploadSender, limits: UploadLimits): Promise<StepResult> {
     const ring = this.target.ring;
-    const readBudget =
+    const started = limits.now();
+    let readBudget =
       this.narrowBudget > 0
         ? this.narrowBudget
         : Math.max(1, Math.floor((limits.budgetBytes / this.ratio) * 0.95));
+    // On slow hardware, read no more than can be encoded within the stall limit.
+    if (this.storedBytesPerMs > 0) {
+      readBudget = Math.min(
+        readBudget,
+        Math.max(1, Math.floor(this.storedBytesPerMs * limits.maxStallMs * 0.8)),
+      );
+    }
     let chunk = ring.read(readBudget);
     if (chunk === null) return { kind: "empty" };
 
     const room = sender.sendFramed ? FRAME_ROOM : 0;
-    let encoded = this.encode(chunk, limits, room);
+    let encoded = this.encode(chunk, limits, room, started + limits.maxStallMs);
     if (encoded.kept === 0) return { kind: "waiting" };
     if (encoded.kept < chunk.records.length) {
       const again = ring.read(encoded.keptStoredBytes);
@@ -135,8 +153,9 @@ export class ChunkUploader {
       if (again.records.length !== encoded.kept || again.bytes !== encoded.keptStoredBytes) {
         encoded = this.encode(
           again,
-          { budgetBytes: Number.POSITIVE_INFINITY, maxRequestBytes: limits.maxRequestBytes },
+          { ...limits, budgetBytes: Number.POSITIVE_INFINITY },
           room,
+          Number.POSITIVE_INFINITY,
         );
         // Never commit past a record that is not in the request: wait for the next round instead.
         if (encoded.kept !== again.records.length) {
@@ -151,6 +170,9 @@ export class ChunkUploader {
     if (encoded.storedBytes > 0) {
       const measured = encoded.sensorBytes / encoded.storedBytes;
       this.ratio = Math.min(RATIO_MAX, Math.max(RATIO_MIN, measured));
+      const elapsed = limits.now() - started;
+      // A clock that did not move (fake clocks, very fast hosts) tells nothing: keep the last rate.
+      if (elapsed > 0) this.storedBytesPerMs = encoded.storedBytes / elapsed;
     }
 
     if (encoded.sent === 0) {
@@ -234,7 +256,7 @@ export class ChunkUploader {
    * `kept` records are covered by this request's commit (sent, or set aside
    * as undecodable/oversized); the rest stay for the next step.
    */
-  private encode(chunk: ReadChunk, limits: UploadLimits, room: number): Encoded {
+  private encode(chunk: ReadChunk, limits: UploadLimits, room: number, deadline: number): Encoded {
     const w = this.writer;
     const target = this.target;
     const records = chunk.records;
@@ -287,6 +309,8 @@ export class ChunkUploader {
       kept++;
       keptStoredBytes += record.length;
       storedBytes += record.length;
+      // The sampler waits while this loop runs: close the request once the stall limit is reached.
+      if (limits.now() > deadline) break;
     }
     return {
       kept,

@@ -26,6 +26,12 @@ export const DEFAULT_SYNC_INTERVAL_MS = 6_000;
 export const DEFAULT_REQUEST_BUDGET_BYTES = 32 * 1024;
 /** gRPC's customary 4 MiB message ceiling, lowered: a request must fit the device's heap. */
 export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
+/**
+ * Encoding a 32 KB request takes ~9 ms in XS on a desktop (bench/xs/sync-encode.ts)
+ * and tens of times that on an ESP32: requests are closed early rather than
+ * freeze the sampler for longer than this.
+ */
+export const DEFAULT_MAX_STALL_MS = 50;
 
 export interface SyncSettings {
   /** Interval between scheduled rounds in ms (sync_interval_mins × 60 000); any positive value. */
@@ -36,6 +42,8 @@ export interface SyncSettings {
   requestBudgetBytes: number;
   /** No request body ever exceeds this; a record that alone would is set aside. */
   maxRequestBytes: number;
+  /** Longest synchronous stretch (read + encode of one request) before the sampler gets the CPU back. */
+  maxStallMs: number;
 }
 
 export interface SyncServiceOptions {
@@ -123,6 +131,7 @@ export class SyncService {
       disabled: false,
       requestBudgetBytes: DEFAULT_REQUEST_BUDGET_BYTES,
       maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
+      maxStallMs: DEFAULT_MAX_STALL_MS,
       ...options.settings,
     });
     this.lastRoundEndMonotonic = this.clock.monotonic();
@@ -264,9 +273,12 @@ export class SyncService {
   }
 
   private async round(): Promise<RoundResult> {
+    const clock = this.clock;
     const limits: UploadLimits = {
       budgetBytes: this.settings.requestBudgetBytes,
       maxRequestBytes: this.settings.maxRequestBytes,
+      maxStallMs: this.settings.maxStallMs,
+      now: () => clock.monotonic(),
     };
     const turns: { uploader: ChunkUploader; quota: number; stuck: number }[] = [];
     for (const uploader of this.uploaders.values()) {
@@ -355,5 +367,7 @@ export function validateSettings(settings: SyncSettings): SyncSettings {
   if (!(maxRequestBytes >= requestBudgetBytes) || !Number.isFinite(maxRequestBytes)) {
     throw new RangeError(`sync maxRequestBytes must be ≥ the request budget, got ${maxRequestBytes}`);
   }
-  return { intervalMs, disabled: !!settings.disabled, requestBudgetBytes, maxRequestBytes };
+  const maxStallMs = settings.maxStallMs;
+  if (!(maxStallMs > 0)) throw new RangeError(`sync maxStallMs must be > 0, got ${maxStallMs}`);
+  return { intervalMs, disabled: !!settings.disabled, requestBudgetBytes, maxRequestBytes, maxStallMs };
 }

@@ -36,7 +36,9 @@ export class Esp32Flash implements FlashPort {
 
   write(offset: number, data: Uint8Array): void {
     this.checkRange(offset, data.length);
-    this.flash.write(offset, data.length, data);
+    // The driver takes any readable buffer (a view's byteOffset is honoured)
+    // and refuses zero-length writes; the store never issues one.
+    if (data.length > 0) this.flash.write(offset, data.length, data);
   }
 
   eraseSector(index: number): void {

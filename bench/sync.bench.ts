@@ -5,6 +5,8 @@
 //   tlsHandshakesPer100Uploads with the keep-alive transport against the TLS cloud (goal 1)
 //   duplicatesPer1000AckLosses duplicate uploads the cloud stores per 1000 lost acknowledgements
 //                            (1000 = each loss re-sends exactly its one chunk, never more)
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Rig, settingsFor } from "../host-tests/support/sync-rig";
 
@@ -125,6 +127,25 @@ async function ackLosses(
 
 await drain(false); // warm-up: JIT and module loading, not measured
 const plain = await drain(false);
+const root = path.resolve(import.meta.dirname, "..");
+const xsOut = execFileSync(
+  process.execPath,
+  [path.join(root, "scripts/xs-run.mjs"), "bench/xs/sync-encode.ts"],
+  {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 16 * 1024 * 1024,
+  },
+);
+const xs = JSON.parse(xsOut.trim().split("\n").at(-1)!) as {
+  xsReadings: number;
+  xsRequests: number;
+  xsRequestBytes: number;
+  xsMsPerRequest: number;
+  xsUsPerReading: number;
+  error?: string;
+};
+if (xs.error) throw new Error(`XS: ${xs.error}`);
 const secure = await drain(true);
 const hs = await handshakes(100);
 const acks = await ackLosses(100);
@@ -141,6 +162,9 @@ const figures = {
   tlsHandshakesPer100Uploads: +((100 * hs.handshakes) / hs.uploads).toFixed(2),
   duplicatesPer1000AckLosses: Math.round((1000 * acks.duplicateUploads) / acks.losses),
   duplicateReadingsPerAckLoss: +(acks.duplicateReadings / acks.losses).toFixed(1),
+  xsMsPerRequest: +xs.xsMsPerRequest.toFixed(2),
+  xsUsPerReading: +xs.xsUsPerReading.toFixed(2),
+  xsBytesPerRequest: Math.round(xs.xsRequestBytes / xs.xsRequests),
 };
 
 const rows: [string, string, string][] = [
@@ -170,6 +194,11 @@ const rows: [string, string, string][] = [
     "duplicate uploads per 1000 ack losses",
     `${figures.duplicatesPer1000AckLosses}`,
     `${acks.losses} losses, ${figures.duplicateReadingsPerAckLoss} readings re-sent per loss`,
+  ],
+  [
+    "XS: read + transcode + encode one request",
+    `${figures.xsMsPerRequest} ms`,
+    `${figures.xsBytesPerRequest} B requests, ${figures.xsUsPerReading} µs/reading (device work only)`,
   ],
 ];
 console.log("sync (local cloud on loopback)");

@@ -588,3 +588,30 @@ test("reading chunk by chunk resumes where the last read stopped (each byte read
   assert.equal(next.records.length, 505);
   assert.equal(idOf(next.records[504]!), 1005);
 });
+
+test("wear: erases spread evenly over the ring; sync points erase nothing and leave the layout sectors alone", () => {
+  const { ring, flash } = setup(8, 16);
+  const batch = new TestBatch(8192, 256);
+  const layoutErases = flash.sectorErases[0]! + flash.sectorErases[1]!;
+  let id = 1;
+  for (let k = 0; k < 400; k++) {
+    fill(batch, id, 25);
+    id += 25;
+    ring.append(batch);
+    // A commit after every batch: the worst case for a sync-point store.
+    ring.commit(ring.nextSequence - 1);
+  }
+  const ringErases = Array.from(flash.sectorErases.subarray(2, 10));
+  const most = Math.max(...ringErases);
+  const least = Math.min(...ringErases);
+  assert.ok(least >= 3, `the ring did not wrap enough: ${ringErases}`);
+  assert.ok(most - least <= 1, `uneven wear ${ringErases}`);
+  assert.equal(
+    flash.sectorErases[0]! + flash.sectorErases[1]!,
+    layoutErases,
+    "commits touched the layout sectors",
+  );
+  // Every erase was needed for data: 400 commits cost no more erases than the records' bytes call for.
+  const bytes = 400 * (12 + 25 * 41 + 12);
+  assert.ok(flash.erases <= Math.ceil(bytes / (S - SECTOR_HEADER_BYTES)) + 1, `${flash.erases} erases`);
+});

@@ -51,17 +51,16 @@ export interface Firmware {
   close(): void;
 }
 
-/** Validation as boot needs it: unusable only when nothing in it could be understood. */
+/** Validation as boot needs it: per-entry errors skip the entry; a config with nothing valid left is unusable. */
 export function interpretMachineConfig(config: unknown): ConfigInterpretation<CaptureSettings> {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     return { settings: null, errors: ["the config is not an object"] };
   }
   const settings = parseMachineConfig(config);
   const errors = settings.issues.filter((i) => i.severity === "error").map(describeIssue);
-  const wholeConfigErrors = settings.issues.filter(
-    (i) => i.severity === "error" && i.component === undefined,
-  );
-  if (settings.collectors.length === 0 && wholeConfigErrors.length > 0) return { settings: null, errors };
+  // Nothing valid left but errors reported: running it would stop all capture over a typo.
+  // (A config with no capture methods and no errors is a deliberate "capture nothing" and runs.)
+  if (settings.collectors.length === 0 && errors.length > 0) return { settings: null, errors };
   return { settings, errors };
 }
 

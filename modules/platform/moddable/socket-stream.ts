@@ -51,7 +51,7 @@ export function openSocketStream(options: SocketStreamOptions, handler: ByteStre
   const flush = (room: number): void => {
     while (queue.length > 0 && room > 0) {
       const head = queue[0]!;
-      const n = head.length <= room ? head.length : room;
+      const n = Math.min(head.length, room);
       const piece = n === head.length ? head : head.subarray(0, n);
       socket.write(
         piece.byteOffset === 0 && piece.length === piece.buffer.byteLength

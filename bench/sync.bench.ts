@@ -19,6 +19,8 @@ const COLLECTORS = [
 ] as const;
 
 interface Drain {
+  /** One status() with the whole backlog pending (it counts readings in flash). */
+  statusMs: number;
   readings: number;
   seconds: number;
   flashBytes: number;
@@ -33,7 +35,9 @@ async function drain(tls: boolean): Promise<Drain> {
     const manager = rig.boot(settingsFor([...COLLECTORS], { sync_disabled: true }));
     while (manager.status().flash.usedBytes < BACKLOG_BYTES) await rig.run(5_000, 1_000);
     manager.capture.flush();
+    const statusStarted = performance.now();
     const before = manager.status();
+    const statusMs = performance.now() - statusStarted;
     const flashBytes = before.flash.usedBytes;
     const readings = before.collectors.reduce((n, c) => n + c.inFlash, 0);
     const started = performance.now();
@@ -55,6 +59,7 @@ async function drain(tls: boolean): Promise<Drain> {
     };
     if (sensor.n !== readings) throw new Error(`cloud holds ${sensor.n} readings, expected ${readings}`);
     return {
+      statusMs,
       readings,
       seconds,
       flashBytes,
@@ -162,6 +167,7 @@ const figures = {
   tlsHandshakesPer100Uploads: +((100 * hs.handshakes) / hs.uploads).toFixed(2),
   duplicatesPer1000AckLosses: Math.round((1000 * acks.duplicateUploads) / acks.losses),
   duplicateReadingsPerAckLoss: +(acks.duplicateReadings / acks.losses).toFixed(1),
+  statusMsWith1MiBPending: +plain.statusMs.toFixed(2),
   xsMsPerRequest: +xs.xsMsPerRequest.toFixed(2),
   xsUsPerReading: +xs.xsUsPerReading.toFixed(2),
   xsBytesPerRequest: Math.round(xs.xsRequestBytes / xs.xsRequests),
@@ -195,6 +201,7 @@ const rows: [string, string, string][] = [
     `${figures.duplicatesPer1000AckLosses}`,
     `${acks.losses} losses, ${figures.duplicateReadingsPerAckLoss} readings re-sent per loss`,
   ],
+  ["status() with 1 MiB pending", `${figures.statusMsWith1MiBPending} ms`, "Node; counts readings in flash"],
   [
     "XS: read + transcode + encode one request",
     `${figures.xsMsPerRequest} ms`,

@@ -78,6 +78,19 @@ test("a second run continues with the same flash image and database", async () =
   assert.match(run.stderr, /from before the reboot discarded|capturing from the cached config/);
 });
 
+test("a second demo on the same data dir is refused while the first runs", async () => {
+  const first = runDemo(["--for", "6", "--port", "0", "--data-dir", dir]);
+  // Wait for the first to hold the lock.
+  const lock = path.join(dir, "demo.lock");
+  for (let i = 0; i < 100 && !fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
+  const second = await runDemo(["--for", "2", "--port", "0", "--data-dir", dir]);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, /another demo \(pid \d+\) is using/);
+  const done = await first;
+  assert.equal(done.code, 0, done.stderr);
+  assert.ok(!fs.existsSync(lock), "the lock is released at stop");
+});
+
 test("bad options are refused with the usage line", async () => {
   const run = await runDemo(["--for", "soon"]);
   assert.equal(run.code, 2);

@@ -130,6 +130,16 @@ export class Demo {
   static async start(options: DemoOptions): Promise<Demo> {
     const log = options.log ?? new RecentLog();
     fs.mkdirSync(options.dataDir, { recursive: true });
+    takeLock(options.dataDir);
+    try {
+      return await Demo.open(options, log);
+    } catch (error) {
+      releaseLock(options.dataDir);
+      throw error;
+    }
+  }
+
+  private static async open(options: DemoOptions, log: RecentLog): Promise<Demo> {
     const credentials = loadOrCreateCredentials(options.dataDir);
     const config = loadMachineConfig(options, log);
     // The page needs the cloud's database, which exists once the cloud has started.
@@ -305,6 +315,7 @@ export class Demo {
     this.stopped = status;
     this.wear.save();
     await this.cloud.close();
+    releaseLock(this.dataDir);
     return status;
   }
 
@@ -478,6 +489,49 @@ function syncStatusOf(status: DataManagerStatus | undefined): SyncStatus {
 export function splitKey(key: string): [string, string, string, string | undefined] {
   const parts = key.split("/");
   return [parts[0] ?? "", parts[1] ?? "", parts[2] ?? "", parts[3]];
+}
+
+/**
+ * One demo per data dir: two devices on one flash image would corrupt it.
+ * The lock holds the owner's pid; a lock left by a process that is gone is taken over.
+ */
+const lockedHere = new Set<string>();
+
+function takeLock(dataDir: string): void {
+  const file = path.join(dataDir, "demo.lock");
+  if (lockedHere.has(path.resolve(dataDir)))
+    throw new Error(`a demo in this process is already using ${dataDir}`);
+  try {
+    const owner = Number(fs.readFileSync(file, "utf8"));
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
+      throw new Error(
+        `another demo (pid ${owner}) is using ${dataDir}; stop it first, or give this one its own --data-dir`,
+      );
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  fs.writeFileSync(file, String(process.pid));
+  lockedHere.add(path.resolve(dataDir));
+}
+
+function releaseLock(dataDir: string): void {
+  const file = path.join(dataDir, "demo.lock");
+  lockedHere.delete(path.resolve(dataDir));
+  try {
+    if (fs.readFileSync(file, "utf8") === String(process.pid)) fs.rmSync(file);
+  } catch {
+    // Already gone.
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function loadOrCreateCredentials(dataDir: string): Credentials {

@@ -233,6 +233,6 @@ function printSummary(status: DemoStatus, dataDir: string): void {
 
 main().catch((error: Error) => {
   process.stdout.write?.("\u001b[?25h\u001b[?1049l");
-  console.error(`demo: ${error.stack ?? error.message}`);
+  console.error(`demo: ${process.env.CAPSYNC_DEBUG ? (error.stack ?? error.message) : error.message}`);
   process.exitCode = 1;
 });

@@ -166,9 +166,22 @@ export function runPowerCutCase(c: CutCase): CutOutcome {
       } else if (action < 0.97) {
         ring.eraseAhead(rng.int(2 * SCENARIO_SECTOR));
       } else {
-        // A clean reboot mid-scenario (retain: the sync points are exact).
+        // A clean reboot mid-scenario, under either rule. Discarding at open
+        // persists a new sync point per ring with pending records: to the
+        // model that is a commit in flight until the open returns.
+        const retain = rng.float() < 0.5;
+        if (!retain) {
+          SCENARIO_LAYOUT.forEach((entry, r) => {
+            const old = store.ring(entry.key)!;
+            if (old.counters().pending > 0) models[r]!.inflight = old.nextSequence - 1;
+          });
+        }
         store.close();
-        store = openRingStore({ flash, layout: SCENARIO_LAYOUT, retainUnsynced: true });
+        store = openRingStore({ flash, layout: SCENARIO_LAYOUT, retainUnsynced: retain });
+        for (const m of models) {
+          if (m.inflight !== undefined) m.acked = m.inflight;
+          m.inflight = undefined;
+        }
       }
       SCENARIO_LAYOUT.forEach((entry, r) => {
         const kept = store.ring(entry.key)!;

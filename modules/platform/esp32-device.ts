@@ -17,7 +17,9 @@ import type { CloudAddress } from "../app/cloud-address";
 import { startFirmware } from "../app/firmware";
 import type { OpenByteStream } from "../app/http1-transport";
 import { SettableWallClock } from "../app/wall-clock";
+import { ModelRegistry } from "../capture/registry";
 import { simulatedModels } from "../capture/simulated";
+import { esp32Models } from "./esp32/drivers/index";
 import { Esp32Flash } from "./esp32/flash";
 import { SntpTimeSync } from "./esp32/sntp-time";
 import { secureOptions } from "./esp32/tls";
@@ -59,8 +61,8 @@ export function startDevice(): void {
     log,
     flash,
     configFlash,
-    // Simulated models run on any board; real drivers register here as they are wired per board.
-    registry: simulatedModels(),
+    // Real drivers (ADC/GPIO board, MPU-6050) and the simulated models, which run on any board.
+    registry: new ModelRegistry().include(simulatedModels()).include(esp32Models()),
     openLink: (wifi) => (wifi ? new WifiLink(wifi) : null),
     openStream:
       (address: CloudAddress): OpenByteStream =>

@@ -267,3 +267,40 @@ test("fault: response cut mid-body after the cloud stored the upload: counted li
     "each cut answer re-sends its chunk exactly once",
   );
 });
+
+test("fault: INVALID_ARGUMENT rejections never block the ring: the culprit is narrowed down and set aside, counted", async () => {
+  const rig = await new Rig().start();
+  try {
+    const manager = rig.boot(
+      settingsFor([{ name: "r", type: "sensor", hz: 20 }], { flush_interval_secs: 1 }),
+    );
+    await rig.run(30_000);
+    // The next 6 uploads are rejected as bad content: a 30 s backlog is bisected down to one block.
+    rig.cloud.faults.add({ kind: "status", code: Code.INVALID_ARGUMENT, method: UPLOAD, times: 6 });
+    await rig.run(30_000);
+    await manager.syncNow();
+    const s = manager.status().collectors[0]!;
+    assert.ok(s.setAside > 0, "a rejected block was set aside");
+    // At most one block (≤ 21 readings at 20 Hz, 1 s flush) per rejection once narrowed down to single blocks.
+    assert.ok(s.setAside <= 6 * 21, `only culprit blocks are set aside (${s.setAside} readings)`);
+    assert.equal(manager.status().sync.failedRounds, 0, "rejections are not retried with backoff");
+    const values = rig.cloudValues("r");
+    assert.equal(new Set(values).size, values.length, "no duplicate");
+    assert.equal(values.length + s.setAside, rig.counters.of("r"), "every other reading delivered");
+    const missing = [];
+    for (let v = 1, i = 0; v <= rig.counters.of("r"); v++) {
+      if (values[i] === v) i++;
+      else missing.push(v);
+    }
+    assert.ok(
+      missing[0]! > 1 && missing.at(-1)! < rig.counters.of("r"),
+      "readings on both sides of the gap arrived",
+    );
+    assert.ok(
+      rig.log.lines.some((l) => l.startsWith("error") && l.includes("set aside")),
+      "the set-aside is logged",
+    );
+  } finally {
+    await rig.stop();
+  }
+});

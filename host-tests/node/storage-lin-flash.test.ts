@@ -31,7 +31,7 @@ async function loadLinFlash(): Promise<LinFlashClass> {
     format: "esm",
     platform: "node",
     outfile,
-    alias: { file: path.join(root, "host-tests/support/moddable-file-shim.ts") },
+    alias: { file: path.join(root, "host-tests/support/flash-moddable-file.ts") },
     logLevel: "silent",
   });
   return (await import(pathToFileURL(outfile).href)).LinFlash as LinFlashClass;

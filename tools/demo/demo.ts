@@ -75,7 +75,14 @@ export interface RebootOptions {
 const tears: TearMode[] = ["none", "prefix", "bits", "random"];
 
 function readJson(file: string): unknown {
-  return JSON.parse(fs.readFileSync(file, "utf8"));
+  const text = fs.readFileSync(file, "utf8");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `${file} is not valid JSON (${(error as Error).message}); fix it, or delete it to start from the example`,
+    );
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -232,7 +232,8 @@ function printSummary(status: DemoStatus, dataDir: string): void {
 }
 
 main().catch((error: Error) => {
-  process.stdout.write?.("\u001b[?25h\u001b[?1049l");
+  // Leave the alternate screen (if the live view was up) so the error is readable.
+  if (process.stdout.isTTY) process.stdout.write("\u001b[?25h\u001b[?1049l");
   console.error(`demo: ${process.env.CAPSYNC_DEBUG ? (error.stack ?? error.message) : error.message}`);
   process.exitCode = 1;
 });

@@ -12,7 +12,13 @@
 import type { Clock, Logger } from "../ports";
 import { BlockWriter, READING_ERROR_TEXT, READING_OK, READING_TOO_LARGE } from "./block-writer";
 import { isValidWall } from "./boot-timeline";
-import type { AnalogReader, Component, GpioPin, SampleFifo } from "./component";
+import {
+  type AnalogReader,
+  type Component,
+  FIFO_LOST_UNKNOWN,
+  type GpioPin,
+  type SampleFifo,
+} from "./component";
 import {
   KIND_ANALOG,
   KIND_ANGULAR_VELOCITY,
@@ -318,10 +324,14 @@ export class Collector {
     const step = this.fifoStepUs;
     let wallMs = 0;
     let nowMs = 0;
+    let overflowed = false;
     try {
       const lost = fifo.takeOverflow(this.kind);
-      this.missedDeadlines += lost;
-      this.fifoNextUs += lost * step;
+      if (lost === FIFO_LOST_UNKNOWN) overflowed = true;
+      else {
+        this.missedDeadlines += lost;
+        this.fifoNextUs += lost * step;
+      }
       wallMs = clock.wall();
       nowMs = clock.monotonic();
     } catch (error) {
@@ -338,6 +348,16 @@ export class Collector {
       } catch (error) {
         this.sensorError(nowMs, error, "");
         return;
+      }
+      if (overflowed && round === 0) {
+        // The FIFO was reset: what it holds now was sampled since, ending about now. The time between
+        // the last stamped sample and the first of these is the loss.
+        const firstUs = nowUs - (n > 0 ? n - 1 : 0) * step;
+        const gap = firstUs - this.fifoNextUs;
+        if (gap > 0) {
+          this.missedDeadlines += Math.round(gap / step);
+          this.fifoNextUs = firstUs;
+        }
       }
       for (let i = 0; i < n; i++) {
         let at = this.fifoNextUs;

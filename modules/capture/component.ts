@@ -59,9 +59,16 @@ export interface SampleFifo {
    * the method's arity). Returns how many were written.
    */
   drain(kind: number, out: Float64Array, maxSamples: number): number;
-  /** Samples of `kind` lost to FIFO overflow since the last call (counted as missed deadlines). */
+  /**
+   * Samples of `kind` lost to overflow since the last call (counted as missed
+   * deadlines), or FIFO_LOST_UNKNOWN when the FIFO overflowed and had to be
+   * reset: the collector then counts the gap in time the loss left.
+   */
   takeOverflow(kind: number): number;
 }
+
+/** `SampleFifo.takeOverflow` result: samples were lost, how many is unknown. */
+export const FIFO_LOST_UNKNOWN = -1;
 
 /**
  * One object per configured component. Implement the members of the

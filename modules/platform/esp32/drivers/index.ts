@@ -6,7 +6,7 @@
  */
 import { ModelRegistry } from "../../../capture/registry";
 import { esp32Board } from "./esp32-board";
-import { mpu6050 } from "./mpu6050";
+import { mpu6050 } from "./mpu6050-model";
 
 export function esp32Models(): ModelRegistry {
   return new ModelRegistry()

@@ -14,18 +14,54 @@
  * 131 LSB per °/s), linear acceleration in m/s² (±2 g range, 16384 LSB per g).
  *
  * Attributes: data_pin, clock_pin (default 21, 22), i2c_hz (default 400000),
- * use_alt_i2c_address (AD0 high: 0x69 instead of 0x68).
+ * use_alt_i2c_address (AD0 high: 0x69 instead of 0x68). The bus is injected
+ * (mpu6050-model.ts opens `embedded:io/i2c`), so host tests run this class
+ * against an emulated chip.
  *
  * Nothing on the read paths allocates: register reads go into preallocated
  * buffers (I2C.read(buffer)), frames are decoded with a DataView.
  */
-import I2C from "embedded:io/i2c";
-import type { Component, ModelContext, ModelFactory, SampleFifo, Vector3 } from "../../../capture/component";
-import {
-  COMPONENT_MOVEMENT_SENSOR,
-  KIND_ANGULAR_VELOCITY,
-  KIND_LINEAR_ACCELERATION,
-} from "../../../capture/methods";
+import { type Component, FIFO_LOST_UNKNOWN, type SampleFifo, type Vector3 } from "../../../capture/component";
+import { KIND_ANGULAR_VELOCITY, KIND_LINEAR_ACCELERATION } from "../../../capture/methods";
+
+/** The part of ECMA-419 `embedded:io/i2c` this driver uses (injected, so it can run against an emulated chip). */
+export interface I2cBus {
+  write(buffer: Uint8Array, stop?: boolean): void;
+  read(buffer: Uint8Array, stop?: boolean): unknown;
+  close?(): void;
+}
+
+/** Options the model factory reads from the component's attributes. */
+export interface Mpu6050Options {
+  dataPin: number;
+  clockPin: number;
+  hz: number;
+  address: number;
+}
+
+export const MPU6050_ADDRESS = 0x68;
+export const MPU6050_ALT_ADDRESS = 0x69;
+
+/** Validate a gyro-mpu6050 component's attributes. */
+export function mpu6050Options(attributes: Record<string, unknown>): Mpu6050Options {
+  const pin = (key: string, fallback: number): number => {
+    const v = attributes[key] ?? fallback;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 39) {
+      throw new Error(`attribute ${key} must be a GPIO number`);
+    }
+    return v;
+  };
+  const hz = attributes.i2c_hz ?? 400_000;
+  if (typeof hz !== "number" || hz <= 0) throw new Error("attribute i2c_hz must be a positive number");
+  const alt = attributes.use_alt_i2c_address ?? false;
+  if (typeof alt !== "boolean") throw new Error("attribute use_alt_i2c_address must be true or false");
+  return {
+    dataPin: pin("data_pin", 21),
+    clockPin: pin("clock_pin", 22),
+    hz,
+    address: alt ? MPU6050_ALT_ADDRESS : MPU6050_ADDRESS,
+  };
+}
 
 const REG_SMPLRT_DIV = 0x19;
 const REG_CONFIG = 0x1a;
@@ -46,7 +82,6 @@ const USER_CTRL_FIFO_ENABLE = 0x40;
 const USER_CTRL_FIFO_RESET = 0x04;
 const INT_FIFO_OVERFLOW = 0x10;
 const FRAME_BYTES = 12; // accel x,y,z then gyro x,y,z, big-endian int16
-const FIFO_BYTES = 1024;
 const FRAMES_PER_READ = 8;
 /** Decoded samples kept per method between drains. */
 const QUEUE_FRAMES = 128;
@@ -61,6 +96,8 @@ class SampleQueue {
   head = 0;
   count = 0;
   lost = 0;
+  /** The chip's FIFO overflowed and was reset since this method last asked. */
+  overflowed = false;
   enabled = false;
 
   push(x: number, y: number, z: number): void {
@@ -78,9 +115,9 @@ class SampleQueue {
   }
 }
 
-class Mpu6050 implements Component, SampleFifo {
+export class Mpu6050 implements Component, SampleFifo {
   readonly fifo: SampleFifo = this;
-  private readonly i2c: I2C;
+  private readonly i2c: I2cBus;
   private readonly register = new Uint8Array(1);
   private readonly write2 = new Uint8Array(2);
   private readonly six = new Uint8Array(6);
@@ -94,27 +131,11 @@ class Mpu6050 implements Component, SampleFifo {
   private readonly gyro = new SampleQueue();
   private readonly accel = new SampleQueue();
   private rateHz = 0;
-  private chipOverflows = 0;
 
-  constructor(attributes: Record<string, unknown>) {
-    const pin = (key: string, fallback: number): number => {
-      const v = attributes[key] ?? fallback;
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 39)
-        throw new Error(`attribute ${key} must be a GPIO number`);
-      return v;
-    };
-    const hz = attributes.i2c_hz ?? 400_000;
-    if (typeof hz !== "number" || hz <= 0) throw new Error("attribute i2c_hz must be a positive number");
-    const alt = attributes.use_alt_i2c_address ?? false;
-    if (typeof alt !== "boolean") throw new Error("attribute use_alt_i2c_address must be true or false");
-    this.i2c = new I2C({
-      data: pin("data_pin", 21),
-      clock: pin("clock_pin", 22),
-      hz,
-      address: alt ? 0x69 : 0x68,
-    });
+  constructor(i2c: I2cBus) {
+    this.i2c = i2c;
     if (this.readByte(REG_WHO_AM_I) !== 0x68) {
-      closeIo(this.i2c);
+      this.i2c.close?.();
       throw new Error("no MPU-6050 answered (WHO_AM_I is not 0x68): check wiring and use_alt_i2c_address");
     }
     this.writeByte(REG_PWR_MGMT_1, 0x01); // wake, PLL on the X gyro clock
@@ -175,24 +196,30 @@ class Mpu6050 implements Component, SampleFifo {
 
   takeOverflow(kind: number): number {
     const q = this.queue(kind);
-    // A chip overflow loses an unknown number of frames: count a full FIFO's worth, the least it can be.
-    const lost = q.lost + this.chipOverflows * Math.floor(FIFO_BYTES / FRAME_BYTES);
+    if (q.overflowed) {
+      // The chip's FIFO overflowed and was reset: how much was lost shows in time, not here.
+      q.overflowed = false;
+      q.lost = 0;
+      return FIFO_LOST_UNKNOWN;
+    }
+    const lost = q.lost;
     q.lost = 0;
-    if (kind === KIND_LINEAR_ACCELERATION || !this.accel.enabled) this.chipOverflows = 0;
     return lost;
   }
 
   close(): void {
     this.writeByte(REG_USER_CTRL, 0);
     this.writeByte(REG_PWR_MGMT_1, 0x40); // sleep
-    closeIo(this.i2c);
+    this.i2c.close?.();
   }
 
   /** Move every whole frame from the chip's FIFO into the per-method queues. */
   private pull(): void {
     if ((this.readByte(REG_INT_STATUS) & INT_FIFO_OVERFLOW) !== 0) {
-      this.chipOverflows++;
+      // Frames are no longer aligned after an overflow: start over.
       this.writeByte(REG_USER_CTRL, USER_CTRL_FIFO_RESET | USER_CTRL_FIFO_ENABLE);
+      this.gyro.overflowed = this.gyro.enabled;
+      this.accel.overflowed = this.accel.enabled;
       return;
     }
     this.readInto(REG_FIFO_COUNT_H, this.two);
@@ -240,13 +267,3 @@ class Mpu6050 implements Component, SampleFifo {
     this.i2c.write(this.write2);
   }
 }
-
-/** ECMA-419 IO objects all have close(); Moddable's typings omit it for I2C. */
-function closeIo(io: object): void {
-  (io as { close?: () => void }).close?.();
-}
-
-export const mpu6050: ModelFactory = {
-  api: COMPONENT_MOVEMENT_SENSOR,
-  create: ({ attributes }: ModelContext) => new Mpu6050(attributes),
-};

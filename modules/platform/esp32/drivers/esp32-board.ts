@@ -1,6 +1,6 @@
 /*
  * The ESP32 itself as a Viam board (model "esp32"): ADC readers for Analogs
- * and GPIO inputs for Gpios, through Moddable's ECMA-419 IO classes.
+ * and GPIO inputs for Gpios.
  *
  * Attributes (Viam's esp32 board shape):
  *   analogs: [{ name: "a1", pin: 34 }]   ADC1 pins (32–39); ADC2 is unusable while WiFi runs
@@ -8,21 +8,23 @@
  *   pull:    "up" | "down" | "none"      input pull for GPIO pins (default "none")
  *
  * IO objects are opened when a capture method asks for a reader or pin (at
- * configure time), never on the hot path; `read()` allocates nothing.
+ * configure time), never on the hot path; `read()` allocates nothing. The IO
+ * is injected (esp32-board-model.ts opens Moddable's ECMA-419 classes), so
+ * host tests run this class against fakes.
  */
-import Analog from "embedded:io/analog";
-import Digital from "embedded:io/digital";
-import type {
-  AnalogReader,
-  Component,
-  GpioPin,
-  ModelContext,
-  ModelFactory,
-} from "../../../capture/component";
-import { COMPONENT_BOARD } from "../../../capture/methods";
+import type { AnalogReader, Component, GpioPin } from "../../../capture/component";
 
 /** ADC1 channels on the ESP32; ADC2 pins conflict with the WiFi radio. */
-const ADC1_PINS = [32, 33, 34, 35, 36, 37, 38, 39];
+export const ADC1_PINS: readonly number[] = [32, 33, 34, 35, 36, 37, 38, 39];
+export const MAX_GPIO = 39;
+
+export type Pull = "up" | "down" | "none";
+
+/** Opens ECMA-419 IO objects (embedded:io/analog, embedded:io/digital). */
+export interface BoardIo {
+  analog(pin: number): { read(): number; close?(): void };
+  digitalInput(pin: number, pull: Pull): { read(): number; close?(): void };
+}
 
 interface NamedPin {
   name: string;
@@ -42,38 +44,46 @@ function namedPins(attributes: Record<string, unknown>, key: string): NamedPin[]
   });
 }
 
-class Esp32Board implements Component {
+export class Esp32Board implements Component {
   private readonly analogs: NamedPin[];
   private readonly gpios: NamedPin[];
-  private readonly mode: unknown;
+  private readonly pull: Pull;
   private readonly open: { close?(): void }[] = [];
 
-  constructor(attributes: Record<string, unknown>) {
+  constructor(
+    private readonly io: BoardIo,
+    attributes: Record<string, unknown>,
+  ) {
     this.analogs = namedPins(attributes, "analogs");
     for (const a of this.analogs) {
-      if (!ADC1_PINS.includes(a.pin))
+      if (!ADC1_PINS.includes(a.pin)) {
         throw new Error(`analog "${a.name}": pin ${a.pin} is not an ADC1 pin (32–39)`);
+      }
     }
     this.gpios = namedPins(attributes, "gpios");
+    for (const g of this.gpios) {
+      if (g.pin > MAX_GPIO) throw new Error(`gpio "${g.name}": pin ${g.pin} does not exist (0–${MAX_GPIO})`);
+    }
     const pull = attributes.pull ?? "none";
-    if (pull !== "up" && pull !== "down" && pull !== "none")
+    if (pull !== "up" && pull !== "down" && pull !== "none") {
       throw new Error('attribute pull must be "up", "down" or "none"');
-    this.mode = pull === "up" ? Digital.InputPullUp : pull === "down" ? Digital.InputPullDown : Digital.Input;
+    }
+    this.pull = pull;
   }
 
   analogReader(readerName: string): AnalogReader | undefined {
     const entry = this.analogs.find((a) => a.name === readerName);
     if (!entry) return undefined;
-    const adc = new Analog({ pin: entry.pin });
-    this.open.push(adc as { close?(): void });
+    const adc = this.io.analog(entry.pin);
+    this.open.push(adc);
     return { read: () => adc.read() };
   }
 
   gpioPin(pinName: string): GpioPin | undefined {
     const named = this.gpios.find((g) => g.name === pinName);
     const pin = named ? named.pin : /^\d+$/.test(pinName) ? Number(pinName) : -1;
-    if (pin < 0 || pin > 39) return undefined;
-    const digital = new Digital({ pin, mode: this.mode as typeof Digital.Input });
+    if (pin < 0 || pin > MAX_GPIO) return undefined;
+    const digital = this.io.digitalInput(pin, this.pull);
     this.open.push(digital);
     return { read: () => digital.read() === 1 };
   }
@@ -83,8 +93,3 @@ class Esp32Board implements Component {
     this.open.length = 0;
   }
 }
-
-export const esp32Board: ModelFactory = {
-  api: COMPONENT_BOARD,
-  create: ({ attributes }: ModelContext) => new Esp32Board(attributes),
-};

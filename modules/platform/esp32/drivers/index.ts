@@ -5,7 +5,7 @@
  *   const registry = new ModelRegistry().include(simulatedModels()).include(esp32Models());
  */
 import { ModelRegistry } from "../../../capture/registry";
-import { esp32Board } from "./esp32-board";
+import { esp32Board } from "./esp32-board-model";
 import { mpu6050 } from "./mpu6050-model";
 
 export function esp32Models(): ModelRegistry {

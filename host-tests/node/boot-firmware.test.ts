@@ -241,6 +241,13 @@ test("a cloud config arriving later reconfigures without reboot and without loss
   assert.equal(imu.lost, 0);
   // Captured across three configs = synced + still pending (nothing lost at either reconfigure).
   assert.equal(imu.captured, imu.synced + imu.pending);
+  // Auth, config polls and every upload rode one kept-alive connection.
+  assert.ok(cloud.stats.uploads > 5, `uploads ${cloud.stats.uploads}`);
+  assert.equal(
+    cloud.stats.connections,
+    1,
+    `${cloud.stats.connections} connections for ${cloud.stats.uploads} uploads`,
+  );
   await shutdown(device);
 });
 

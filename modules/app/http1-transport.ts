@@ -131,12 +131,15 @@ export class Http1Transport implements HttpTransport {
     let head = `POST ${request.path} HTTP/1.1\r\nhost: ${this.options.host}\r\ncontent-length: ${request.body.length}\r\n`;
     for (const name in request.headers) head += `${name}: ${request.headers[name]}\r\n`;
     head += "\r\n";
-    const bytes = new Uint8Array(utf8Length(head) + request.body.length);
-    const at = writeUtf8(head, bytes, 0);
-    bytes.set(request.body, at);
+    const headBytes = new Uint8Array(utf8Length(head));
+    writeUtf8(head, headBytes, 0);
     this.requestsSent++;
     try {
-      this.stream!.write(bytes);
+      // Head and body go out as two writes: copying a 32 KB upload into one
+      // buffer would double its peak RAM on a 160 KB heap. The caller keeps
+      // the body untouched until the response arrives, so queuing it is safe.
+      this.stream!.write(headBytes);
+      if (request.body.length > 0) this.stream!.write(request.body);
     } catch (error) {
       this.dropConnection();
       this.fail(new TransportError("reset", `write failed: ${(error as Error).message}`));

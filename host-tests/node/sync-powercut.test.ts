@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { TearMode } from "../../modules/storage/nor-image";
 import { Random } from "../harness/random";
-import { Rig, settingsFor } from "../support/sync-rig";
+import { counterValue, Rig, settingsFor } from "../support/sync-rig";
 
 const COLLECTORS = [
   { name: "t10", type: "sensor", hz: 10, sectors: 8 },
@@ -193,4 +193,59 @@ test("power cuts during capture + sync, retain option (unsynced data uploaded af
   const { duplicates } = await scenario(true, 4321);
   // Only a cut between the cloud's ack and the commit re-sends (at most one request per cut).
   assert.ok(duplicates <= CUTS * 200, `${duplicates} duplicates`);
+});
+
+/** Power dies right after the cloud acknowledged an upload, tearing the commit that follows. */
+async function cutBetweenAckAndCommit(retain: boolean) {
+  const rig = await new Rig({ flashBytes: 160 * 1024 }).start();
+  const settings = settingsFor([{ name: "w", type: "sensor", hz: 10, sectors: 8 }], {
+    retain_unsynced_on_reboot: retain,
+    flush_interval_secs: 1,
+  });
+  try {
+    let acked: number[] = [];
+    let armed = false;
+    const sender = {
+      async send(request: Uint8Array) {
+        const before = rig.cloud.count();
+        await rig.client.send(request);
+        if (armed) {
+          armed = false;
+          acked = rig.cloud.readings({ afterId: before }).map((r) => counterValue(r.data));
+          rig.flash.armPowerCut({ atOperation: rig.flash.operations, tear: "none" });
+        }
+      },
+    };
+    const manager = rig.boot(settings, sender);
+    await rig.run(20_000);
+    armed = true;
+    await rig.run(7_000);
+    assert.ok(rig.flash.poweredOff && acked.length > 0, "the cut hit the commit after an ack");
+    const synced = manager.status().collectors[0]!.synced;
+    const rebooted = await rig.powerCycle(settings);
+    const boot = rebooted.status().collectors[0]!;
+    await rig.run(10_000);
+    await rebooted.syncNow();
+    const values = rig.cloudValues("w");
+    const duplicates = values.length - new Set(values).size;
+    return { acked, synced, boot, duplicates };
+  } finally {
+    await rig.stop();
+  }
+}
+
+test("cut between the cloud's ack and the commit, retain option: exactly that chunk is sent twice", async () => {
+  const { acked, duplicates, boot } = await cutBetweenAckAndCommit(true);
+  assert.ok(boot.retainedAtBoot >= acked.length, "the uncommitted chunk is still pending after the reboot");
+  assert.equal(
+    duplicates,
+    acked.length,
+    "the one duplicate window: the acknowledged-but-uncommitted chunk, once",
+  );
+});
+
+test("cut between the cloud's ack and the commit, default setting: nothing is re-sent; the chunk counts as lost at boot", async () => {
+  const { acked, duplicates, boot } = await cutBetweenAckAndCommit(false);
+  assert.equal(duplicates, 0);
+  assert.ok(boot.lostAtBoot >= acked.length, "the device cannot know the cloud had it: counted lost");
 });

@@ -177,7 +177,7 @@ export class DataManager {
       clock: options.clock,
       timers: options.timers,
       log: options.log,
-      settings: this.validSyncSettings(dm),
+      settings: syncSettingsFrom(dm),
       ...(options.backoff ? { backoff: options.backoff } : {}),
     });
     this.issues = this.capture.apply(options.settings);
@@ -204,8 +204,13 @@ export class DataManager {
       if (!now || now.captured < old.captured) this.carry(key, old);
     }
     this.settings = settings;
+    if (settings.dataManager.retainUnsyncedOnReboot !== this.retainUnsynced) {
+      this.log.info(
+        `data manager: retain_unsynced_on_reboot=${settings.dataManager.retainUnsyncedOnReboot} takes effect at the next boot`,
+      );
+    }
     try {
-      this.sync.apply(this.validSyncSettings(settings.dataManager));
+      this.sync.apply(syncSettingsFrom(settings.dataManager));
     } catch (error) {
       this.log.error(`sync: settings refused, keeping the previous ones: ${(error as Error).message}`);
     }
@@ -351,10 +356,6 @@ export class DataManager {
   private refreshTargets(): void {
     const tags = this.settings.dataManager.tags;
     this.sync.setTargets(collectorTargets(this.store.rings(), this.partId, tags, this.capture, this.log));
-  }
-
-  private validSyncSettings(dm: DataManagerSettings): Partial<SyncSettings> {
-    return syncSettingsFrom(dm);
   }
 
   private ledger(key: string): Ledger {

@@ -335,7 +335,16 @@ export class DataManager {
   /** Count what the previous boot left after each sync point; keep it or discard it (counted). */
   private settleBootBacklog(): void {
     for (const ring of this.store.rings()) {
-      const census = pendingCensus(ring, readingCount);
+      let census: ReturnType<typeof pendingCensus>;
+      try {
+        census = pendingCensus(ring, readingCount);
+      } catch (error) {
+        // A flash that cannot be read now must not stop the device from booting and capturing.
+        this.log.error(
+          `data manager: ${ring.key}: cannot count the unsynced readings at boot: ${(error as Error)?.message ?? error}`,
+        );
+        continue;
+      }
       if (census.records === 0) continue;
       const ledger = this.ledger(ring.key);
       if (this.retainUnsynced) {
@@ -345,7 +354,15 @@ export class DataManager {
         );
         continue;
       }
-      ring.commit(census.lastSeq);
+      try {
+        ring.commit(census.lastSeq);
+      } catch (error) {
+        this.log.error(
+          `data manager: ${ring.key}: cannot discard the unsynced readings: ${(error as Error)?.message ?? error}`,
+        );
+        ledger.retainedAtBoot += census.readings;
+        continue;
+      }
       ledger.lostAtBoot += census.readings;
       this.log.warn(
         `data manager: ${ring.key}: ${census.readings} unsynced reading(s) from before the reboot discarded (retain_unsynced_on_reboot is off)`,

@@ -530,9 +530,18 @@ export class BlockWriter implements FieldWriter {
   private times(requestedUs: number, receivedUs: number): void {
     const delta = requestedUs - this.prevUs;
     // zigzag: the wall clock may step backwards between two readings
-    let pos = putVarint(this.bytes, this.pos, delta >= 0 ? delta * 2 : -delta * 2 - 1);
-    const latency = receivedUs - requestedUs;
-    pos = putVarint(this.bytes, pos, latency > 0 ? latency : 0);
+    const zigzag = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+    const latency = receivedUs > requestedUs ? receivedUs - requestedUs : 0;
+    const b = this.bytes;
+    let pos = this.pos;
+    // Inline the common sizes (a call costs more than the encoding on XS).
+    if (zigzag < 0x80) b[pos++] = zigzag;
+    else if (zigzag < 0x4000) {
+      b[pos++] = (zigzag & 0x7f) | 0x80;
+      b[pos++] = zigzag >>> 7;
+    } else pos = putVarint(b, pos, zigzag);
+    if (latency < 0x80) b[pos++] = latency;
+    else pos = putVarint(b, pos, latency);
     this.pos = pos;
     this.prevUs = requestedUs;
   }

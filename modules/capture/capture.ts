@@ -90,6 +90,8 @@ export class Capture implements CollectorHost {
   private flushIntervalMs = DATA_MANAGER_DEFAULTS.flushIntervalSecs * 1000;
   private eraseStallMs = DATA_MANAGER_DEFAULTS.eraseStallMs;
   private ticks = 0;
+  /** Until this boot's wall-clock offset is learned, every tick looks at the clock. */
+  private clockPending = true;
   private erases = 0;
   private urgentErases = 0;
   private closed = false;
@@ -417,7 +419,7 @@ export class Capture implements CollectorHost {
     this.ticks++;
     const clock = this.clock;
     const now = clock.monotonic();
-    this.timeline.observe(now, clock.wall());
+    if (this.clockPending) this.clockPending = !this.timeline.observe(now, clock.wall());
     const collectors = this.collectors;
     let earliest = Number.POSITIVE_INFINITY;
     let wantsErase = false;

@@ -10,6 +10,7 @@
  * lost to a stall and are counted as missed, never silently stretched.
  */
 import type { Clock, Logger } from "../ports";
+import { MIN_VALID_WALL_MS } from "./block-format";
 import { BlockWriter, READING_ERROR_TEXT, READING_OK, READING_TOO_LARGE } from "./block-writer";
 import { isValidWall } from "./boot-timeline";
 import {
@@ -282,7 +283,7 @@ export class Collector {
         return;
       }
     }
-    const wallBase = isValidWall(wallMs);
+    const wallBase = wallMs >= MIN_VALID_WALL_MS;
     const requestedUs = Math.round((wallBase ? wallMs : startMs) * 1000);
     const receivedUs = requestedUs + Math.round((endMs - startMs) * 1000);
     this.store(wallBase, requestedUs, receivedUs, startMs);

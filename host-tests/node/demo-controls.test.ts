@@ -53,11 +53,16 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const row = (s: DemoStatus, name: string) => s.collectors.find((c) => c.componentName === name)!;
 
-/** The cloud's readings have no duplicates: each (stream, capture time) arrives once. */
+/**
+ * Readings the cloud holds more than once: the same SensorData (capture time,
+ * values) for the same stream. Capture time alone is not an identity: a
+ * sampler catching up after a late timer can stamp two readings alike.
+ */
 function duplicatesInCloud(demo: Demo): number {
   const r = demo.cloud.store.db
     .prepare(
-      `SELECT COUNT(*) - COUNT(DISTINCT component_name || '/' || method_name || '/' || time_requested_ms) AS d FROM readings`,
+      `SELECT COUNT(*) - (SELECT COUNT(*) FROM (SELECT DISTINCT component_name, method_name, sensor_data FROM readings)) AS d
+       FROM readings`,
     )
     .get() as { d: number };
   return r.d;

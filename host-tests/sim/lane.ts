@@ -127,6 +127,10 @@ try {
     (c) => `${c.component}/${c.method}=${countOf(c.component, c.method)}`,
   ).join(" ");
   console.log(`sim: cloud database holds ${summary}`);
+  const stats = cloud.stats;
+  console.log(
+    `sim: ${stats.uploads} uploads and ${stats.requests.Config ?? 0} config fetches over ${stats.connections} TCP connection(s) (two app runs)`,
+  );
   if (failed > 0 && sim && !verbose) {
     console.log("sim: last trace lines of the app:");
     for (const line of sim.lines.slice(-25)) console.log(`  device | ${line}`);

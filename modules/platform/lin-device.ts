@@ -13,6 +13,7 @@
  */
 import config from "mc/config";
 import Time from "time";
+import Timer from "timer";
 import type { CloudAddress } from "../app/cloud-address";
 import { startFirmware } from "../app/firmware";
 import type { OpenByteStream } from "../app/http1-transport";
@@ -26,6 +27,13 @@ import { openSocketStream } from "./moddable/socket-stream";
 import { traceLogger } from "./moddable/trace-logger";
 
 export function startDevice(): void {
+  // Run from a timer callback, not from main: the boot's heaviest work (reopening
+  // the store, starting capture from the cached config) then starts on a shallow
+  // XS stack, which is what the 1024-slot stack budget is measured against.
+  Timer.set(startNow, 0);
+}
+
+function startNow(): void {
   const log = traceLogger();
   const start = Time.ticks;
   const clock = new SettableWallClock(() => Time.delta(start));

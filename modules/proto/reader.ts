@@ -277,7 +277,7 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string {
       cp -= 0x10000;
       chunk.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
     } else chunk.push(cp);
-    if (chunk.length >= 4096) {
+    if (chunk.length >= APPLY_CHUNK) {
       out += String.fromCharCode.apply(null, chunk);
       chunk.length = 0;
     }
@@ -286,10 +286,17 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string {
   return out;
 }
 
+/**
+ * Characters per `String.fromCharCode.apply`: every argument is a slot on the
+ * XS stack, and the device's stack is 1024 slots (manifest.json), so 4096 at
+ * once overflowed it on any string over ~1000 characters.
+ */
+const APPLY_CHUNK = 256;
+
 function asciiSlice(buf: Uint8Array, start: number, end: number): string {
   let out = "";
-  for (let i = start; i < end; i += 4096) {
-    out += String.fromCharCode.apply(null, buf.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  for (let i = start; i < end; i += APPLY_CHUNK) {
+    out += String.fromCharCode.apply(null, buf.subarray(i, Math.min(end, i + APPLY_CHUNK)) as unknown as number[]);
   }
   return out;
 }

@@ -454,6 +454,10 @@ export class Demo {
 
   private recordPowerCut(device: SimulatedDevice): void {
     const at = device.statusAtCut;
+    if (!this.firstBootSettled && this.boots === 1 && at) {
+      this.firstBootSettled = true;
+      this.carriedIn = at.collectors.reduce((n, c) => n + c.lostAtBoot, 0);
+    }
     for (const c of at?.collectors ?? []) {
       const p = this.past.get(c.key) ?? { captured: 0, synced: 0, dropped: 0, lost: 0, setAside: 0 };
       p.captured += c.captured;

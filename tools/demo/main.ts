@@ -82,7 +82,12 @@ async function main(): Promise<void> {
   let stopping: Promise<void> | undefined;
 
   const stop = (reason: string): Promise<void> => {
-    if (stopping) return stopping;
+    if (stopping) {
+      // Asked again while stopping (an impatient second Ctrl-C): leave now, without the clean stop.
+      terminal?.close();
+      process.stderr.write("demo: stopped without finishing the clean stop (asked twice)\n");
+      process.exit(130);
+    }
     stopping = (async () => {
       clearInterval(refresh);
       if (deadline) clearTimeout(deadline);

@@ -288,7 +288,7 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string {
 
 /**
  * Characters per `String.fromCharCode.apply`: every argument is a slot on the
- * XS stack, and the device's stack is 1024 slots (manifest.json), so 4096 at
+ * XS stack, and the device's stack is 768 slots (boards/esp32-common.json), so 4096 at
  * once overflowed it on any string over ~1000 characters.
  */
 const APPLY_CHUNK = 256;

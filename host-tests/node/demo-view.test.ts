@@ -39,6 +39,7 @@ function sample(): DemoStatus {
     sync: {
       state: "backing-off",
       lastError: "UNAVAILABLE: network is down",
+      lastErrorMs: Date.now() - 2000,
       backoffMs: 6400,
       lastSuccessMs: Date.now() - 5000,
     },
@@ -72,7 +73,7 @@ test("terminal view shows every column, the state, the controls, and fits the wi
   assert.match(text, /total\s+16,080\s+14\s+15,070/);
   assert.match(text, /backing-off/);
   assert.match(text, /backoff 6\.4 s/);
-  assert.match(text, /last error: UNAVAILABLE: network is down/);
+  assert.match(text, /last error \(2\.0 s ago\): UNAVAILABLE: network is down/);
   assert.match(text, /40\.0 KB of 400\.0 KB ring space written \(10\.0%\)/);
   assert.match(text, /busiest sector 12 erases \(all sectors 300\).*30\.0\/h.*139 days to 100,000 cycles/);
   assert.match(text, /» network cut/);

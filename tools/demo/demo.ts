@@ -486,11 +486,20 @@ export class Demo {
 
 function syncStatusOf(status: DataManagerStatus | undefined): SyncStatus {
   const sync = status?.sync;
-  if (!sync) return { state: "off", lastError: undefined, backoffMs: 0, lastSuccessMs: Number.NaN };
+  if (!sync) {
+    return {
+      state: "off",
+      lastError: undefined,
+      lastErrorMs: Number.NaN,
+      backoffMs: 0,
+      lastSuccessMs: Number.NaN,
+    };
+  }
   const e = sync.lastError;
   return {
     state: sync.state,
     lastError: e ? `${e.reason} (${e.key.split("/").slice(1).join("/")})` : undefined,
+    lastErrorMs: e ? e.atWall : Number.NaN,
     backoffMs: sync.backoffMs,
     lastSuccessMs: sync.lastSuccessWall,
   };

@@ -31,6 +31,8 @@ export interface SyncStatus {
   /** What sync is doing now, e.g. "idle", "uploading", "backoff", "disabled". */
   state: string;
   lastError: string | undefined;
+  /** Wall time of the last error (NaN when none or unknown). */
+  lastErrorMs: number;
   /** Current retry delay; 0 when the last attempt succeeded. */
   backoffMs: number;
   /** Wall time of the last acknowledged upload; NaN when none yet. */

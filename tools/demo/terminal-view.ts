@@ -82,7 +82,10 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number,
   lines.push(
     `${bold("sync")}   ${stateText}  ·  last upload ${lastUpload}  ·  backoff ${s.backoffMs > 0 ? yellow(format.duration(s.backoffMs)) : "–"}`,
   );
-  lines.push(`       last error: ${s.lastError ? red(s.lastError) : "–"}`);
+  const errorAge = Number.isFinite(s.lastErrorMs)
+    ? ` (${format.duration(Date.now() - s.lastErrorMs)} ago)`
+    : "";
+  lines.push(`       last error${errorAge}: ${s.lastError ? red(s.lastError) : "–"}`);
   const f = status.flash;
   // The store counts sector headers in bytes used but not in capacity: cap the share at 100 %.
   const usedPct = f.capacityBytes > 0 ? Math.min(100, (100 * f.usedBytes) / f.capacityBytes).toFixed(1) : "0";

@@ -158,7 +158,7 @@ async function main(): Promise<void> {
         const next = Math.max(0.01, Math.min(2000, current * action.factor));
         try {
           const revision = demo.setFrequency(selected.key, Number(next.toPrecision(4)));
-          view.notice = `${selected.componentName}/${selected.method}: ${format.hz(current)} → ${format.hz(next)} Hz pushed as config revision ${revision}; the device picks it up at its next poll (no reboot)`;
+          view.notice = `${selected.componentName}/${selected.method}: ${format.hz(current)} → ${format.hz(next)} Hz in the cloud config (revision ${revision}); applied at the next poll, no reboot`;
         } catch (error) {
           view.notice = (error as Error).message;
         }

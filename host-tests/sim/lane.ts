@@ -7,6 +7,7 @@
  * Run by `npm test` when $MODDABLE is set (scripts/test.mjs prints a visible
  * SKIPPED otherwise), or directly: node --import tsx host-tests/sim/lane.ts
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { SIM_COLLECTORS, simMachineConfig, startScenario } from "../../tools/sim/scenario";
@@ -136,6 +137,7 @@ try {
     for (const line of sim.lines.slice(-25)) console.log(`  device | ${line}`);
   }
   await scenario.close();
+  fs.rmSync(scenario.workDir, { recursive: true, force: true });
 }
 console.log(`sim: ${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;

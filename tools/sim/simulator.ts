@@ -107,7 +107,8 @@ export async function runApp(options: RunOptions): Promise<RunningSimulator> {
       XSBUG_LOG_PORT: String(port),
       XSBUG_PORT: String(port),
       XSBUG_HOST: "localhost",
-      XSBUG_PROJECT: fs.mkdtempSync("/tmp/capsync-xsdb-"),
+      // xsbug-log keeps its preferences file here; the run's own directory keeps /tmp clean.
+      XSBUG_PROJECT: path.dirname(options.so),
     },
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,

@@ -266,7 +266,7 @@ test("boot: SNTP sets the clock before a TLS cloud is contacted", async () => {
   const cloud = new ScriptedCloud();
   cloud.current = { revision: "r1", config: { collectors: { temp: 1 } } };
   const log = new RecordingLog();
-  let answer: ((epochMs: number, detail: string) => void) | undefined;
+  const answers: ((epochMs: number, detail: string) => void)[] = [];
   const boot = new Boot<TestSettings>({
     kv: provisionedKv(),
     clock,
@@ -278,9 +278,10 @@ test("boot: SNTP sets the clock before a TLS cloud is contacted", async () => {
     interpret: interpretTest,
     configCache: null,
     cloudNeedsClock: true,
+    random: () => 0,
     timeSync: {
       start: (done) => {
-        answer = done;
+        answers.push(done);
       },
       close() {},
     },
@@ -292,7 +293,15 @@ test("boot: SNTP sets the clock before a TLS cloud is contacted", async () => {
   assert.equal(cloud.calls, 0, "no TLS call with a 1970 clock");
   assert.ok(log.has("I", /waiting for the clock/));
   assert.ok(Number.isNaN(clock.wall()));
-  answer!(1_763_700_000_000, "pool.ntp.org");
+  // The first SNTP exchange fails: asked again while the network stays up, not at the next reconnect.
+  assert.equal(answers.length, 1);
+  answers[0]!(Number.NaN, "pool.ntp.org did not answer");
+  assert.ok(log.has("W", /SNTP gave no time \(pool.ntp.org did not answer\); asking again in 5000 ms/));
+  fake.advance(4_999);
+  assert.equal(answers.length, 1);
+  fake.advance(1);
+  assert.equal(answers.length, 2, "SNTP asked again");
+  answers[1]!(1_763_700_000_000, "pool.ntp.org");
   fake.advance(0);
   await settle();
   assert.equal(cloud.calls, 1);

@@ -14,7 +14,7 @@
  * the log and the rest carry on. Missing or wrong credentials give one clear
  * error and the device keeps capturing into flash.
  */
-import type { KeyValueStore, Logger, Timers } from "../ports";
+import type { KeyValueStore, Logger, TimerId, Timers } from "../ports";
 import { formatCloudAddress } from "./cloud-address";
 import type { ConfigCache } from "./config-cache";
 import { ConfigFollower, type ConfigOrigin } from "./config-follower";
@@ -27,6 +27,7 @@ import {
   type WifiSettings,
 } from "./credentials";
 import { type NetworkLink, type NetworkState, NetworkSupervisor } from "./network-supervisor";
+import { RetryDelay } from "./retry-delay";
 import type { SettableWallClock } from "./wall-clock";
 
 export interface BootOptions<S> {
@@ -76,7 +77,10 @@ export class Boot<S> {
   private supervisor: NetworkSupervisor | undefined;
   private cloud: CloudConfigSource | null = null;
   private timeSyncRunning = false;
+  private timeSyncTimer: TimerId | undefined;
+  private timeSyncDelay: RetryDelay | undefined;
   private credentialProblems: string[] = [];
+  private closed = false;
   /** The data plane, once opened. */
   data: DataPlane<S> | undefined;
 
@@ -191,6 +195,9 @@ export class Boot<S> {
   }
 
   close(): void {
+    this.closed = true;
+    if (this.timeSyncTimer !== undefined) this.options.timers.clear(this.timeSyncTimer);
+    this.timeSyncTimer = undefined;
     this.follower?.close();
     this.supervisor?.close();
     this.options.timeSync?.close();
@@ -201,6 +208,34 @@ export class Boot<S> {
     }
   }
 
+  /**
+   * SNTP, retried while the network stays up (5 s doubling to 5 min): on the
+   * device nothing reaches the cloud until the clock is set, so a single lost
+   * answer must not wait for the next WiFi reconnect.
+   */
+  private askTime(timeSync: TimeSync): void {
+    const { clock, cloudNeedsClock, timers } = this.options;
+    this.timeSyncRunning = true;
+    this.log.info("clock: asking SNTP for the time");
+    timeSync.start((epochMs, detail) => {
+      this.timeSyncRunning = false;
+      if (clock.set(epochMs, "SNTP")) {
+        this.timeSyncDelay?.reset();
+        this.log.info(`clock: set by SNTP (${detail})`);
+        // What waited for the clock (the TLS config fetch) can go now.
+        if (cloudNeedsClock && this.supervisor?.up) this.onNetwork(true);
+        return;
+      }
+      this.timeSyncDelay ??= new RetryDelay(5000, 300_000, 0.2, this.options.random);
+      const wait = this.timeSyncDelay.next();
+      this.log.warn(`clock: SNTP gave no time (${detail}); asking again in ${wait} ms`);
+      this.timeSyncTimer = timers.set(() => {
+        this.timeSyncTimer = undefined;
+        if (!clock.valid && this.supervisor?.up && !this.closed) this.askTime(timeSync);
+      }, wait);
+    });
+  }
+
   private onNetwork(up: boolean): void {
     const { clock, timeSync, cloudNeedsClock } = this.options;
     if (!up) {
@@ -208,19 +243,8 @@ export class Boot<S> {
       return;
     }
     // 5. Clock, then config.
-    if (!clock.valid && timeSync && !this.timeSyncRunning) {
-      this.timeSyncRunning = true;
-      this.log.info("clock: asking SNTP for the time");
-      timeSync.start((epochMs, detail) => {
-        this.timeSyncRunning = false;
-        if (clock.set(epochMs, "SNTP")) {
-          this.log.info(`clock: set by SNTP (${detail})`);
-          // What waited for the clock (the TLS config fetch) can go now.
-          if (cloudNeedsClock && this.supervisor?.up) this.onNetwork(true);
-        } else {
-          this.log.warn(`clock: SNTP gave no time (${detail}); asking again at the next reconnect`);
-        }
-      });
+    if (!clock.valid && timeSync && !this.timeSyncRunning && this.timeSyncTimer === undefined) {
+      this.askTime(timeSync);
     }
     if (cloudNeedsClock && !clock.valid) {
       this.log.info(

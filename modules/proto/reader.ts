@@ -296,7 +296,10 @@ const APPLY_CHUNK = 256;
 function asciiSlice(buf: Uint8Array, start: number, end: number): string {
   let out = "";
   for (let i = start; i < end; i += APPLY_CHUNK) {
-    out += String.fromCharCode.apply(null, buf.subarray(i, Math.min(end, i + APPLY_CHUNK)) as unknown as number[]);
+    out += String.fromCharCode.apply(
+      null,
+      buf.subarray(i, Math.min(end, i + APPLY_CHUNK)) as unknown as number[],
+    );
   }
   return out;
 }

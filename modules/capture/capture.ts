@@ -246,7 +246,7 @@ export class Capture implements CollectorHost {
           });
           continue;
         }
-        const useFifo = component.fifo !== undefined && component.fifo.supports(spec.kind);
+        const useFifo = component.fifo?.supports(spec.kind) === true;
         const collector = new Collector(this, {
           key: s.key,
           componentType: s.componentType,

@@ -32,7 +32,7 @@ const alloc = JSON.parse(
     .trim()
     .split("\n")
     .at(-1)!,
-) as { hotSlotsPerReading: number; controlSlotsPerReading: number };
+) as { hotSlotsPerReading: number; controlSlotsPerReading: number; stringSlotsPerCall: number };
 if (!xs.bytesIdentical)
   throw new Error("device and protobuf-es bytes differ: the comparison would be meaningless");
 
@@ -59,6 +59,7 @@ const figures = {
   configDecodeUsXs: round(xs.configDecodeUsXs, 1),
   protobufEsConfigDecodeUsXs: round(xs.protobufEsConfigDecodeUsXs, 1),
   heapSlotsPerSensorDataXs: round(alloc.hotSlotsPerReading, 3),
+  heapSlotsPerStringFieldXs: round(alloc.stringSlotsPerCall, 3),
 };
 
 const rows: [string, string][] = [
@@ -71,6 +72,10 @@ const rows: [string, string][] = [
   [
     "XS heap slots left allocated per reading, hot path (control: 1 object = 2)",
     `${figures.heapSlotsPerSensorDataXs} (control ${round(alloc.controlSlotsPerReading, 2)})`,
+  ],
+  [
+    "XS heap slots per string field + utf8Length + writeUtf8 (ASCII and not)",
+    `${figures.heapSlotsPerStringFieldXs}`,
   ],
   ["average SensorData size", `${figures.avgSensorDataBytes} B`],
   [

@@ -17,7 +17,7 @@ const root = path.resolve(import.meta.dirname, "../..");
 // The code under test, bundled for XS: it defines globalThis.run(kind, n).
 const entry = `
 import { beginSensorData, endSensorData, StructWriter } from "./modules/proto/sensor_data";
-import { ProtoWriter } from "./modules/proto/writer";
+import { ProtoWriter, utf8Length, writeUtf8 } from "./modules/proto/writer";
 const w = new ProtoWriter(512);
 const sw = new StructWriter(w);
 const keep = [];
@@ -35,6 +35,21 @@ globalThis.run = (kind, n) => {
     if (kind === "control") keep.push({ i });
   }
   return w.pos;
+};
+// String fields (the generic encoder's keys and values, upload metadata): ASCII, 2-, 3- and
+// 4-byte UTF-8, a lone surrogate, one string past the 127-character fast path, and the
+// utf8Length/writeUtf8 pair other modules size and encode text with.
+const texts = ["temperature", "", "café", "温度 ☕", "\u{1F600} ok", "bad \uD800", "x".repeat(200), "é".repeat(70)];
+const out = new Uint8Array(512);
+let sink = 0;
+globalThis.runStrings = (n) => {
+  for (let i = 0; i < n; i++) {
+    const s = texts[i % texts.length];
+    w.reset();
+    w.string(1, s);
+    sink += utf8Length(s) + writeUtf8(s, out, 0);
+  }
+  return sink + w.pos;
 };
 `;
 
@@ -76,11 +91,19 @@ try {
   await worker.evaluate("gc();");
   const beforeControl = await heap("gc();");
   const afterControl = await heap(`run('control', ${N});`);
+  // Fewer calls for strings: before they were allocation-free, 5000 of them allocated enough
+  // to set off a collection mid-run, which hides the slots from a before/after count.
+  const S = 1000;
+  await worker.evaluate("runStrings(16); gc();");
+  const beforeStrings = await heap("gc();");
+  const afterStrings = await heap(`runStrings(${S});`);
   console.log(
     JSON.stringify({
       readings: N,
       hotSlotsPerReading: (afterHot - before) / N,
       controlSlotsPerReading: (afterControl - beforeControl) / N,
+      strings: S,
+      stringSlotsPerCall: (afterStrings - beforeStrings) / S,
     }),
   );
 } finally {

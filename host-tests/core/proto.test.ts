@@ -22,7 +22,7 @@ import {
   uploadMetadataFieldSize,
   uploadRequestSize,
 } from "../../modules/proto/upload";
-import { ProtoWriter, utf8Length, writeUtf8 } from "../../modules/proto/writer";
+import { encodeUtf8, ProtoWriter, utf8Length, writeUtf8 } from "../../modules/proto/writer";
 import { assert, test } from "../harness/index";
 import { Random } from "../harness/random";
 import { randomEpochMs, randomObject, randomString } from "../support/random-json";
@@ -94,6 +94,65 @@ test("UTF-8: the hand-written decoder agrees with the encoder on random strings"
   }
   // Invalid sequences become U+FFFD, never an exception.
   assert.equal(readUtf8(new Uint8Array([0x61, 0xff, 0xc3, 0x62, 0xe2, 0x82]), 0, 6), "a\ufffd\ufffdb\ufffd");
+});
+
+test("UTF-8: encodeUtf8 stops at its limit (-1) and writeUtf8 refuses a buffer too small", () => {
+  // 1-, 2-, 3- and 4-byte characters: each limit short of the full length is refused,
+  // and nothing is written at or past the limit.
+  const s = "a\u00e9\u6e29\u{1F600}";
+  const n = utf8Length(s);
+  assert.equal(n, 10);
+  for (let limit = 0; limit < n; limit++) {
+    const buf = new Uint8Array(n + 4).fill(0xee);
+    assert.equal(encodeUtf8(s, buf, 2, 2 + limit), -1, `limit ${limit}`);
+    for (let i = 2 + limit; i < buf.length; i++)
+      assert.equal(buf[i], 0xee, `limit ${limit}: byte ${i} written`);
+  }
+  const buf = new Uint8Array(n + 2);
+  assert.equal(encodeUtf8(s, buf, 2, buf.length), buf.length);
+  assert.equal(readUtf8(buf, 2, buf.length), s);
+  // A limit past the buffer is the buffer's end.
+  assert.equal(encodeUtf8(s, new Uint8Array(n - 1), 0, 100), -1);
+  assert.equal(encodeUtf8("", new Uint8Array(0), 0, 0), 0);
+  let threw = false;
+  try {
+    writeUtf8(s, new Uint8Array(n - 1), 0);
+  } catch (error) {
+    threw = error instanceof RangeError;
+  }
+  assert.ok(threw, "writeUtf8 into a short buffer is a RangeError");
+});
+
+test("ProtoWriter.string: every length around the 127-character fast path and a nearly full buffer", () => {
+  // Reference: the length prefix as a varint, then the bytes encodeUtf8 writes.
+  const reference = (s: string): number[] => {
+    const body = new Uint8Array(utf8Length(s));
+    writeUtf8(s, body, 0);
+    const out = [0x0a];
+    let v = body.length;
+    while (v >= 0x80) {
+      out.push((v & 0x7f) | 0x80);
+      v >>>= 7;
+    }
+    out.push(v, ...body);
+    return out;
+  };
+  for (const unit of ["x", "\u00e9", "\u{1F600}"]) {
+    for (const count of [0, 1, 63, 64, 126, 127, 128, 129, 300]) {
+      const s = unit.repeat(count) + (count % 2 ? "" : "z");
+      const want = reference(s);
+      // Capacities that leave the fast path no room, some room, or all it needs.
+      for (const capacity of [1, 2, 5, 64, 130, 1024]) {
+        const w = new ProtoWriter(capacity);
+        w.string(1, s);
+        assert.deepEqual(
+          Array.from(w.finish()),
+          want,
+          `${count} × ${JSON.stringify(unit)} at capacity ${capacity}`,
+        );
+      }
+    }
+  }
 });
 
 test("Struct: random objects survive encode → decode", () => {

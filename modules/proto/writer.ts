@@ -151,38 +151,29 @@ export class ProtoWriter {
 
   string(field: number, value: string): void {
     this.tag(field, WIRE_LEN);
-    const n = value.length;
-    if (n < 0x80) {
-      // Fast path for short strings: assume ASCII and write prefix + bytes in one
-      // pass; on the first non-ASCII character, rewind and take the general path.
-      if (this.pos + 1 + n > this.buf.length) this.ensure(1 + n);
-      const buf = this.buf;
-      const start = this.pos;
-      let pos = start + 1;
-      buf[start] = n;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = value.charCodeAt(i);
-        if (c > 0x7f) break;
-        buf[pos++] = c;
-      }
-      if (i === n) {
+    // Fast path for short strings: assume ASCII and write prefix + bytes in one pass,
+    // within the room the buffer already has; on the first non-ASCII character, the
+    // 128th character or the end of that room, rewind and take the general path.
+    const buf = this.buf;
+    const start = this.pos;
+    const room = buf.length - start - 1;
+    const stop = room < 0x7f ? room : 0x7f;
+    let pos = start + 1;
+    for (let i = 0; i <= stop; i++) {
+      const c: number = charCodeAt.call(value, i);
+      // biome-ignore lint/suspicious/noSelfCompare: NaN marks the end of the string without reading .length
+      if (c !== c) {
+        buf[start] = i;
         this.pos = pos;
         return;
       }
-      this.pos = start;
+      if (c > 0x7f || i === stop) break;
+      buf[pos++] = c;
     }
     const length = utf8Length(value);
     this.varint(length);
     this.ensure(length);
-    if (length === n) {
-      const buf = this.buf;
-      let pos = this.pos;
-      for (let i = 0; i < n; i++) buf[pos++] = value.charCodeAt(i);
-      this.pos = pos;
-      return;
-    }
-    this.pos = writeUtf8(value, this.buf, this.pos);
+    this.pos = encodeUtf8(value, this.buf, this.pos, this.pos + length);
   }
 
   /**
@@ -222,39 +213,60 @@ export class ProtoWriter {
   }
 }
 
+/*
+ * On XS, `s.length` and `s.charCodeAt(i)` on a primitive string allocate a
+ * String wrapper object per call (measured: 2 heap slots each), while calling
+ * the prototype's function with the string as `this` allocates nothing. The
+ * string code here therefore walks strings with charCodeAt.call until NaN.
+ */
+const charCodeAt = String.prototype.charCodeAt;
+
+/** Bytes of `value` in UTF-8 (a lone surrogate counts as U+FFFD: 3 bytes). */
 export function utf8Length(value: string): number {
   let length = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
+  for (let i = 0; ; i++) {
+    const c: number = charCodeAt.call(value, i);
+    // biome-ignore lint/suspicious/noSelfCompare: NaN marks the end of the string without reading .length
+    if (c !== c) return length;
     if (c < 0x80) length += 1;
     else if (c < 0x800) length += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
-      const d = value.charCodeAt(i + 1);
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const d: number = charCodeAt.call(value, i + 1);
       if (d >= 0xdc00 && d <= 0xdfff) {
         length += 4;
         i++;
       } else length += 3;
     } else length += 3;
   }
-  return length;
 }
 
-/** Encode `value` as UTF-8 into `buf` at `pos` (lone surrogates become U+FFFD); returns the new position. */
-export function writeUtf8(value: string, buf: Uint8Array, pos: number): number {
-  for (let i = 0; i < value.length; i++) {
-    let c = value.charCodeAt(i);
+/**
+ * UTF-8 encode `value` into `buf` from `pos`, writing nothing at or past
+ * `limit`; returns the end position, or -1 if it does not fit (bytes before
+ * the character that did not fit may have been written). Lone surrogates
+ * become U+FFFD. Allocates nothing, also under XS.
+ */
+export function encodeUtf8(value: string, buf: Uint8Array, pos: number, limit: number): number {
+  if (limit > buf.length) limit = buf.length;
+  for (let i = 0; ; i++) {
+    let c: number = charCodeAt.call(value, i);
+    // biome-ignore lint/suspicious/noSelfCompare: NaN marks the end of the string without reading .length
+    if (c !== c) return pos;
     if (c < 0x80) {
+      if (pos >= limit) return -1;
       buf[pos++] = c;
       continue;
     }
     if (c < 0x800) {
+      if (pos + 2 > limit) return -1;
       buf[pos++] = 0xc0 | (c >> 6);
       buf[pos++] = 0x80 | (c & 0x3f);
       continue;
     }
     if (c >= 0xd800 && c <= 0xdfff) {
-      const d = i + 1 < value.length ? value.charCodeAt(i + 1) : 0;
+      const d: number = charCodeAt.call(value, i + 1);
       if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        if (pos + 4 > limit) return -1;
         const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
         i++;
         buf[pos++] = 0xf0 | (cp >> 18);
@@ -265,11 +277,22 @@ export function writeUtf8(value: string, buf: Uint8Array, pos: number): number {
       }
       c = 0xfffd;
     }
+    if (pos + 3 > limit) return -1;
     buf[pos++] = 0xe0 | (c >> 12);
     buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
     buf[pos++] = 0x80 | (c & 0x3f);
   }
-  return pos;
+}
+
+/**
+ * Encode `value` as UTF-8 into `buf` at `pos` (lone surrogates become U+FFFD);
+ * returns the new position. The caller sized `buf` with utf8Length; a string
+ * that does not fit is a RangeError, never a silently truncated one.
+ */
+export function writeUtf8(value: string, buf: Uint8Array, pos: number): number {
+  const end = encodeUtf8(value, buf, pos, buf.length);
+  if (end < 0) throw new RangeError("writeUtf8: the string does not fit in the buffer");
+  return end;
 }
 
 /** Write `value` (0 ≤ value < 2^32) as a varint at `pos` in `buf` (room already reserved); returns the new position. */

@@ -308,3 +308,34 @@ test("manager: synced data frees its flash — a ring carries many times its cap
   assert.equal(cloud.readingsOf("probe"), probe.synced);
   await manager.close();
 });
+
+test("manager: status() after close() reports the final counts, the last RAM batch in flash", async () => {
+  const clock = new FakeClock();
+  clock.setWall(1_700_000_000_000);
+  const cloud = new ControlledCloud();
+  const manager = device(new NorImage({ size: 128 * 1024 }), clock, cloud, config(20, {}, [wheel]));
+  await run(clock, manager, 6_000);
+  await manager.syncNow();
+  await run(clock, manager, 3_000); // readings after the last sync: some in RAM, maybe some in flash
+  const open = collector(manager, "probe");
+  assert.ok(open.synced > 0 && open.inRam > 0, `synced ${open.synced}, in RAM ${open.inRam}`);
+  await manager.close();
+  const closed = manager.status();
+  const probe = closed.collectors.find((c) => c.componentName === "probe")!;
+  assert.equal(probe.captured, open.captured, "nothing lost from the counters, nothing captured after");
+  assert.equal(probe.synced, open.synced);
+  assert.equal(probe.inRam, 0, "close flushed the RAM batch");
+  assert.equal(probe.inFlash, open.inFlash + open.inRam, "…into flash, where the final census counts it");
+  assert.equal(probe.pending, open.pending);
+  assert.equal(probe.dropped, 0);
+  assert.equal(probe.frequencyHz, 20);
+  assert.ok(closed.collectors.find((c) => c.componentName === "wheel")!.captured > 0);
+  assert.ok(closed.flash.usedBytes > 0 && closed.flash.capacityBytes > 0);
+  // A caller changing its copy does not change the next answer.
+  probe.captured = -1;
+  closed.sync.collectors[probe.key]!.synced = -1;
+  assert.equal(collector(manager, "probe").captured, open.captured);
+  assert.equal(manager.status().sync.collectors[probe.key]!.synced, open.synced);
+  await manager.close(); // a second close is harmless and keeps the counts
+  assert.equal(collector(manager, "probe").captured, open.captured);
+});

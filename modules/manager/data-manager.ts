@@ -153,6 +153,8 @@ export class DataManager {
   private issues: ConfigIssue[] = [];
   private readonly retainUnsynced: boolean;
   private closed = false;
+  /** The counters at close (capture's collectors and the store are gone after it). */
+  private final: DataManagerStatus | undefined;
   private readonly lastCensus = new Map<string, number>();
   private flashError: string | null = null;
 
@@ -228,7 +230,9 @@ export class DataManager {
     return this.sync.syncNow();
   }
 
+  /** Counters now; after `close()`, the final ones (taken once the last batches reached flash). */
   status(): DataManagerStatus {
+    if (this.final) return copyStatus(this.final);
     const captureStats = new Map(this.closed ? [] : this.capture.stats().map((s) => [s.key, s]));
     const syncStatus = this.sync.status();
     const configured = new Map(this.settings.collectors.map((c) => [c.key, c]));
@@ -307,10 +311,20 @@ export class DataManager {
     };
   }
 
-  /** Stop sync (the request in flight finishes), flush capture's RAM batches to flash, close the store. */
+  /**
+   * Stop sync (the request in flight finishes), flush capture's RAM batches to
+   * flash, close the store. `status()` keeps answering with the final counters.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.sync.close();
+    this.capture.flush();
+    // Synchronous from the flush to here: nothing is captured in between.
+    try {
+      this.final = this.status();
+    } catch (error) {
+      this.log.error(`data manager: final status unavailable: ${(error as Error)?.message ?? error}`);
+    }
     this.capture.close();
     this.closed = true;
     try {
@@ -403,6 +417,21 @@ const EMPTY_SYNC: TargetSyncCounters = {
   oversized: 0,
   failures: 0,
 };
+
+/** A copy a caller may change without changing what the next `status()` returns. */
+function copyStatus(status: DataManagerStatus): DataManagerStatus {
+  return {
+    ...status,
+    collectors: status.collectors.map((c) => ({ ...c })),
+    sync: {
+      ...status.sync,
+      settings: { ...status.sync.settings },
+      collectors: Object.fromEntries(Object.entries(status.sync.collectors).map(([k, c]) => [k, { ...c }])),
+    },
+    flash: { ...status.flash },
+    issues: [...status.issues],
+  };
+}
 
 function keyParts(key: string): [string, string, string] {
   const parts = key.split("/");

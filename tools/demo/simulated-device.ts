@@ -138,8 +138,8 @@ export class SimulatedDevice {
 
   /**
    * Clean stop: sync's request in flight finishes, RAM batches go to flash,
-   * the store and the files close. Returns the final counters (taken after the
-   * last upload and just before the flush, so nothing is captured in between).
+   * the store and the files close. Returns the final counters (the manager's
+   * status after close: the last batches counted in flash).
    */
   async shutdown(): Promise<DataManagerStatus | undefined> {
     if (this.off) return undefined;
@@ -147,9 +147,8 @@ export class SimulatedDevice {
     let final: DataManagerStatus | undefined;
     try {
       if (manager) {
-        await manager.sync.close();
-        final = manager.status();
         await manager.close();
+        final = manager.status();
       }
       this.firmware.close();
     } catch (error) {

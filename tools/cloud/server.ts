@@ -374,8 +374,14 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
       left -= piece.length;
       stats.oversizedBytesWritten += piece.length;
       if (!res.write(piece)) {
+        // Wait for drain or hang-up, and remove whichever listener did not fire:
+        // one left behind per chunk would pile up on the response.
         await new Promise<void>((resolve) => {
-          const done = () => resolve();
+          const done = () => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
           res.once("drain", done);
           res.once("close", done);
         });

@@ -114,6 +114,7 @@ class NullRing implements Ring {
       pending: 0,
       corrupt: 0,
       bytesUsed: this.bytes,
+      bytesPending: this.bytes,
       capacityBytes: 0,
     };
   }

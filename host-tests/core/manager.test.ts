@@ -299,8 +299,12 @@ test("manager: synced data frees its flash — a ring carries many times its cap
   for (let cycle = 0; cycle < 6; cycle++) {
     if (cycle > 0) await run(clock, manager, fillMs);
     carried += perCycle;
+    assert.ok(manager.status().flash.pendingBytes > 0, `cycle ${cycle}: unsynced flash before the sync`);
     await manager.syncNow();
     assert.equal(collector(manager, "probe").pending, 0, `cycle ${cycle}: all synced`);
+    const flash = manager.status().flash;
+    assert.equal(flash.pendingBytes, 0, `cycle ${cycle}: synced flash no longer counts as kept`);
+    assert.ok(flash.usedBytes > 0, "while the written space is only reclaimed when the ring wraps");
   }
   const probe = collector(manager, "probe");
   assert.ok(carried > 3 * capacity, `carried ${carried} bytes through a ${capacity}-byte ring`);

@@ -615,3 +615,71 @@ test("wear: erases spread evenly over the ring; sync points erase nothing and le
   const bytes = 400 * (12 + 25 * 41 + 12);
   assert.ok(flash.erases <= Math.ceil(bytes / (S - SECTOR_HEADER_BYTES)) + 1, `${flash.erases} erases`);
 });
+
+test("bytesPending: unsynced record space, 0 once synced, ≥ capacityBytes exactly when the ring is full", () => {
+  const { ring, flash } = setup(8);
+  const room = S - SECTOR_HEADER_BYTES;
+  const batch = new TestBatch(8192, 256);
+  assert.equal(ring.counters().bytesPending, 0);
+  // One frame of ten 40-byte records (41 flash bytes each) in the head sector: exact.
+  fill(batch, 1, 10);
+  ring.append(batch);
+  assert.equal(ring.counters().bytesPending, 10 * 41 + FRAME_OVERHEAD_BYTES);
+  // Acknowledged records stop counting; the flash they sit in is not erased, so bytesUsed stays.
+  let used = ring.counters().bytesUsed;
+  ring.commit(ring.read(1 << 20)!.lastSeq);
+  assert.equal(ring.counters().bytesPending, 0, "fully synced: nothing pending");
+  assert.ok(ring.counters().bytesUsed >= used, "bytesUsed is written space, not pending space");
+  // Several sectors, then half of them acknowledged: the pending share follows.
+  let id = 11;
+  for (let k = 0; k < 4; k++) {
+    fill(batch, id, 90);
+    id += 90;
+    ring.append(batch);
+  }
+  const four = ring.counters();
+  assert.equal(four.pending, 360);
+  assert.ok(
+    four.bytesPending >= 360 * 41 && four.bytesPending <= 360 * 41 + 4 * (FRAME_OVERHEAD_BYTES + 2 * 41),
+    `360 records of 41 flash bytes (plus frames and sector tails): ${four.bytesPending}`,
+  );
+  ring.commit(ring.read(180 * 40)!.lastSeq);
+  const half = ring.counters();
+  assert.equal(half.pending, 180);
+  assert.ok(
+    Math.abs(half.bytesPending - four.bytesPending / 2) <= room / 2,
+    `half the records pending, about half the bytes: ${half.bytesPending} of ${four.bytesPending}`,
+  );
+  // A reboot that keeps unsynced records reports the same pending space.
+  const reopened = openRingStore({ flash, retainUnsynced: true }).ring(KEY)!;
+  assert.equal(reopened.counters().bytesPending, half.bytesPending);
+  // Never synced again: the ring fills. Until it must overwrite, it is under one sector past
+  // its capacity; from the first overwrite on, it is at or over 100%.
+  const capacity = reopened.counters().capacityBytes;
+  assert.equal(capacity, 7 * room);
+  let sawFull = false;
+  while (reopened.counters().dropped === 0) {
+    const c = reopened.counters();
+    assert.ok(c.bytesPending <= capacity + room, `${c.bytesPending} pending in a ${capacity}-byte ring`);
+    if (c.bytesPending >= capacity) sawFull = true;
+    fill(batch, id, 30);
+    id += 30;
+    reopened.append(batch);
+  }
+  assert.ok(sawFull || reopened.counters().bytesPending >= capacity);
+  for (let k = 0; k < 10; k++) {
+    fill(batch, id, 30);
+    id += 30;
+    reopened.append(batch);
+    const c = reopened.counters();
+    assert.ok(
+      c.bytesPending >= capacity && c.bytesPending <= capacity + room,
+      `full ring: ${c.bytesPending} of ${capacity}`,
+    );
+  }
+  used = reopened.counters().bytesUsed;
+  assert.ok(used > capacity, "bytesUsed counts headers and acknowledged space: it exceeds capacityBytes");
+  reopened.commit(reopened.read(1 << 30)!.lastSeq);
+  assert.equal(reopened.counters().bytesPending, 0);
+  assert.ok(reopened.counters().bytesUsed >= used);
+});

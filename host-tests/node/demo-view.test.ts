@@ -46,7 +46,8 @@ function sample(): DemoStatus {
     flash: {
       sizeBytes: 1 << 20,
       sectorSize: 4096,
-      usedBytes: 40960,
+      usedBytes: 102400,
+      pendingBytes: 40960,
       capacityBytes: 409600,
       maxSectorErases: 12,
       totalErases: 300,
@@ -74,7 +75,7 @@ test("terminal view shows every column, the state, the controls, and fits the wi
   assert.match(text, /backing-off/);
   assert.match(text, /backoff 6\.4 s/);
   assert.match(text, /last error \(2\.0 s ago\): UNAVAILABLE: network is down/);
-  assert.match(text, /40\.0 KB of 400\.0 KB ring space written \(10\.0%\)/);
+  assert.match(text, /40\.0 KB unsynced of 400\.0 KB ring capacity \(10\.0%\)/);
   assert.match(text, /busiest sector 12 erases \(all sectors 300\).*30\.0\/h.*139 days to 100,000 cycles/);
   assert.match(text, /» network cut/);
   assert.match(text, /\[n\] cut\/restore network/);
@@ -84,6 +85,16 @@ test("terminal view shows every column, the state, the controls, and fits the wi
   assert.match(text, /line two/);
   for (const line of lines) assert.ok(strip(line).length <= 100, `line too wide: ${strip(line)}`);
   assert.ok(renderScreen(sample(), { selected: 0, notice: "" }, 60, 40).every((l) => strip(l).length <= 60));
+});
+
+test("flash line: a ring past its capacity (up to a sector, just before it overwrites) reads as full", () => {
+  const status = sample();
+  status.flash.pendingBytes = status.flash.capacityBytes + 2048;
+  const text = renderScreen(status, { selected: 0, notice: "" }, 100, 40).map(strip).join("\n");
+  assert.match(text, /402\.0 KB unsynced of 400\.0 KB ring capacity \(100%, full\)/);
+  status.flash.pendingBytes = 0;
+  const synced = renderScreen(status, { selected: 0, notice: "" }, 100, 40).map(strip).join("\n");
+  assert.match(synced, /0 B unsynced of 400\.0 KB ring capacity \(0\.0%\)/);
 });
 
 test("status line and closing line carry the totals", () => {

@@ -75,15 +75,16 @@ export class MemoryRing implements Ring {
   }
 
   counters(): RingCounters {
-    const pending = this.records.filter((r) => r.seq > this.syncPoint).length;
+    const unsynced = this.records.filter((r) => r.seq > this.syncPoint);
     return {
       appended: this.count.appended,
       committed: this.count.committed,
       dropped: this.count.dropped,
       discarded: 0,
-      pending,
+      pending: unsynced.length,
       corrupt: 0,
       bytesUsed: this.records.reduce((n, r) => n + r.bytes.length, 0),
+      bytesPending: unsynced.reduce((n, r) => n + r.bytes.length, 0),
       capacityBytes: Number.MAX_SAFE_INTEGER,
     };
   }

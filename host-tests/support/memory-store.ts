@@ -89,6 +89,7 @@ export class MemoryRing implements Ring {
       pending: this.records.length,
       corrupt: 0,
       bytesUsed,
+      bytesPending: bytesUsed,
       capacityBytes: this.sectors * 4096,
     };
   }

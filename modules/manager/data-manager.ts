@@ -95,7 +95,11 @@ export interface DataManagerStatus {
   flash: {
     sizeBytes: number;
     sectorSize: number;
+    /** Written space of the rings' live sectors, acknowledged records and headers included (RingCounters.bytesUsed). */
     usedBytes: number;
+    /** Record space holding unsynced readings (RingCounters.bytesPending): 0 once all is synced. */
+    pendingBytes: number;
+    /** What the rings guarantee to keep unsynced; pendingBytes / capacityBytes is how full they are. */
     capacityBytes: number;
     corruptRecords: number;
   };
@@ -243,6 +247,7 @@ export class DataManager {
       ...this.ledgers.keys(),
     ]);
     let usedBytes = 0;
+    let pendingBytes = 0;
     let capacityBytes = 0;
     let corruptRecords = 0;
     if (!this.closed) {
@@ -250,6 +255,7 @@ export class DataManager {
         keys.add(ring.key);
         const c = ring.counters();
         usedBytes += c.bytesUsed;
+        pendingBytes += c.bytesPending;
         capacityBytes += c.capacityBytes;
         corruptRecords += c.corrupt;
       }
@@ -300,6 +306,7 @@ export class DataManager {
         sizeBytes: this.store.flash.size,
         sectorSize: this.store.flash.sectorSize,
         usedBytes,
+        pendingBytes,
         capacityBytes,
         corruptRecords,
       },

@@ -520,8 +520,39 @@ export class FlashRing implements Ring {
       pending: Math.max(0, this.nextSeq - 1 - this.readFloor()),
       corrupt: this.corruptCount,
       bytesUsed: live === 0 ? 0 : (live - 1) * S + Math.min(this.headOffset, S),
+      bytesPending: this.pendingBytes(),
       capacityBytes: (n - 1) * (S - SECTOR_HEADER_BYTES),
     };
+  }
+
+  /**
+   * Record space (sector headers excluded, as in capacityBytes) from the first
+   * record after the sync point to the write head. Whole sectors count in full;
+   * the sector holding the sync point counts the share of its records that are
+   * pending, since where a record sits inside a sector is known only by
+   * reading it. No flash access.
+   */
+  private pendingBytes(): number {
+    const floor = this.readFloor();
+    if (this.head < 0 || this.nextSeq - 1 <= floor) return 0;
+    const n = this.sectorCount;
+    const room = this.ctx.sectorSize - SECTOR_HEADER_BYTES;
+    const from = floor + 1;
+    let total = 0;
+    for (let j = this.head; ; j = (j - 1 + n) % n) {
+      const used =
+        j === this.head ? Math.min(this.headOffset, this.ctx.sectorSize) - SECTOR_HEADER_BYTES : room;
+      const first = this.firstSeqs[j]!;
+      if (first >= from) {
+        // Every record of this sector is pending.
+        total += used;
+        if (first === from || j === this.tail) return total;
+        continue;
+      }
+      // The sync point lies inside this sector: the pending share of its records.
+      const end = j === this.head ? this.nextSeq : this.firstSeqs[(j + 1) % n]!;
+      return total + Math.round((used * (end - from)) / (end - first));
+    }
   }
 
   /** Counts records whose flash goes away with this ring (layout change); the ring is unusable after. */

@@ -51,9 +51,26 @@ export interface RingCounters {
   pending: number;
   /** Records that failed their CRC or framing when read (torn writes), skipped. */
   corrupt: number;
-  /** Flash bytes currently holding live records. */
+  /**
+   * Flash bytes of the ring's live sectors, sector headers included, acknowledged
+   * records included: what has been written since those sectors were last erased.
+   * It falls only when the ring reuses a sector, so it is wear/erase accounting,
+   * not "how full": use `bytesPending` for that.
+   */
   bytesUsed: number;
-  /** Usable capacity of the ring in bytes. */
+  /**
+   * Flash bytes holding records after the sync point, measured like
+   * `capacityBytes` (record space, sector headers excluded). 0 when nothing is
+   * pending: acknowledged records no longer count, their space is reusable.
+   * Exact to the sector; within the sector holding the sync point it is that
+   * sector's pending share of records (no flash read).
+   * `bytesPending / capacityBytes` is how full the ring is: at 1 (100%) it holds
+   * all it guarantees to keep, and the next sector it reuses overwrites
+   * unsynced records (counted in `dropped`). Just before that reuse it can
+   * exceed 1 by up to one sector's share; read anything ≥ 1 as "full".
+   */
+  bytesPending: number;
+  /** Record space the ring guarantees to keep unsynced records in: all sectors but one, headers excluded. */
   capacityBytes: number;
 }
 

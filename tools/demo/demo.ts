@@ -364,6 +364,7 @@ export class Demo {
         sizeBytes: flash?.sizeBytes ?? this.flashBytes ?? 0,
         sectorSize: flash?.sectorSize ?? 4096,
         usedBytes: flash?.usedBytes ?? 0,
+        pendingBytes: flash?.pendingBytes ?? 0,
         capacityBytes: flash?.capacityBytes ?? 0,
         ...wear,
       },

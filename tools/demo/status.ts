@@ -42,9 +42,11 @@ export interface SyncStatus {
 export interface FlashStatus {
   sizeBytes: number;
   sectorSize: number;
-  /** Bytes holding live records, across rings. */
+  /** Written space of the rings' live sectors (synced records and sector headers included), across rings. */
   usedBytes: number;
-  /** Usable ring capacity, across rings. */
+  /** Ring space holding unsynced readings, across rings: 0 once everything is synced. */
+  pendingBytes: number;
+  /** What the rings guarantee to keep unsynced, across rings (same measure as pendingBytes). */
   capacityBytes: number;
   /** Erases of the most-erased sector since the image was created. */
   maxSectorErases: number;

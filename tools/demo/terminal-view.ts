@@ -87,10 +87,11 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number,
     : "";
   lines.push(`       last error${errorAge}: ${s.lastError ? red(s.lastError) : "–"}`);
   const f = status.flash;
-  // The store counts sector headers in bytes used but not in capacity: cap the share at 100 %.
-  const usedPct = f.capacityBytes > 0 ? Math.min(100, (100 * f.usedBytes) / f.capacityBytes).toFixed(1) : "0";
+  // A full ring may hold up to one sector past its capacity just before it overwrites: that is "full".
+  const share = f.capacityBytes > 0 ? (100 * f.pendingBytes) / f.capacityBytes : 0;
+  const pendingPct = share >= 100 ? yellow("100%, full") : `${share.toFixed(1)}%`;
   lines.push(
-    `${bold("flash")}  ${format.bytes(f.usedBytes)} of ${format.bytes(f.capacityBytes)} ring space written (${usedPct}%)  ·  image ${format.bytes(f.sizeBytes)}, ${f.sectorSize} B sectors`,
+    `${bold("flash")}  ${format.bytes(f.pendingBytes)} unsynced of ${format.bytes(f.capacityBytes)} ring capacity (${pendingPct})  ·  image ${format.bytes(f.sizeBytes)}, ${f.sectorSize} B sectors`,
   );
   const rate = Number.isFinite(f.maxSectorErasesPerHour)
     ? `${f.maxSectorErasesPerHour.toFixed(1)}/h`

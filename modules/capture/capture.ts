@@ -87,6 +87,8 @@ export class Capture implements CollectorHost {
   private layout: RingLayoutEntry[] = [];
   private timer: TimerId | undefined;
   private tickMs = 0;
+  /** Monotonic ms of the timer grid's point 0: ticks are due at tickOriginMs + k × tickMs. */
+  private tickOriginMs = 0;
   private flushIntervalMs = DATA_MANAGER_DEFAULTS.flushIntervalSecs * 1000;
   private eraseStallMs = DATA_MANAGER_DEFAULTS.eraseStallMs;
   private ticks = 0;
@@ -314,9 +316,25 @@ export class Capture implements CollectorHost {
     const tickMs = chooseTick(
       this.collectors.map((c) => (c.usesFifo ? FIFO_DRAIN_MS : 1000 / c.frequencyHz)),
     );
-    for (const { collector, hz } of fresh) collector.schedule(hz, now, tickMs);
-    // Collectors that keep their schedule keep their deadlines; only the burst allowance follows the tick.
-    for (const c of this.collectors) c.setTick(tickMs);
+    // Every deadline sits on the timer's grid, so a tick late by less than a period still serves
+    // exactly one deadline per collector (a deadline between grid points would be served by one tick
+    // or the next depending on the jitter, sometimes by none). A new interval starts a new grid now;
+    // collectors that keep their schedule move to the first new grid point at or after their next deadline.
+    const newGrid = tickMs !== this.tickMs || this.timer === undefined;
+    if (newGrid) this.tickOriginMs = now;
+    const refreshed = new Set<Collector>();
+    for (const { collector, hz } of fresh) {
+      // A collector that read at this very instant (a reconfigure right after a tick) starts one grid
+      // point later: the deadline now was already served.
+      const from = collector.lastRunMs >= now ? now + tickMs * 1e-6 : now;
+      collector.schedule(hz, this.gridPointAtOrAfter(from, tickMs));
+      refreshed.add(collector);
+    }
+    if (newGrid && tickMs > 0) {
+      for (const c of this.collectors) {
+        if (!refreshed.has(c)) c.rephase(this.gridPointAtOrAfter(c.nextDeadlineMs, tickMs));
+      }
+    }
     this.setTimer(tickMs);
 
     for (const issue of issues) {
@@ -432,6 +450,33 @@ export class Capture implements CollectorHost {
       if (c.needsEraseCheck) wantsErase = true;
     }
     if (wantsErase) this.eraseAhead(earliest);
+    this.keepOnGrid(now);
+  }
+
+  /**
+   * A repeating timer re-arms from when it fired (Node's setInterval, a busy
+   * event loop), so its lateness adds up tick after tick until two deadlines
+   * fall due at once and one is missed. A late tick re-arms the timer to the
+   * next grid point instead; an on-time one costs nothing. A tick that
+   * stalled past the next grid point (an erase) leaves the timer alone: it is
+   * due already and fires at once, late, and the tick after that is back on
+   * the grid.
+   */
+  private keepOnGrid(firedMs: number): void {
+    const tickMs = this.tickMs;
+    if (this.timer === undefined || tickMs === 0) return;
+    const next = this.gridPointAtOrAfter(firedMs + tickMs * 1e-6, tickMs);
+    const now = this.clock.monotonic();
+    if (next <= now) return;
+    const delay = next - now;
+    if (delay < tickMs * (1 - 1e-6)) this.timers.schedule(this.timer, delay, tickMs);
+  }
+
+  private gridPointAtOrAfter(ms: number, tickMs: number): number {
+    if (tickMs === 0) return ms;
+    const origin = this.tickOriginMs;
+    const k = Math.ceil((ms - origin) / tickMs - 1e-9);
+    return origin + (k > 0 ? k : 0) * tickMs;
   }
 
   /**

@@ -5,9 +5,12 @@
  * Schedule: deadline k is origin + k × period, computed from the integer k,
  * never by adding up periods, so there is no drift at any rate and
  * frequencies are not rounded to whole milliseconds. At a tick the collector
- * takes the due deadlines it can (at most `maxBurst`: how many can fall in
- * one timer interval, plus one for timer jitter); older due deadlines were
- * lost to a stall and are counted as missed, never silently stretched.
+ * takes one reading, for the newest due deadline. Older due deadlines (a late
+ * tick, a stall) are counted as missed, never silently stretched and never
+ * caught up by reading again at the same instant: a second read a few µs
+ * after the first is not a reading of its own deadline, and it would carry
+ * the same time_requested as the first one (clocks tick in ms on the device
+ * and in Node), which in Viam looks like a duplicate or a wrong timestamp.
  */
 import type { Clock, Logger } from "../ports";
 import { MIN_VALID_WALL_MS } from "./block-format";
@@ -98,7 +101,11 @@ export class Collector {
   private index = 0;
   /** Monotonic ms of the next deadline. */
   nextDeadlineMs = 0;
-  private maxBurst = 1;
+  /** Monotonic ms of the latest tick that took a reading (or drained the FIFO). */
+  lastRunMs = Number.NEGATIVE_INFINITY;
+  /** time_requested (µs) of the latest read and its time base: a read never repeats it. */
+  private lastRequestedUs = Number.NaN;
+  private lastWallBase = false;
 
   captured = 0;
   missedDeadlines = 0;
@@ -117,6 +124,8 @@ export class Collector {
   private fifoStepUs = 0;
   /** Monotonic µs the next FIFO sample is stamped with (samples are evenly spaced at the sensor's rate). */
   private fifoNextUs = 0;
+  /** Monotonic µs the latest FIFO sample was stamped with (NaN before the first). */
+  private fifoLastUs = Number.NaN;
   private readonly fifoSamples: Float64Array;
   private nextLogMs = 0;
   private suppressed = 0;
@@ -154,26 +163,28 @@ export class Collector {
   }
 
   /**
-   * (Re)start the schedule at `hz` with the first deadline at `nowMs`.
-   * `tickMs` is the sampler's timer interval.
+   * (Re)start the schedule at `hz` with the first deadline at `originMs`
+   * (the sampler puts it on its timer's grid).
    */
-  schedule(hz: number, nowMs: number, tickMs: number): void {
+  schedule(hz: number, originMs: number): void {
     this.frequencyHz = hz;
     if (this.fifo) {
       const rate = this.fifo.start(this.kind, hz);
       this.fifoStepUs = 1e6 / (rate > 0 ? rate : hz);
-      this.fifoNextUs = nowMs * 1000;
+      this.fifoNextUs = originMs * 1000;
       this.periodMs = FIFO_DRAIN_MS;
     } else this.periodMs = 1000 / hz;
-    this.originMs = nowMs;
-    this.index = 0;
-    this.nextDeadlineMs = nowMs;
-    this.setTick(tickMs);
+    this.rephase(originMs);
   }
 
-  /** Follow a new timer interval without moving the deadlines. */
-  setTick(tickMs: number): void {
-    this.maxBurst = Math.ceil(tickMs / this.periodMs) + 1;
+  /**
+   * Move the deadlines onto a new timer grid without restarting anything
+   * (the sampler's interval changed): deadline 0 becomes `originMs`.
+   */
+  rephase(originMs: number): void {
+    this.originMs = originMs;
+    this.index = 0;
+    this.nextDeadlineMs = originMs;
   }
 
   get usesFifo(): boolean {
@@ -186,14 +197,14 @@ export class Collector {
     const due = Math.floor((nowMs - this.nextDeadlineMs) / this.periodMs) + 1;
     this.index += due;
     this.nextDeadlineMs = this.originMs + this.index * this.periodMs;
+    this.lastRunMs = nowMs;
     if (this.fifo) {
       // The sensor keeps its own schedule; a late drain loses nothing unless the FIFO overflowed.
       this.drainFifo();
       return;
     }
-    const take = due > this.maxBurst ? this.maxBurst : due;
-    this.missedDeadlines += due - take;
-    for (let i = 0; i < take; i++) this.sample();
+    this.missedDeadlines += due - 1;
+    this.sample();
   }
 
   stats(): CollectorStats {
@@ -219,6 +230,17 @@ export class Collector {
     const clock = this.host.clock;
     const wallMs = clock.wall();
     const startMs = clock.monotonic();
+    const wallBase = wallMs >= MIN_VALID_WALL_MS;
+    const requestedUs = Math.round((wallBase ? wallMs : startMs) * 1000);
+    // Two reads in one clock tick (a reschedule at the instant of a read, or a ms clock at 1 kHz) would
+    // carry the same time_requested: the deadline is missed instead. A wall clock stepped backwards is
+    // a step, not a repeat, and is stored as it is.
+    if (requestedUs === this.lastRequestedUs && wallBase === this.lastWallBase) {
+      this.missedDeadlines++;
+      return;
+    }
+    this.lastRequestedUs = requestedUs;
+    this.lastWallBase = wallBase;
     const kind = this.kind;
     const component = this.component;
     const values = this.values;
@@ -283,8 +305,6 @@ export class Collector {
         return;
       }
     }
-    const wallBase = wallMs >= MIN_VALID_WALL_MS;
-    const requestedUs = Math.round((wallBase ? wallMs : startMs) * 1000);
     const receivedUs = requestedUs + Math.round((endMs - startMs) * 1000);
     this.store(wallBase, requestedUs, receivedUs, startMs);
   }
@@ -360,9 +380,24 @@ export class Collector {
           this.fifoNextUs = firstUs;
         }
       }
+      // Samples after this one in the FIFO were taken after it: a full round has at least one more.
+      const emptied = n < FIFO_MAX_SAMPLES;
+      const after = emptied ? n - 1 : n;
       for (let i = 0; i < n; i++) {
+        // One step after the previous sample. A sensor whose oscillator runs fast would push stamps
+        // past now: the sample is then placed as late as the samples still to come allow (clamping
+        // each to now stamped a run of samples with one time). One that runs slow would fall ever
+        // further behind: a drain that empties the FIFO ends with a sample taken within about a step
+        // of now, so its samples are pulled up to that. Never at or before the previous stamp.
         let at = this.fifoNextUs;
-        if (at > nowUs) at = nowUs;
+        const latest = nowUs - (after - i) * step;
+        if (at > latest) at = latest;
+        else if (emptied) {
+          const earliest = latest - 2 * step;
+          if (at < earliest) at = earliest;
+        }
+        if (at <= this.fifoLastUs) at = this.fifoLastUs + 1;
+        this.fifoLastUs = at;
         this.fifoNextUs = at + step;
         let finite = true;
         for (let j = 0; j < arity; j++) {

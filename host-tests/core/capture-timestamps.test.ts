@@ -133,12 +133,16 @@ test("timestamps: a boot that never got the wall clock is placed just before the
   const fromBoot1 = readings.slice(0, 181);
   const boot2StartUs = (W - 5000) * 1000;
   const last1 = fromBoot1.at(-1)!;
-  assert.ok(last1.requestedUs <= boot2StartUs, "boot 1 ends before boot 2 starts");
+  assert.ok(last1.requestedUs < boot2StartUs, "boot 1 ends before boot 2 starts");
   assert.ok(last1.requestedUs >= boot2StartUs - 1000, "…as late as possible (upper bound)");
   assert.equal(fromBoot1[0]!.requestedUs, last1.requestedUs - 90_000_000, "spacing within boot 1 kept");
   for (const r of readings) assert.ok(r.requestedUs > Date.UTC(2020, 0, 1) * 1000, "never 1970");
   // Boot 2's own readings are exact.
   assert.equal(readings[181]!.requestedUs, boot2StartUs);
+  // Boot 2 read at its monotonic 0, the instant boot 1 is placed to end: still one time per reading.
+  for (let i = 1; i < readings.length; i++) {
+    assert.ok(readings[i]!.requestedUs > readings[i - 1]!.requestedUs, `reading ${i} after reading ${i - 1}`);
+  }
 });
 
 test("timestamps: without a key/value store, an earlier boot's blocks are still told apart", () => {

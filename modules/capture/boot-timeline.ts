@@ -19,9 +19,9 @@
  * (retained in flash) are still told apart and placed by the same rule, with
  * no high-water mark: they end where this boot began.
  *
- * Persistence: one KeyValueStore entry ("cs.boots", ≤ 4000 bytes, JSON, no
- * floats needed): the next boot id and the last BOOTS_KEPT boots'
- * [id, offsetMs | null, highWaterMs]. Written at boot, when the offset is
+ * Persistence: one KeyValueStore entry ("cs.boots", ≤ 4000 bytes, JSON): the
+ * next boot id and the last BOOTS_KEPT boots' [id, offsetMs (to the µs) |
+ * null, highWaterMs]. Written at boot, when the offset is
  * learned, and every CHECKPOINT_MS while the clock is still invalid (a few
  * NVS writes per offline hour, none once the clock is valid).
  */
@@ -84,7 +84,9 @@ export class BootTimeline {
   observe(monotonicMs: number, wallMs: number): boolean {
     if (!Number.isNaN(this.current.offsetMs)) return false;
     if (isValidWall(wallMs)) {
-      this.current.offsetMs = Math.round(wallMs - monotonicMs);
+      // To the µs: a whole-ms offset moved this boot's monotonic readings up to 0.5 ms against its
+      // wall-clock ones, which at 1 kHz can put a reading before the one it followed.
+      this.current.offsetMs = Math.round((wallMs - monotonicMs) * 1000) / 1000;
       this.current.highWaterMs = monotonicMs;
       this.save();
       return true;
@@ -132,7 +134,7 @@ export class BootTimeline {
       if (b.id === bootId) entry = b;
       else if (b.id > bootId && !Number.isNaN(b.offsetMs) && (!later || b.id < later.id)) later = b;
     }
-    if (entry && !Number.isNaN(entry.offsetMs)) return entry.offsetMs * 1000;
+    if (entry && !Number.isNaN(entry.offsetMs)) return Math.round(entry.offsetMs * 1000);
     if (bootId === this.bootId) return Number.NaN;
     // No later boot known (random ids without a key/value store, or evicted entries): every other boot
     // came before this one.
@@ -141,8 +143,10 @@ export class BootTimeline {
     // Estimate: this boot ended when the next known boot started (wall ms at its monotonic 0). Its end
     // is its high-water mark (raised at start-up from the blocks in flash, so every block of the boot
     // gets the same offset); a block beyond it (none, after a scan) pulls the end later.
+    // It ends 1 µs before that instant: the next boot may read at its monotonic 0, and the same collector
+    // must not get one time_requested twice.
     const endUs = Math.max(entry ? entry.highWaterMs * 1000 : 0, lastMonotonicUs);
-    return later.offsetMs * 1000 - endUs;
+    return Math.round(later.offsetMs * 1000) - endUs - 1;
   }
 
   private load(): { next: number; boots: BootEntry[] } {

@@ -3,17 +3,17 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { FileFlash } from "../../host/flash-file";
 import { openRingStore } from "../../modules/storage/ring-store";
+import { tempDir } from "../support/temp-dir";
 
 const child = path.join(import.meta.dirname, "../support/flash-file-child.ts");
 const SIZE = 16 * 4096;
 
-function tempImage(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "capsync-flash-")), "capture.img");
+function tempImage(t: TestContext): string {
+  return path.join(tempDir(t, "flash"), "capture.img");
 }
 
 function runChild(...args: string[]): Record<string, unknown> {
@@ -22,8 +22,8 @@ function runChild(...args: string[]): Record<string, unknown> {
   return JSON.parse(r.stdout);
 }
 
-test("a missing image file is created blank; one of the wrong size is replaced", () => {
-  const file = tempImage();
+test("a missing image file is created blank; one of the wrong size is replaced", (t) => {
+  const file = tempImage(t);
   const a = new FileFlash({ path: file, size: SIZE });
   assert.equal(a.created, true);
   assert.equal(fs.statSync(file).size, SIZE);
@@ -42,8 +42,8 @@ test("a missing image file is created blank; one of the wrong size is replaced",
   c.close();
 });
 
-test("records and sync point written by one process are found by the next", () => {
-  const file = tempImage();
+test("records and sync point written by one process are found by the next", (t) => {
+  const file = tempImage(t);
   const first = runChild(file, "250", "100");
   assert.deepEqual(first, { next: 251, sync: 100 });
   const flash = new FileFlash({ path: file, size: SIZE });
@@ -62,9 +62,9 @@ test("records and sync point written by one process are found by the next", () =
   assert.deepEqual(third, { next: 261, sync: 250 });
 });
 
-test("a torn operation reaches the file, and the next process recovers from it", () => {
+test("a torn operation reaches the file, and the next process recovers from it", (t) => {
   for (const cutAt of [0, 1, 2]) {
-    const file = tempImage();
+    const file = tempImage(t);
     runChild(file, "120", "120");
     const cut = runChild(file, "150", "50", String(cutAt));
     assert.deepEqual(cut, { cut: true }, `cut at ${cutAt}`);
@@ -82,8 +82,8 @@ test("a torn operation reaches the file, and the next process recovers from it",
   }
 });
 
-test("what a torn program left is exactly what the file holds", () => {
-  const file = tempImage();
+test("what a torn program left is exactly what the file holds", (t) => {
+  const file = tempImage(t);
   const a = new FileFlash({ path: file, size: SIZE });
   a.armPowerCut({ atOperation: 0, tear: "bits", seed: 11 });
   assert.throws(() => a.write(100, new Uint8Array(64)), /power cut/);

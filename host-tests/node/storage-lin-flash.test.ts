@@ -4,13 +4,13 @@
 // wrong-size file is replaced, and the ring store runs on it across "restarts".
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import type { FlashPort } from "../../modules/ports";
 import { openRingStore } from "../../modules/storage/ring-store";
+import { tempDir } from "../support/temp-dir";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -22,8 +22,8 @@ type LinFlashClass = new (options: {
   close(): void;
 };
 
-async function loadLinFlash(): Promise<LinFlashClass> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capsync-lin-"));
+async function loadLinFlash(t: TestContext): Promise<LinFlashClass> {
+  const dir = tempDir(t, "lin");
   const outfile = path.join(dir, "lin-flash.mjs");
   await esbuild.build({
     entryPoints: [path.join(root, "modules/platform/lin/flash.ts")],
@@ -37,13 +37,13 @@ async function loadLinFlash(): Promise<LinFlashClass> {
   return (await import(pathToFileURL(outfile).href)).LinFlash as LinFlashClass;
 }
 
-function tempPath(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "capsync-lin-img-")), "capture.nor");
+function tempPath(t: TestContext): string {
+  return path.join(tempDir(t, "lin-img"), "capture.nor");
 }
 
-test("lin flash: blank image created, NOR rules enforced, contents survive a new instance", async () => {
-  const LinFlash = await loadLinFlash();
-  const file = tempPath();
+test("lin flash: blank image created, NOR rules enforced, contents survive a new instance", async (t) => {
+  const LinFlash = await loadLinFlash(t);
+  const file = tempPath(t);
   const a = new LinFlash({ path: file, size: 8 * 4096 });
   assert.equal(fs.statSync(file).size, 8 * 4096);
   assert.ok(fs.readFileSync(file).every((x) => x === 0xff));
@@ -67,9 +67,9 @@ test("lin flash: blank image created, NOR rules enforced, contents survive a new
   c.close();
 });
 
-test("lin flash: the ring store keeps records and sync point across simulator restarts", async () => {
-  const LinFlash = await loadLinFlash();
-  const file = tempPath();
+test("lin flash: the ring store keeps records and sync point across simulator restarts", async (t) => {
+  const LinFlash = await loadLinFlash(t);
+  const file = tempPath(t);
   const first = new LinFlash({ path: file, size: 16 * 4096 });
   const store = openRingStore({ flash: first, layout: [{ key: "k", sectors: 4 }] });
   const ring = store.ring("k")!;

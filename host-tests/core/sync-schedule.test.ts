@@ -3,7 +3,7 @@ import { SyncService } from "../../modules/sync/sync-service";
 import { assert, test } from "../harness/index";
 import { Random } from "../harness/random";
 import { FakeClock } from "../support/fake-clock";
-import { MemoryRing } from "../support/memory-ring";
+import { MemoryRing } from "../support/memory-store";
 import { binaryTarget, idRecord, ScriptedCloud, settle } from "../support/sync-fakes";
 
 function setup(settings: { intervalMs?: number; disabled?: boolean } = {}, jitter = 0) {

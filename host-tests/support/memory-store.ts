@@ -1,7 +1,11 @@
 /*
- * A tiny in-memory RingStore for platform-free tests of capture: records are
- * kept as copies, there is no flash and no erase. It counts what capture asked
- * of it (appends, erase-ahead calls) so tests can check the sampler's side.
+ * An in-memory RingStore and Ring with the store contract's semantics, for
+ * platform-free tests in both lanes (capture's and sync's) that need no flash:
+ * greedy budgeted reads (always at least one record), commit moves the sync
+ * point forward only and frees what it passes, records are kept as copies.
+ * It counts what it was asked (appends, reads, commits, erase-ahead calls) so
+ * tests can check the caller's side. No flash, so nothing is ever dropped;
+ * tests of full rings and power cuts use the real store on NOR emulation.
  */
 import type {
   ReadChunk,
@@ -14,21 +18,31 @@ import type {
 
 export class MemoryRing implements Ring {
   readonly key: string;
+  /** Ring size in the layout (it sets `capacityBytes` as 4 KiB sectors). */
+  readonly sectors: number;
   syncPoint = 0;
-  records: { seq: number; bytes: Uint8Array }[] = [];
-  appendCalls = 0;
-  eraseCalls = 0;
   /** Bytes writable before an erase would be needed (tests may lower it to provoke erase-ahead). */
   writable = Number.POSITIVE_INFINITY;
-  private seq = 0;
-  private appended = 0;
-  private committed = 0;
+  appendCalls = 0;
+  eraseCalls = 0;
+  readonly count = { appended: 0, committed: 0, reads: 0, commits: 0 };
+  /** Records after the sync point, oldest first. */
+  private records: { seq: number; bytes: Uint8Array }[] = [];
+  private nextSeq = 1;
 
-  constructor(
-    key: string,
-    readonly sectors: number,
-  ) {
+  constructor(key: string, sectors = 16) {
     this.key = key;
+    this.sectors = sectors;
+  }
+
+  /** Test helper: append records given as byte arrays (copied). */
+  push(...records: Uint8Array[]): void {
+    for (const bytes of records) {
+      this.records.push({ seq: this.nextSeq++, bytes: bytes.slice() });
+      this.count.appended++;
+      if (this.writable !== Number.POSITIVE_INFINITY)
+        this.writable = Math.max(0, this.writable - bytes.length);
+    }
   }
 
   append(batch: RecordBatch): void {
@@ -36,11 +50,8 @@ export class MemoryRing implements Ring {
     let start = 0;
     for (let i = 0; i < batch.count; i++) {
       const end = batch.ends[i]!;
-      this.records.push({ seq: ++this.seq, bytes: batch.bytes.slice(start, end) });
-      if (this.writable !== Number.POSITIVE_INFINITY)
-        this.writable = Math.max(0, this.writable - (end - start));
+      this.push(batch.bytes.subarray(start, end));
       start = end;
-      this.appended++;
     }
   }
 
@@ -56,7 +67,8 @@ export class MemoryRing implements Ring {
   }
 
   read(budgetBytes: number, afterSeq?: number): ReadChunk | null {
-    const after = afterSeq ?? this.syncPoint;
+    this.count.reads++;
+    const after = afterSeq === undefined || afterSeq < this.syncPoint ? this.syncPoint : afterSeq;
     const out: Uint8Array[] = [];
     let bytes = 0;
     let firstSeq = 0;
@@ -73,23 +85,27 @@ export class MemoryRing implements Ring {
   }
 
   commit(uptoSeq: number): void {
+    this.count.commits++;
+    // As the flash store: never backwards, never past the last record appended.
+    const upto = Math.min(Math.floor(uptoSeq), this.nextSeq - 1);
+    if (!(upto > this.syncPoint)) return;
     const before = this.records.length;
-    this.records = this.records.filter((r) => r.seq > uptoSeq);
-    this.committed += before - this.records.length;
-    this.syncPoint = uptoSeq;
+    this.records = this.records.filter((r) => r.seq > upto);
+    this.count.committed += before - this.records.length;
+    this.syncPoint = upto;
   }
 
   counters(): RingCounters {
-    const bytesUsed = this.records.reduce((n, r) => n + r.bytes.length, 0);
+    const bytes = this.records.reduce((n, r) => n + r.bytes.length, 0);
     return {
-      appended: this.appended,
-      committed: this.committed,
+      appended: this.count.appended,
+      committed: this.count.committed,
       dropped: 0,
       discarded: 0,
       pending: this.records.length,
       corrupt: 0,
-      bytesUsed,
-      bytesPending: bytesUsed,
+      bytesUsed: bytes,
+      bytesPending: bytes,
       capacityBytes: this.sectors * 4096,
     };
   }

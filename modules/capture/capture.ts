@@ -24,6 +24,7 @@ import type { AnalogReader, Component, GpioPin } from "./component";
 import { KIND_ANALOG, KIND_GPIO, methodSpec } from "./methods";
 import type { ModelRegistry } from "./registry";
 import { type CollectorIdentity, parseRingKey } from "./ring-key";
+import { estimatedFlashBytesPerReading, planRings, type RingDemand } from "./ring-sizing";
 import { blockTimes, SensorDataTranscoder } from "./transcoder";
 
 /** The sampler's timer never sleeps longer than this (flush interval and clock checks need ticks). */
@@ -290,7 +291,7 @@ export class Capture implements CollectorHost {
     }
 
     // 5. Ring layout: every configured collector (disabled ones too) plus rings that left with data pending.
-    const refused = this.configureStore(settings);
+    const refused = this.configureStore(settings, issues);
     if (refused !== "") {
       issues.push({
         severity: "error",
@@ -305,7 +306,7 @@ export class Capture implements CollectorHost {
           severity: "error",
           component: s.componentName,
           method: s.method,
-          message: `no flash ring: the store could not place ${s.flashSectors} sectors for it (partition too small for the layout?); its readings are counted as dropped`,
+          message: `no flash ring: the store could not place ${this.layout.find((r) => r.key === s.key)?.sectors ?? s.flashSectors} sectors for it (partition too small for the layout?); its readings are counted as dropped`,
         });
       }
     }
@@ -518,16 +519,42 @@ export class Capture implements CollectorHost {
     }
   }
 
-  /** Apply the ring layout; returns "" or why the store refused it. */
-  private configureStore(settings: CaptureSettings): string {
-    const entries = new Map<string, number>();
-    for (const s of settings.collectors) if (!entries.has(s.key)) entries.set(s.key, s.flashSectors);
-    for (const old of this.layout) {
-      if (entries.has(old.key)) continue;
-      const ring = this.store.ring(old.key);
-      if (ring && ring.counters().pending > 0) entries.set(old.key, old.sectors);
+  /**
+   * Apply the ring layout; returns "" or why the store refused it. Rings
+   * without an explicit size are sized from the partition (ring-sizing.ts);
+   * a warning about that goes to `issues`.
+   */
+  private configureStore(settings: CaptureSettings, issues: ConfigIssue[]): string {
+    const demands: RingDemand[] = [];
+    const seen = new Set<string>();
+    for (const s of settings.collectors) {
+      if (seen.has(s.key)) continue;
+      seen.add(s.key);
+      // Sized for the configured rate even while disabled: a ring keeps its size once laid out.
+      demands.push({
+        key: s.key,
+        sectors: s.flashSectors,
+        auto: s.autoSize,
+        bytesPerSecond: s.frequencyHz * estimatedFlashBytesPerReading(s.kind),
+      });
     }
-    const layout = [...entries].map(([key, sectors]) => ({ key, sectors }));
+    const retained: RingLayoutEntry[] = [];
+    let retainedSectors = 0;
+    for (const old of this.layout) {
+      if (seen.has(old.key)) continue;
+      const ring = this.store.ring(old.key);
+      if (ring && ring.counters().pending > 0) {
+        retained.push(old);
+        retainedSectors += old.sectors;
+      }
+    }
+    const geometry = this.store.geometry?.();
+    const existing = new Map<string, number>();
+    if (geometry) for (const r of geometry.rings) existing.set(r.key, r.sectors);
+    for (const r of this.layout) existing.set(r.key, r.sectors);
+    const plan = planRings(demands, existing, retainedSectors, geometry);
+    if (plan.warning !== "") issues.push({ severity: "warning", message: `ring sizes: ${plan.warning}` });
+    const layout = [...plan.layout, ...retained];
     if (sameLayout(layout, this.layout)) return "";
     try {
       this.store.configure(layout);

@@ -227,7 +227,10 @@ function parseDataManagerAttributes(
   if (sectors !== undefined) {
     if (typeof sectors !== "number" || !Number.isInteger(sectors) || sectors < 2) {
       bad("ring_sectors", "an integer ≥ 2", sectors);
-    } else dm.ringSectors = sectors;
+    } else {
+      dm.ringSectors = sectors;
+      dm.ringSectorsSet = true;
+    }
   }
   const tags = attributes.tags;
   if (tags !== undefined) {
@@ -341,8 +344,10 @@ function parseCaptureMethods(
       parameter = value;
     }
     // Ring size: capsync's flash_sectors, else Viam's cache_size_kb (in viam-micro-server the buffer
-    // that holds the method's unsynced data; here that is the flash ring), else ring_sectors.
+    // that holds the method's unsynced data; here that is the flash ring), else ring_sectors, else
+    // automatic (sized by the capture from the partition).
     let sectors = dm.ringSectors;
+    let autoSize = !dm.ringSectorsSet;
     const cache = entry.cache_size_kb;
     if (cache !== undefined) {
       if (typeof cache !== "number" || !Number.isFinite(cache) || cache <= 0) {
@@ -350,6 +355,7 @@ function parseCaptureMethods(
         return;
       }
       sectors = ringSectorsFor(cache, SECTOR_BYTES);
+      autoSize = false;
     }
     const explicitSectors = entry.flash_sectors;
     if (explicitSectors !== undefined) {
@@ -358,6 +364,7 @@ function parseCaptureMethods(
         return;
       }
       sectors = explicitSectors;
+      autoSize = false;
     }
     const batch = entry.batch_bytes ?? DEFAULT_BATCH_BYTES;
     if (
@@ -386,6 +393,7 @@ function parseCaptureMethods(
       frequencyHz: hz,
       batchBytes: batch,
       flashSectors: sectors,
+      autoSize,
       disabled,
       additionalParams,
     });

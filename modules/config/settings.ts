@@ -33,8 +33,14 @@ export interface DataManagerSettings {
   flushIntervalSecs: number;
   /** capsync: minutes between checks of the cloud config for changes. */
   configPollIntervalMins: number;
-  /** capsync: flash sectors (4 KB) per collector ring unless the capture method says otherwise. */
+  /**
+   * capsync: flash sectors (4 KB) per collector ring unless the capture method says otherwise.
+   * Unset (`ringSectorsSet` false), rings are sized from the partition instead
+   * (modules/capture/ring-sizing.ts) and this is only the size for a store that has no partition.
+   */
   ringSectors: number;
+  /** The config set `ring_sectors`: every ring without a size of its own gets exactly that many sectors. */
+  ringSectorsSet: boolean;
   /** capsync: how long one sector erase freezes the chip (ms), for scheduling erase-ahead. */
   eraseStallMs: number;
 }
@@ -50,6 +56,7 @@ export const DATA_MANAGER_DEFAULTS: Readonly<DataManagerSettings> = {
   flushIntervalSecs: 5,
   configPollIntervalMins: 1,
   ringSectors: 8,
+  ringSectorsSet: false,
   eraseStallMs: 45,
 };
 
@@ -79,6 +86,12 @@ export interface CollectorSettings {
   batchBytes: number;
   /** Flash sectors for this collector's ring (capsync `flash_sectors`, else Viam `cache_size_kb`, else `ring_sectors`). */
   flashSectors: number;
+  /**
+   * No `flash_sectors`, `cache_size_kb` or data_manager `ring_sectors` sized this ring: the capture
+   * sizes a new one from the partition's free space by its byte rate (modules/capture/ring-sizing.ts);
+   * `flashSectors` is then the size used with a store that cannot say how large its partition is.
+   */
+  autoSize: boolean;
   /** Viam: configured but not captured (its ring is kept so pending data still syncs). */
   disabled: boolean;
   additionalParams: Record<string, string>;

@@ -25,7 +25,7 @@ import {
   utf8Encode,
 } from "./layout-record";
 import { decodeSectorHeader, SECTOR_HEADER_BYTES, type SectorHeader } from "./ring-format";
-import type { RingLayoutEntry, RingStore } from "./types";
+import type { RingLayoutEntry, RingStore, StoreGeometry } from "./types";
 
 export interface RingStoreOptions {
   flash: FlashPort;
@@ -163,6 +163,14 @@ export class FlashRingStore implements RingStore {
     if (this.closed) return;
     this.closed = true;
     for (const ring of this.byKey.values()) ring.close();
+  }
+
+  geometry(): StoreGeometry {
+    return {
+      sectorSize: this.sectorSize,
+      ringSectors: this.sectorCount - LAYOUT_SLOTS,
+      rings: this.record.rings.map((r) => ({ key: r.key, sectors: r.sectors })),
+    };
   }
 
   /** The layout as stored (for diagnostics and tests). */

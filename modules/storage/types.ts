@@ -109,4 +109,19 @@ export interface RingStore {
   ring(key: string): Ring | undefined;
   rings(): Ring[];
   close(): void;
+  /**
+   * The partition behind the store, for sizing rings that have no explicit
+   * size. Optional: a store without a fixed partition (a RAM test double)
+   * omits it, and such rings get their configured fallback size.
+   */
+  geometry?(): StoreGeometry;
+}
+
+/** What a ring store can hold, and what it holds now. */
+export interface StoreGeometry {
+  sectorSize: number;
+  /** Sectors rings can use in all (the partition minus the store's own bookkeeping). */
+  ringSectors: number;
+  /** Rings in the stored layout (on flash, so also those of an earlier boot), with their sizes. */
+  rings: readonly RingLayoutEntry[];
 }

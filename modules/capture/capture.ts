@@ -328,13 +328,13 @@ export class Capture implements CollectorHost {
       // A collector that read at this very instant (a reconfigure right after a tick) starts one grid
       // point later: the deadline now was already served.
       const from = collector.lastRunMs >= now ? now + tickMs * 1e-6 : now;
-      collector.schedule(hz, this.gridPointAtOrAfter(from, tickMs));
+      collector.schedule(hz, this.gridPointAtOrAfter(from, tickMs), tickMs);
       refreshed.add(collector);
     }
-    if (newGrid && tickMs > 0) {
-      for (const c of this.collectors) {
-        if (!refreshed.has(c)) c.rephase(this.gridPointAtOrAfter(c.nextDeadlineMs, tickMs));
-      }
+    for (const c of this.collectors) {
+      if (refreshed.has(c)) continue;
+      c.setTick(tickMs);
+      if (newGrid && tickMs > 0) c.rephase(this.gridPointAtOrAfter(c.nextDeadlineMs, tickMs));
     }
     this.setTimer(tickMs);
 

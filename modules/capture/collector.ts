@@ -9,8 +9,14 @@
  * tick, a stall) are counted as missed, never silently stretched and never
  * caught up by reading again at the same instant: a second read a few µs
  * after the first is not a reading of its own deadline, and it would carry
- * the same time_requested as the first one (clocks tick in ms on the device
- * and in Node), which in Viam looks like a duplicate or a wrong timestamp.
+ * the same time_requested as the first one (the device's clock ticks in ms),
+ * which in Viam looks like a duplicate or a wrong timestamp.
+ *
+ * Only a period shorter than the timer interval (above 1 kHz: the interval
+ * is at least 1 ms) makes a tick take several readings, back to back, as
+ * many as deadlines fit in one interval. A read whose time_requested would
+ * equal the previous one's is never made (counted as missed), so on a clock
+ * with ms resolution such a collector gets at most one reading per ms.
  */
 import type { Clock, Logger } from "../ports";
 import { MIN_VALID_WALL_MS } from "./block-format";
@@ -106,6 +112,8 @@ export class Collector {
   /** time_requested (µs) of the latest read and its time base: a read never repeats it. */
   private lastRequestedUs = Number.NaN;
   private lastWallBase = false;
+  /** Readings a tick may take: 1, or more when the period is shorter than the timer interval (> 1 kHz). */
+  private perTick = 1;
 
   captured = 0;
   missedDeadlines = 0;
@@ -166,7 +174,7 @@ export class Collector {
    * (Re)start the schedule at `hz` with the first deadline at `originMs`
    * (the sampler puts it on its timer's grid).
    */
-  schedule(hz: number, originMs: number): void {
+  schedule(hz: number, originMs: number, tickMs: number): void {
     this.frequencyHz = hz;
     if (this.fifo) {
       const rate = this.fifo.start(this.kind, hz);
@@ -175,6 +183,13 @@ export class Collector {
       this.periodMs = FIFO_DRAIN_MS;
     } else this.periodMs = 1000 / hz;
     this.rephase(originMs);
+    this.setTick(tickMs);
+  }
+
+  /** Follow the sampler's timer interval (deadlines do not move). */
+  setTick(tickMs: number): void {
+    const period = this.periodMs;
+    this.perTick = period < tickMs ? Math.ceil(tickMs / period - 1e-9) : 1;
   }
 
   /**
@@ -203,8 +218,9 @@ export class Collector {
       this.drainFifo();
       return;
     }
-    this.missedDeadlines += due - 1;
-    this.sample();
+    const take = due < this.perTick ? due : this.perTick;
+    this.missedDeadlines += due - take;
+    for (let i = 0; i < take; i++) this.sample();
   }
 
   stats(): CollectorStats {

@@ -42,12 +42,20 @@ globalThis.run = (kind, n) => {
 const texts = ["temperature", "", "café", "温度 ☕", "\u{1F600} ok", "bad \uD800", "x".repeat(200), "é".repeat(70)];
 const out = new Uint8Array(512);
 let sink = 0;
+// StructWriter keys it does not cache: a key longer than the cache takes, and (below) any
+// key once its cache is full; both are written with ProtoWriter.string per reading.
+const longKey = "k".repeat(120);
+const full = new StructWriter(new ProtoWriter(512));
+for (let i = 0; i < 64; i++) full.number("fill" + i, i);
 globalThis.runStrings = (n) => {
   for (let i = 0; i < n; i++) {
     const s = texts[i % texts.length];
     w.reset();
     w.string(1, s);
     sink += utf8Length(s) + writeUtf8(s, out, 0);
+    full.w.reset();
+    full.number("not-cached", i);
+    full.number(longKey, i);
   }
   return sink + w.pos;
 };

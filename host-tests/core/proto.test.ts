@@ -22,7 +22,7 @@ import {
   uploadMetadataFieldSize,
   uploadRequestSize,
 } from "../../modules/proto/upload";
-import { encodeUtf8, ProtoWriter, utf8Length, writeUtf8 } from "../../modules/proto/writer";
+import { encodeUtf8, longerThan, ProtoWriter, utf8Length, writeUtf8 } from "../../modules/proto/writer";
 import { assert, test } from "../harness/index";
 import { Random } from "../harness/random";
 import { randomEpochMs, randomObject, randomString } from "../support/random-json";
@@ -121,6 +121,15 @@ test("UTF-8: encodeUtf8 stops at its limit (-1) and writeUtf8 refuses a buffer t
     threw = error instanceof RangeError;
   }
   assert.ok(threw, "writeUtf8 into a short buffer is a RangeError");
+  for (const [text, n, want] of [
+    ["", 0, false],
+    ["a", 0, true],
+    ["abc", 2, true],
+    ["abc", 3, false],
+    ["\u{1F600}", 1, true],
+  ] as const) {
+    assert.equal(longerThan(text, n), want, `${JSON.stringify(text)} longer than ${n}`);
+  }
 });
 
 test("ProtoWriter.string: every length around the 127-character fast path and a nearly full buffer", () => {

@@ -14,7 +14,7 @@
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_VALUES, ProtoReader } from "./reader";
 import { type JsonObject, readStructFields, writeStructFields, writeValueKind } from "./struct";
 import { readTimestampMs, writeTimestamp } from "./timestamp";
-import { type ProtoWriter, utf8Length, WIRE_LEN, writeUtf8 } from "./writer";
+import { longerThan, type ProtoWriter, utf8Length, WIRE_LEN, writeUtf8 } from "./writer";
 
 export const SENSOR_DATA_METADATA = 1;
 export const SENSOR_DATA_STRUCT = 2;
@@ -96,7 +96,9 @@ export class StructWriter {
   private keyField(key: string): Uint8Array | undefined {
     let field = this.keys.get(key);
     if (field === undefined) {
-      if (key.length > MAX_CACHED_KEY_BYTES || this.keys.size >= STRUCT_WRITER_KEY_CACHE) return undefined;
+      // Asked per reading once the cache is full or for a long key: no `.length` (a wrapper on XS).
+      if (this.keys.size >= STRUCT_WRITER_KEY_CACHE || longerThan(key, MAX_CACHED_KEY_BYTES))
+        return undefined;
       const n = utf8Length(key);
       if (n > MAX_CACHED_KEY_BYTES) return undefined;
       field = new Uint8Array(2 + n);

@@ -221,6 +221,13 @@ export class ProtoWriter {
  */
 const charCodeAt = String.prototype.charCodeAt;
 
+/** `value.length > n`, without the String wrapper XS allocates to read `.length`. */
+export function longerThan(value: string, n: number): boolean {
+  const c: number = charCodeAt.call(value, n);
+  // biome-ignore lint/suspicious/noSelfCompare: NaN: no character at n
+  return c === c;
+}
+
 /** Bytes of `value` in UTF-8 (a lone surrogate counts as U+FFFD: 3 bytes). */
 export function utf8Length(value: string): number {
   let length = 0;

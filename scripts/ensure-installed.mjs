@@ -1,15 +1,18 @@
 // `prestart` / `pretest`: on a fresh clone, install the locked dependencies
 // first, so the quick start really is `npm start` then `npm test`. Does
-// nothing when node_modules matches package-lock.json.
+// nothing when every dependency is installed.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-const lock = path.join(root, "package-lock.json");
-const installed = path.join(root, "node_modules", ".package-lock.json");
-
-const fresh = fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs - 1000;
+const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+const wanted = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+// Only a missing install triggers one (a fresh clone, or a dependency added
+// since): a reinstall builds the XS engine again, so never do it on a whim.
+const fresh =
+  fs.existsSync(path.join(root, "node_modules", ".package-lock.json")) &&
+  wanted.every((name) => fs.existsSync(path.join(root, "node_modules", name, "package.json")));
 if (!fresh) {
   console.log(
     "capsync: installing dependencies (npm ci; the XS engine and SQLite build from source, ~2 min) …",

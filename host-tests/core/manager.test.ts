@@ -343,3 +343,33 @@ test("manager: status() after close() reports the final counts, the last RAM bat
   await manager.close(); // a second close is harmless and keeps the counts
   assert.equal(collector(manager, "probe").captured, open.captured);
 });
+
+test("manager: a ring that overwrites unsynced readings reads as full (pendingBytes ≈ capacityBytes)", async () => {
+  const clock = new FakeClock();
+  clock.setWall(1_700_000_000_000);
+  const cloud = new ControlledCloud();
+  cloud.mode = "fail";
+  const manager = device(new NorImage({ size: 128 * 1024 }), clock, cloud, config(100, { ring_sectors: 4 }));
+  const capacity = manager.status().flash.capacityBytes;
+  let shares: number[] = [];
+  while (collector(manager, "probe").dropped === 0) {
+    await run(clock, manager, 1_000);
+    shares.push(manager.status().flash.pendingBytes / capacity);
+  }
+  // Filling: the share climbs; capture erases ahead (two ~1000-byte batches) before the head
+  // runs out, so the first overwrite comes just under 100 %.
+  assert.ok(shares.length >= 3 && shares[0]! < shares.at(-2)!, `climbing: ${shares.join(", ")}`);
+  shares = [];
+  for (let s = 0; s < 20; s++) {
+    await run(clock, manager, 1_000);
+    shares.push(manager.status().flash.pendingBytes / capacity);
+  }
+  const margin = (2 * 1100) / capacity;
+  for (const share of shares) {
+    assert.ok(
+      share >= 1 - margin - 0.01 && share <= 1 + 4096 / capacity,
+      `overwriting: ${shares.join(", ")}`,
+    );
+  }
+  await manager.close();
+});

@@ -67,7 +67,10 @@ export interface RingCounters {
    * `bytesPending / capacityBytes` is how full the ring is: at 1 (100%) it holds
    * all it guarantees to keep, and the next sector it reuses overwrites
    * unsynced records (counted in `dropped`). Just before that reuse it can
-   * exceed 1 by up to one sector's share; read anything ≥ 1 as "full".
+   * exceed 1 by up to one sector's share; read anything ≥ 1 as "full". A
+   * writer that erases ahead (capture keeps two batches writable) reuses the
+   * oldest sector that much earlier, so a ring it overwrites reads just under
+   * 1 (98.7% for a 4-sector ring with 1000-byte batches).
    */
   bytesPending: number;
   /** Record space the ring guarantees to keep unsynced records in: all sectors but one, headers excluded. */

@@ -19,6 +19,7 @@
 import type { FlashPort } from "../ports";
 import { readUtf8 } from "../proto/reader";
 import { utf8Length, writeUtf8 } from "../proto/writer";
+import { crc32 } from "../storage/crc32";
 
 export interface ConfigCache {
   /** The most recently saved config text, or undefined when none survives. */
@@ -109,16 +110,6 @@ export class FlashConfigCache implements ConfigCache {
     if (crc32(payload) !== view.getUint32(12, true)) return null;
     return { generation, payload };
   }
-}
-
-/** CRC-32 (IEEE 802.3), bitwise: no 1 KB table in RAM for a function that runs once per config change. */
-export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) {
-    crc ^= bytes[i]!;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 // The device has no TextEncoder/TextDecoder globals: the wire codecs' UTF-8 helpers serve.

@@ -9,6 +9,7 @@
  * that changed its fields) starts a new block with a new schema.
  */
 
+import { encodeUtf8 } from "../proto/writer";
 import {
   ANY_FALSE,
   ANY_LIST,
@@ -55,55 +56,6 @@ export const READING_ERROR_TEXT = [
 
 const TWO_32 = 4294967296;
 const EMPTY = new Uint8Array(0);
-
-/*
- * On XS, `s.length` and `s.charCodeAt(i)` on a primitive string allocate a
- * String wrapper object each time (measured: ~2 heap slots per call), while
- * calling the prototype function with the string as `this` does not. Hot-path
- * string code here therefore walks strings with charCodeAt.call until NaN.
- */
-const charCodeAt = String.prototype.charCodeAt;
-
-/**
- * UTF-8 encode `value` into `buf` from `pos`, not past `limit`; returns the
- * end position, or -1 if it does not fit. Lone surrogates become U+FFFD.
- */
-export function encodeUtf8(value: string, buf: Uint8Array, pos: number, limit: number): number {
-  for (let i = 0; ; i++) {
-    let c: number = charCodeAt.call(value, i);
-    // biome-ignore lint/suspicious/noSelfCompare: the end of the string (NaN) without a call per character
-    if (c !== c) return pos;
-    if (c < 0x80) {
-      if (pos + 1 > limit) return -1;
-      buf[pos++] = c;
-      continue;
-    }
-    if (c < 0x800) {
-      if (pos + 2 > limit) return -1;
-      buf[pos++] = 0xc0 | (c >> 6);
-      buf[pos++] = 0x80 | (c & 0x3f);
-      continue;
-    }
-    if (c >= 0xd800 && c <= 0xdfff) {
-      const d: number = charCodeAt.call(value, i + 1);
-      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-        if (pos + 4 > limit) return -1;
-        const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        i++;
-        buf[pos++] = 0xf0 | (cp >> 18);
-        buf[pos++] = 0x80 | ((cp >> 12) & 0x3f);
-        buf[pos++] = 0x80 | ((cp >> 6) & 0x3f);
-        buf[pos++] = 0x80 | (cp & 0x3f);
-        continue;
-      }
-      c = 0xfffd;
-    }
-    if (pos + 3 > limit) return -1;
-    buf[pos++] = 0xe0 | (c >> 12);
-    buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
-    buf[pos++] = 0x80 | (c & 0x3f);
-  }
-}
 
 /** A name's UTF-8 bytes (schema changes only: allocates). */
 function utf8Bytes(value: string): Uint8Array {

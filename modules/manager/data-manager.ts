@@ -28,7 +28,7 @@ import type { Clock, FlashPort, KeyValueStore, Logger, Timers } from "../ports";
 import { type FlashRingStore, openRingStore } from "../storage/ring-store";
 import type { Ring } from "../storage/types";
 import type { BackoffOptions } from "../sync/backoff";
-import type { TargetSyncCounters } from "../sync/chunk-uploader";
+import { zeroSyncCounters } from "../sync/chunk-uploader";
 import { type RoundResult, SyncService, type SyncSettings, type SyncStatus } from "../sync/sync-service";
 import type { UploadSender } from "../sync/target";
 import { collectorTargets } from "./collector-target";
@@ -265,7 +265,7 @@ export class DataManager {
     for (const key of [...keys].sort()) {
       const stats = captureStats.get(key);
       const ledger = this.ledgers.get(key) ?? newLedger();
-      const sync = syncStatus.collectors[key] ?? EMPTY_SYNC;
+      const sync = syncStatus.collectors[key] ?? NO_UPLOADS;
       const settings = configured.get(key);
       const ring = this.closed ? undefined : this.store.ring(key);
       const inFlash = ring ? this.inFlash(ring) : 0;
@@ -415,16 +415,6 @@ export class DataManager {
   }
 }
 
-const EMPTY_SYNC: TargetSyncCounters = {
-  synced: 0,
-  requests: 0,
-  bytesSent: 0,
-  rejected: 0,
-  undecodable: 0,
-  oversized: 0,
-  failures: 0,
-};
-
 /** A copy a caller may change without changing what the next `status()` returns. */
 function copyStatus(status: DataManagerStatus): DataManagerStatus {
   return {
@@ -444,3 +434,5 @@ function keyParts(key: string): [string, string, string] {
   const parts = key.split("/");
   return [parts[0] ?? "", parts[1] ?? "", parts[2] ?? ""];
 }
+
+const NO_UPLOADS = zeroSyncCounters();

@@ -95,17 +95,14 @@ const ZERO_BYTE = new Uint8Array(1);
 const RATIO_MIN = 0.25;
 const RATIO_MAX = 16;
 
+/** Counters of a collector that has not uploaded anything yet. */
+export function zeroSyncCounters(): TargetSyncCounters {
+  return { synced: 0, requests: 0, bytesSent: 0, rejected: 0, undecodable: 0, oversized: 0, failures: 0 };
+}
+
 export class ChunkUploader {
   target: SyncTarget;
-  readonly counters: TargetSyncCounters = {
-    synced: 0,
-    requests: 0,
-    bytesSent: 0,
-    rejected: 0,
-    undecodable: 0,
-    oversized: 0,
-    failures: 0,
-  };
+  readonly counters: TargetSyncCounters = zeroSyncCounters();
   /**
    * Learned SensorData bytes per stored byte. Starts at 1: too generous a
    * first read only costs one re-read, too stingy a one would send a small request.

@@ -4,16 +4,15 @@
 // 1 MiB partition measured inside the XS engine (bench/xs/storage-open.ts)
 // next to reading every record, and the power cuts survived by the same
 // checks the tests use. Prints a table, then the BENCH line.
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
+
 import { Random } from "../host-tests/harness/random";
 import { runPowerCutCase, scenarioOperations } from "../host-tests/support/flash-scenario";
 import type { FlashPort } from "../modules/ports";
 import { NorImage, type TearMode } from "../modules/storage/nor-image";
 import { openRingStore } from "../modules/storage/ring-store";
 import { type HotPathFigures, measureOpen, type OpenFigures, SECTOR } from "./xs/storage-measure";
+import { xsFigures } from "./xs-entry";
 
-const root = path.resolve(import.meta.dirname, "..");
 const RECORD = 40;
 
 /** Counts the program operations that start a sector (a header goes out with them). */
@@ -129,16 +128,7 @@ function powerCuts(): number {
 
 const batched = steadyCapture(1_000_000, 100, 6);
 const unbatched = steadyCapture(100_000, 1, 600);
-const xsOut = execFileSync(
-  process.execPath,
-  [path.join(root, "scripts/xs-run.mjs"), "bench/xs/storage-open.ts"],
-  {
-    cwd: root,
-    encoding: "utf8",
-    maxBuffer: 16 * 1024 * 1024,
-  },
-);
-const xs = JSON.parse(xsOut.trim().split("\n").at(-1)!) as OpenFigures & HotPathFigures;
+const xs = xsFigures<OpenFigures & HotPathFigures>("bench/xs/storage-open.ts");
 const node = measureOpen(() => performance.now());
 const survived = powerCuts();
 

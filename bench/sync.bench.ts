@@ -5,10 +5,10 @@
 //   tlsHandshakesPer100Uploads with the keep-alive transport against the TLS cloud (goal 1)
 //   duplicatesPer1000AckLosses duplicate uploads the cloud stores per 1000 lost acknowledgements
 //                            (1000 = each loss re-sends exactly its one chunk, never more)
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
+
 import { performance } from "node:perf_hooks";
 import { Rig, settingsFor } from "../host-tests/support/sync-rig";
+import { xsFigures } from "./xs-entry";
 
 const BACKLOG_BYTES = 1024 * 1024;
 const COLLECTORS = [
@@ -132,24 +132,14 @@ async function ackLosses(
 
 await drain(false); // warm-up: JIT and module loading, not measured
 const plain = await drain(false);
-const root = path.resolve(import.meta.dirname, "..");
-const xsOut = execFileSync(
-  process.execPath,
-  [path.join(root, "scripts/xs-run.mjs"), "bench/xs/sync-encode.ts"],
-  {
-    cwd: root,
-    encoding: "utf8",
-    maxBuffer: 16 * 1024 * 1024,
-  },
-);
-const xs = JSON.parse(xsOut.trim().split("\n").at(-1)!) as {
+const xs = xsFigures<{
   xsReadings: number;
   xsRequests: number;
   xsRequestBytes: number;
   xsMsPerRequest: number;
   xsUsPerReading: number;
   error?: string;
-};
+}>("bench/xs/sync-encode.ts");
 if (xs.error) throw new Error(`XS: ${xs.error}`);
 const secure = await drain(true);
 const hs = await handshakes(100);

@@ -1,16 +1,13 @@
 // `npm run bench -- wire`: the device's SensorData encoder against protobuf-es, both measured
 // inside the XS engine in the same run (bench/xs/wire.ts), plus the bytes a
 // DataCaptureUploadRequest adds on top of its SensorData. Prints a table, then the BENCH line.
+
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
+import { xsFigures } from "./xs-entry";
 
 const root = path.resolve(import.meta.dirname, "..");
-const out = execFileSync(process.execPath, [path.join(root, "scripts/xs-run.mjs"), "bench/xs/wire.ts"], {
-  cwd: root,
-  encoding: "utf8",
-  maxBuffer: 16 * 1024 * 1024,
-});
-const xs = JSON.parse(out.trim().split("\n").at(-1)!) as {
+const xs = xsFigures<{
   bytesIdentical: boolean;
   encodeNsPerSensorDataXs: number;
   encodeGenericNsPerSensorDataXs: number;
@@ -23,7 +20,7 @@ const xs = JSON.parse(out.trim().split("\n").at(-1)!) as {
   configBytes: number;
   configDecodeUsXs: number;
   protobufEsConfigDecodeUsXs: number;
-};
+}>("bench/xs/wire.ts");
 const alloc = JSON.parse(
   execFileSync(process.execPath, ["--import", "tsx", path.join(root, "bench/xs/wire-alloc.ts")], {
     cwd: root,

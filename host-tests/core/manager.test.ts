@@ -12,6 +12,7 @@ import { NorImage } from "../../modules/storage/nor-image";
 import type { UploadSender } from "../../modules/sync/target";
 import { assert, test } from "../harness/index";
 import { FakeClock } from "../support/fake-clock";
+import { readUploadRequest } from "../support/sync-fakes";
 
 function config(hz: number, dm: Record<string, unknown> = {}, extra: object[] = []): CaptureSettings {
   return parseMachineConfig({
@@ -51,44 +52,9 @@ interface Received {
   readings: number;
 }
 
-function varint(buf: Uint8Array, at: { pos: number }): number {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    const b = buf[at.pos++]!;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return value;
-    scale *= 128;
-  }
-}
-
-/** Decode just enough of a DataCaptureUploadRequest: component name, tags, SensorData count. */
 function decode(body: Uint8Array): Received {
-  const out: Received = { component: "", tags: [], readings: 0 };
-  const at = { pos: 0 };
-  const text = new TextDecoder();
-  while (at.pos < body.length) {
-    const key = varint(body, at);
-    const n = varint(body, at);
-    const end = at.pos + n;
-    if (key === (1 << 3) + 2) {
-      const m = { pos: at.pos };
-      while (m.pos < end) {
-        const k = varint(body, m);
-        if ((k & 7) === 0) {
-          varint(body, m);
-          continue;
-        }
-        const len = varint(body, m);
-        const value = text.decode(body.subarray(m.pos, m.pos + len));
-        if (k >> 3 === 3) out.component = value;
-        if (k >> 3 === 10) out.tags.push(value);
-        m.pos += len;
-      }
-    } else if (key === (2 << 3) + 2) out.readings++;
-    at.pos = end;
-  }
-  return out;
+  const { component, tags, sensorData } = readUploadRequest(body);
+  return { component, tags, readings: sensorData.length };
 }
 
 /** A sender whose answers the test controls: ok, held until released, or failing. */

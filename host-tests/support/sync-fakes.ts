@@ -6,7 +6,8 @@
  */
 
 import { TransportError } from "../../modules/ports";
-import { ProtoWriter } from "../../modules/proto/writer";
+import { ProtoReader } from "../../modules/proto/reader";
+import { ProtoWriter, WIRE_LEN } from "../../modules/proto/writer";
 import { Code, RpcError } from "../../modules/rpc/status";
 import type { Ring } from "../../modules/storage/types";
 import type { SyncTarget, UploadSender } from "../../modules/sync/target";
@@ -68,42 +69,60 @@ export type Fault =
   | "reset"
   | "timeout";
 
-function readVarint(buf: Uint8Array, at: { pos: number }): number {
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    const b = buf[at.pos++]!;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) return value;
-    scale *= 128;
-  }
+/** The parts of a DataCaptureUploadRequest the tests look at. */
+export interface UploadParts {
+  /** UploadMetadata.component_name (field 3). */
+  component: string;
+  /** UploadMetadata.tags (field 10). */
+  tags: string[];
+  /** Each SensorData (request field 2), still encoded. */
+  sensorData: Uint8Array[];
 }
 
-/** Split a message into [field, bytes] for length-delimited fields (all this test format uses). */
-function fields(buf: Uint8Array): [number, Uint8Array][] {
-  const out: [number, Uint8Array][] = [];
-  const at = { pos: 0 };
-  while (at.pos < buf.length) {
-    const key = readVarint(buf, at);
-    if ((key & 7) !== 2) throw new Error(`unexpected wire type ${key & 7}`);
-    const n = readVarint(buf, at);
-    out.push([Math.floor(key / 8), buf.subarray(at.pos, at.pos + n)]);
-    at.pos += n;
+/** Read a request with the device's bounded reader; the fields read must be length-delimited. */
+export function readUploadRequest(body: Uint8Array): UploadParts {
+  const r = new ProtoReader(body);
+  const out: UploadParts = { component: "", tags: [], sensorData: [] };
+  while (r.more()) {
+    const field = r.tag();
+    if (field === 1) {
+      r.expect(WIRE_LEN);
+      const outer = r.enter();
+      while (r.more()) {
+        const f = r.tag();
+        if (f === 3 || f === 10) {
+          r.expect(WIRE_LEN);
+          const value = r.string();
+          if (f === 3) out.component = value;
+          else out.tags.push(value);
+        } else r.skip();
+      }
+      r.leave(outer);
+    } else if (field === 2) {
+      r.expect(WIRE_LEN);
+      out.sensorData.push(r.bytes());
+    } else r.fail(`unexpected request field ${field}`);
   }
   return out;
 }
 
-export function decodeRequest(body: Uint8Array): ReceivedRequest {
-  let component = "";
-  const ids: number[] = [];
-  for (const [field, bytes] of fields(body)) {
-    if (field === 1) {
-      for (const [f, v] of fields(bytes)) if (f === 3) component = new TextDecoder().decode(v);
-    } else if (field === 2) {
-      for (const [f, v] of fields(bytes)) if (f === 3) ids.push(recordId(v));
-    }
+/** SensorData.binary (field 3): where the binary test records travel. */
+function sensorDataBinary(sensorData: Uint8Array): Uint8Array {
+  const r = new ProtoReader(sensorData);
+  let binary: Uint8Array | undefined;
+  while (r.more()) {
+    if (r.tag() === 3) {
+      r.expect(WIRE_LEN);
+      binary = r.bytes();
+    } else r.skip();
   }
-  return { component, ids, bytes: body.length };
+  if (!binary) throw new Error("SensorData without a binary payload");
+  return binary;
+}
+
+export function decodeRequest(body: Uint8Array): ReceivedRequest {
+  const { component, sensorData } = readUploadRequest(body);
+  return { component, ids: sensorData.map((d) => recordId(sensorDataBinary(d))), bytes: body.length };
 }
 
 /**

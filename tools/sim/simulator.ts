@@ -62,7 +62,8 @@ export async function buildApp(options: BuildOptions): Promise<string> {
     onLine: options.onLine,
   });
   if (code !== 0) throw new Error(`mcconfig failed with exit code ${code}`);
-  const so = path.join(options.outDir, "bin/lin/mc/debug/main/mc.so");
+  // mcconfig names the app (and its build folder) after the folder that holds manifest.json.
+  const so = path.join(options.outDir, "bin/lin/mc/debug", path.basename(root), "mc.so");
   if (!fs.existsSync(so)) throw new Error(`mcconfig succeeded but ${so} is missing`);
   return so;
 }

@@ -53,6 +53,21 @@ export interface RingPlacement {
   sectors: number;
 }
 
+/**
+ * An append whose program failed (a flash driver error). The batch's first
+ * `stored` records were stored before the failure; the rest were not, and
+ * the records of the failed program are in doubt: their sequence numbers are
+ * used up, and they are returned later only if they reached flash intact.
+ */
+export class RingWriteError extends Error {
+  readonly stored: number;
+  constructor(key: string, stored: number, cause: unknown, what = `append failed after ${stored} record(s)`) {
+    super(`storage: ring "${key}": ${what}: ${(cause as Error)?.message ?? cause}`);
+    this.stored = stored;
+    Object.defineProperty(this, "name", { value: "RingWriteError" });
+  }
+}
+
 /** Sector states in RAM. DIRTY: unknown contents, must be checked or erased before use. */
 const DIRTY = 0;
 /** Known to be all 0xFF. */
@@ -87,6 +102,8 @@ export class FlashRing implements Ring {
 
   private head = -1;
   private tail = -1;
+  /** The head before the last openNextSector (to undo it when the new sector's first program fails). */
+  private previousHead = -1;
   /** Next free byte in the head sector; sectorSize when the head is full or sealed. */
   private headOffset = 0;
   /** The head sector was opened in RAM; its header goes out with its first frame. */
@@ -110,6 +127,9 @@ export class FlashRing implements Ring {
   private discardedCount = 0;
   private retainedCount = 0;
   private corruptCount = 0;
+  private failedCount = 0;
+  private flashErrorCount = 0;
+  private lastFlashError: unknown = undefined;
 
   constructor(ctx: RingContext, placement: RingPlacement) {
     this.ctx = ctx;
@@ -252,13 +272,25 @@ export class FlashRing implements Ring {
     // boot (with retainUnsynced, say). A full head sector means one erase at
     // boot, before sampling starts; the oldest sector it reuses holds only
     // records at or below `value`, so nothing counts as dropped.
+    this.persistSync(value);
+    this.sync = value;
+  }
+
+  /**
+   * Writes a sync frame for `value`; a failed program is retried once in a
+   * fresh sector (the failed one is sealed). Throws if both fail: the sync
+   * point then stays at its old value in RAM (on flash it is the old or, if
+   * the failed program landed after all, the new one).
+   */
+  private persistSync(value: number): void {
     this.acking = value;
     try {
-      this.writeSync(value);
+      if (!this.writeSync(value) && !this.writeSync(value)) {
+        throw new RingWriteError(this.key, 0, this.lastFlashError, "sync point not persisted");
+      }
     } finally {
       this.acking = 0;
     }
-    this.sync = value;
   }
 
   // ---- writer ---------------------------------------------------------------
@@ -287,6 +319,7 @@ export class FlashRing implements Ring {
     const b = this.ctx.scratch;
     let i = 0;
     start = 0;
+    let failures = 0;
     while (i < count) {
       if (this.head < 0 || this.headOffset + FRAME_OVERHEAD_BYTES + recordFlashBytes(ends[i]! - start) > S) {
         this.openNextSector();
@@ -298,6 +331,8 @@ export class FlashRing implements Ring {
         w = SECTOR_HEADER_BYTES;
         writeAt = 0;
       }
+      const firstRecord = i;
+      const firstStart = start;
       let seq = this.nextSeq;
       // Every frame that fits in this sector goes out in one program operation.
       while (i < count && writeAt + w + FRAME_OVERHEAD_BYTES + recordFlashBytes(ends[i]! - start) <= S) {
@@ -331,11 +366,21 @@ export class FlashRing implements Ring {
         i = k;
         start = payloadEnd;
       }
-      this.ctx.flash.write(this.base(this.head) + writeAt, b.subarray(0, w));
-      this.headerStaged = false;
-      this.headOffset = writeAt + w;
-      this.appendedCount += seq - this.nextSeq;
-      this.nextSeq = seq;
+      const intact = this.program(writeAt, w, "append");
+      if (intact < 0) {
+        this.headerStaged = false;
+        this.headOffset = writeAt + w;
+        this.appendedCount += seq - this.nextSeq;
+        this.nextSeq = seq;
+        continue;
+      }
+      // The program failed and only its first `intact` records reached flash
+      // whole: they are stored; the rest go again into a fresh sector, once.
+      this.appendedCount += intact;
+      this.nextSeq += intact;
+      i = firstRecord + intact;
+      start = i > firstRecord ? ends[i - 1]! : firstStart;
+      if (++failures > 1) throw new RingWriteError(this.key, i, this.lastFlashError);
     }
   }
 
@@ -496,18 +541,13 @@ export class FlashRing implements Ring {
     // Records at or below the floor are gone already; persisting at least the
     // floor keeps every sync frame within 2^32 of the records around it.
     const value = Math.max(upto, floor);
-    this.acking = value;
-    try {
-      this.writeSync(value);
-    } finally {
-      this.acking = 0;
-    }
+    this.persistSync(value);
     if (upto > floor) this.committedCount += upto - floor;
     this.sync = value;
     this.dropWarned = false;
   }
 
-  counters(): RingCounters & { retained: number } {
+  counters(): RingCounters & { retained: number; failed: number; flashErrors: number } {
     const n = this.sectorCount;
     const S = this.ctx.sectorSize;
     const live = this.head < 0 ? 0 : ((this.head - this.tail + n) % n) + 1;
@@ -519,6 +559,8 @@ export class FlashRing implements Ring {
       retained: this.retainedCount,
       pending: Math.max(0, this.nextSeq - 1 - this.readFloor()),
       corrupt: this.corruptCount,
+      failed: this.failedCount,
+      flashErrors: this.flashErrorCount,
       bytesUsed: live === 0 ? 0 : (live - 1) * S + Math.min(this.headOffset, S),
       bytesPending: this.pendingBytes(),
       capacityBytes: (n - 1) * (S - SECTOR_HEADER_BYTES),
@@ -624,6 +666,7 @@ export class FlashRing implements Ring {
     const target = this.head < 0 ? 0 : (this.head + 1) % n;
     if (this.state[target] === LIVE) this.dropTail();
     else if (this.state[target] === DIRTY) this.makeClean(target);
+    this.previousHead = this.head;
     this.state[target] = LIVE;
     this.sectorSeqs[target] = ++this.lastSectorSeq;
     this.firstSeqs[target] = this.nextSeq;
@@ -643,6 +686,9 @@ export class FlashRing implements Ring {
     const floor = Math.max(this.readFloor(), this.acking);
     const first = this.firstSeqs[t]!;
     const lost = end - 1 - Math.max(floor, first - 1);
+    // Erase first: if it fails, the sector still counts as the tail (its
+    // frames are read only where they pass their CRCs) and nothing is counted.
+    this.erase(t);
     if (lost > 0) {
       this.droppedCount += lost;
       if (!this.dropWarned) {
@@ -650,29 +696,37 @@ export class FlashRing implements Ring {
         this.ctx.log.warn(`storage: ring "${this.key}" is full; overwriting its oldest unsynced records`);
       }
     }
-    this.ctx.flash.eraseSector(this.firstSector + t);
     this.state[t] = CLEAN;
     this.tail = t === this.head ? -1 : next;
     return 1;
   }
 
-  /** A sector of unknown contents becomes usable: skip the erase when it already reads all 0xFF. Returns erases done. */
+  /**
+   * A sector of unknown contents becomes usable. It is erased even when it
+   * reads all 0xFF: after an interrupted erase, cells can read erased while
+   * only weakly erased, and programming them would not hold. Returns 1 (one erase).
+   */
   private makeClean(sector: number): number {
-    const b = this.ctx.scratch;
-    this.ctx.flash.read(this.base(sector), b);
-    let erased = true;
-    for (let i = 0; i < b.length; i++) {
-      if (b[i] !== ERASED) {
-        erased = false;
-        break;
-      }
-    }
-    if (!erased) this.ctx.flash.eraseSector(this.firstSector + sector);
+    this.erase(sector);
     this.state[sector] = CLEAN;
-    return erased ? 0 : 1;
+    return 1;
   }
 
-  private writeSync(value: number): void {
+  /** Erases one of the ring's sectors; a failure is counted and logged, then thrown (the RAM state is left as it was). */
+  private erase(sector: number): void {
+    try {
+      this.ctx.flash.eraseSector(this.firstSector + sector);
+    } catch (error) {
+      this.flashErrorCount++;
+      this.ctx.log.error(
+        `storage: ring "${this.key}": erase of sector ${this.firstSector + sector} failed (${(error as Error)?.message ?? error})`,
+      );
+      throw error;
+    }
+  }
+
+  /** Appends a sync frame; false when its program failed (the head is then sealed). */
+  private writeSync(value: number): boolean {
     const S = this.ctx.sectorSize;
     if (this.head < 0 || this.headOffset + FRAME_OVERHEAD_BYTES > S) this.openNextSector();
     const b = this.ctx.scratch;
@@ -688,8 +742,89 @@ export class FlashRing implements Ring {
     putU16(b, w + 2, 0);
     putU32(b, w + 4, value);
     w = sealFrame(b, w, w + FRAME_HEAD_BYTES);
-    this.ctx.flash.write(this.base(this.head) + writeAt, b.subarray(0, w));
+    if (this.program(writeAt, w, "sync point") >= 0) return false;
     this.headerStaged = false;
     this.headOffset = writeAt + w;
+    return true;
   }
+
+  /**
+   * Programs the staged bytes `scratch[0, w)` at `writeAt` in the head sector.
+   * Returns -1 when they are on flash. When the driver reports a failure, the
+   * bytes are read back: all of them intact counts as done (-1); otherwise the
+   * head is sealed (its half-written bytes are never programmed over) and the
+   * result is how many records of the batch frames before the first damaged
+   * one reached flash whole (0 if the new sector's header did not). A damaged
+   * frame never passes its CRC, so the numbers of its records may be given to
+   * the copy written next, as after a torn write. A failed read-back (the chip
+   * is gone) rethrows the program's error.
+   */
+  private program(writeAt: number, w: number, what: string): number {
+    const b = this.ctx.scratch;
+    const address = this.base(this.head) + writeAt;
+    try {
+      this.ctx.flash.write(address, b.subarray(0, w));
+      return -1;
+    } catch (error) {
+      this.flashErrorCount++;
+      this.lastFlashError = error;
+      const back = new Uint8Array(w);
+      try {
+        this.ctx.flash.read(address, back);
+      } catch {
+        this.programFailed(error, what, false);
+        throw error;
+      }
+      let p = 0;
+      let records = 0;
+      let headerOk = true;
+      if (this.headerStaged) {
+        headerOk = sameBytes(back, b, 0, SECTOR_HEADER_BYTES);
+        p = SECTOR_HEADER_BYTES;
+      }
+      while (headerOk && p < w) {
+        const end = p + FRAME_OVERHEAD_BYTES + getU16(b, p + 2);
+        if (!sameBytes(back, b, p, end)) break;
+        if (b[p] === FRAME_BATCH) records += b[p + 1]!;
+        p = end;
+      }
+      if (p >= w) {
+        this.ctx.log.warn(
+          `storage: ring "${this.key}": ${what} program reported a failure (${(error as Error)?.message ?? error}) but reads back intact`,
+        );
+        return -1;
+      }
+      this.programFailed(error, what, headerOk);
+      return records;
+    }
+  }
+
+  /**
+   * After a failed program: nothing more goes into the head sector (its
+   * half-written bytes are never programmed over). If the program carried a
+   * new sector's header that did not reach flash whole, the sector leaves the
+   * run (DIRTY: erased before use) and the head goes back to the previous
+   * one, so the next sector opened is that same one again: the live run never
+   * gets a hole that would hide older sectors from open.
+   */
+  private programFailed(error: unknown, what: string, headerOk: boolean): void {
+    if (this.headerStaged) {
+      this.headerStaged = false;
+      if (!headerOk) {
+        const failed = this.head;
+        this.state[failed] = DIRTY;
+        this.head = this.previousHead;
+        if (this.tail === failed || this.head < 0) this.tail = -1;
+      }
+    }
+    this.headOffset = this.ctx.sectorSize;
+    this.ctx.log.error(
+      `storage: ring "${this.key}": ${what} program failed (${(error as Error)?.message ?? error}); its sector is sealed, the next write opens a fresh one`,
+    );
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

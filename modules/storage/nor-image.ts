@@ -13,6 +13,12 @@
  * the image as a real cut might, then throws PowerCutError; every later
  * operation throws PowerCutError too, until `reboot()` restores power (the
  * image is kept: the test then reopens the store on it).
+ *
+ * Driver errors that are not power cuts: `armFault` makes the k-th mutating
+ * operation fail with a FlashFaultError after leaving its target torn (the
+ * chip stays powered and later operations work), and `failSector` makes every
+ * program or erase touching a sector fail that way until `healSector`: what a
+ * worn or write-protected sector does.
  */
 import type { FlashPort } from "../ports";
 
@@ -34,9 +40,23 @@ export class PowerCutError extends Error {
  * - "bits": a program cleared a random subset of the bits it should have
  *   cleared; an erase set a random subset of the sector's bits;
  * - "random": the target range holds random bytes (a badly torn erase; for a
- *   program, treated as "bits", since programming can never set a bit).
+ *   program, treated as "bits", since programming can never set a bit);
+ * - "tail": the operation reached only the end of its range: a program wrote
+ *   only its last n bytes, an erase reset only the sector's last n bytes, so
+ *   a sector header (at the start) survives an interrupted erase intact.
  */
-export type TearMode = "none" | "prefix" | "bits" | "random";
+export type TearMode = "none" | "prefix" | "bits" | "random" | "tail";
+
+/** Every tear kind, for tests that iterate over them. */
+export const TEAR_MODES: readonly TearMode[] = ["none", "prefix", "bits", "random", "tail"];
+
+/** A program or erase the chip reported as failed (not a power cut: the chip stays usable). */
+export class FlashFaultError extends Error {
+  constructor(message: string) {
+    super(message);
+    Object.defineProperty(this, "name", { value: "FlashFaultError" });
+  }
+}
 
 export interface PowerCutPlan {
   /** Index of the mutating operation (program or erase) that is torn, counted from 0. */
@@ -76,6 +96,8 @@ export class NorImage implements FlashPort {
 
   private readonly onChange: ((offset: number, length: number) => void) | undefined;
   private plan: PowerCutPlan | undefined;
+  private faults: PowerCutPlan[] = [];
+  private readonly failing = new Map<number, TearMode>();
   private rng = 0x9e3779b9;
   private off = false;
 
@@ -110,6 +132,22 @@ export class NorImage implements FlashPort {
 
   disarm(): void {
     this.plan = undefined;
+    this.faults = [];
+  }
+
+  /** The operation `plan.atOperation` tears its target as `plan.tear` says, then throws FlashFaultError; power stays on. Several may be armed. */
+  armFault(plan: PowerCutPlan): void {
+    this.faults.push(plan);
+    if (plan.seed !== undefined) this.rng = plan.seed >>> 0 || 0x9e3779b9;
+  }
+
+  /** Every later program or erase touching sector `index` tears as `tear` says and throws FlashFaultError. */
+  failSector(index: number, tear: TearMode = "none"): void {
+    this.failing.set(index, tear);
+  }
+
+  healSector(index: number): void {
+    this.failing.delete(index);
   }
 
   /** Power back on: operations work again; the image keeps whatever the cut left. */
@@ -146,9 +184,15 @@ export class NorImage implements FlashPort {
         );
       }
     }
+    const index = this.operations;
     if (this.isTorn()) {
-      this.tearWrite(offset, data);
-      return;
+      this.tearWrite(offset, data, this.plan!.tear);
+      this.cut(`a ${data.length}-byte program at ${offset}`);
+    }
+    const fault = this.faultFor(index, offset, data.length);
+    if (fault !== undefined) {
+      this.tearWrite(offset, data, fault);
+      throw new FlashFaultError(`program of ${data.length} bytes at ${offset} failed`);
     }
     for (let i = 0; i < data.length; i++) image[offset + i] = image[offset + i]! & data[i]!;
     this.programOps++;
@@ -162,9 +206,15 @@ export class NorImage implements FlashPort {
       throw new RangeError(`NOR erase of sector ${index} outside 0..${this.sectorErases.length - 1}`);
     }
     const start = index * this.sectorSize;
+    const op = this.operations;
     if (this.isTorn()) {
-      this.tearErase(start);
-      return;
+      this.tearErase(start, this.plan!.tear);
+      this.cut(`the erase of sector ${index}`);
+    }
+    const fault = this.faultFor(op, start, this.sectorSize);
+    if (fault !== undefined) {
+      this.tearErase(start, fault);
+      throw new FlashFaultError(`erase of sector ${index} failed`);
     }
     this.bytes.fill(0xff, start, start + this.sectorSize);
     this.erases++;
@@ -188,6 +238,26 @@ export class NorImage implements FlashPort {
     return this.plan !== undefined && index === this.plan.atOperation;
   }
 
+  /** The tear of a driver fault hitting operation `index` on [offset, offset + length), if any. */
+  private faultFor(index: number, offset: number, length: number): TearMode | undefined {
+    for (let i = 0; i < this.faults.length; i++) {
+      const plan = this.faults[i]!;
+      if (plan.atOperation === index) {
+        this.faults.splice(i, 1);
+        return plan.tear;
+      }
+    }
+    if (this.failing.size > 0) {
+      const first = Math.floor(offset / this.sectorSize);
+      const last = Math.floor((offset + Math.max(1, length) - 1) / this.sectorSize);
+      for (let s = first; s <= last; s++) {
+        const tear = this.failing.get(s);
+        if (tear !== undefined) return tear;
+      }
+    }
+    return undefined;
+  }
+
   private random(): number {
     let x = this.rng;
     x ^= x << 13;
@@ -203,33 +273,34 @@ export class NorImage implements FlashPort {
     throw new PowerCutError(`power cut during ${what}`);
   }
 
-  private tearWrite(offset: number, data: Uint8Array): never {
+  private tearWrite(offset: number, data: Uint8Array, tear: TearMode): void {
     const image = this.bytes;
-    const tear = this.plan!.tear;
     if (tear === "prefix") {
       const n = this.random() % (data.length + 1);
       for (let i = 0; i < n; i++) image[offset + i] = image[offset + i]! & data[i]!;
+    } else if (tear === "tail") {
+      const n = this.random() % (data.length + 1);
+      for (let i = data.length - n; i < data.length; i++) image[offset + i] = image[offset + i]! & data[i]!;
     } else if (tear === "bits" || tear === "random") {
       for (let i = 0; i < data.length; i++) {
         image[offset + i] = image[offset + i]! & (data[i]! | (this.random() & 0xff));
       }
     }
     if (tear !== "none") this.onChange?.(offset, data.length);
-    return this.cut(`a ${data.length}-byte program at ${offset}`);
   }
 
-  private tearErase(start: number): never {
+  private tearErase(start: number, tear: TearMode): void {
     const image = this.bytes;
-    const tear = this.plan!.tear;
     const end = start + this.sectorSize;
     if (tear === "prefix") {
       image.fill(0xff, start, start + (this.random() % (this.sectorSize + 1)));
+    } else if (tear === "tail") {
+      image.fill(0xff, end - (this.random() % (this.sectorSize + 1)), end);
     } else if (tear === "bits") {
       for (let i = start; i < end; i++) image[i] = image[i]! | (this.random() & 0xff);
     } else if (tear === "random") {
       for (let i = start; i < end; i++) image[i] = this.random() & 0xff;
     }
     if (tear !== "none") this.onChange?.(start, this.sectorSize);
-    return this.cut(`the erase of sector ${start / this.sectorSize}`);
   }
 }

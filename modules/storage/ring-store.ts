@@ -86,6 +86,13 @@ export class FlashRingStore implements RingStore {
     this.scratch = new Uint8Array(this.sectorSize);
 
     const found = this.readLayout();
+    // Ring ids must never repeat one found in an intact sector header, or
+    // those sectors could pass as a new ring's (another collector's records
+    // with valid CRCs). The layout record's "next ring id" is not enough: the
+    // newest record may be unreadable and an older one in use. So every ring
+    // sector's header is read at open (28 bytes each) and ids go above them.
+    const highest = this.highestRingIdOnFlash();
+    if (found.record.nextRingId <= highest) found.record.nextRingId = highest + 1;
     this.record = found.record;
     this.slot = found.slot;
     this.openReport = {
@@ -121,6 +128,20 @@ export class FlashRingStore implements RingStore {
       });
     if (!changed) return;
 
+    // The record goes out before any ring is retired or any new ring writes:
+    // if writing it fails, every ring of the old layout is still there, with
+    // its records, and the ids handed out above are never used again.
+    try {
+      this.writeLayout(placed);
+    } catch (error) {
+      let burnt = this.record.nextRingId;
+      for (const p of placed) if (p.ringId >= burnt) burnt = p.ringId + 1;
+      this.record = { ...this.record, nextRingId: burnt };
+      this.log.error(
+        `storage: writing the new ring layout failed (${(error as Error)?.message ?? error}); the previous layout stays in use`,
+      );
+      throw error;
+    }
     const keptIds = new Set(placed.map((p) => p.ringId));
     const carried = new Map<string, number>();
     for (const [key, ring] of this.byKey) {
@@ -134,9 +155,6 @@ export class FlashRingStore implements RingStore {
         this.log.info(`storage: ring "${key}" changed or removed`);
       }
     }
-    // The record goes out before any new ring writes: a cut in between
-    // leaves the old layout, whose rings' sectors are still untouched.
-    this.writeLayout(placed);
     const next = new Map<string, FlashRing>();
     for (const p of placed) {
       let ring = this.byKey.get(p.key);
@@ -216,50 +234,41 @@ export class FlashRingStore implements RingStore {
     return out;
   }
 
-  /** Decides where each wanted ring lives, reusing unchanged rings in place. */
+  /**
+   * Decides where each wanted ring lives. A ring whose key and size are
+   * unchanged never moves (it keeps its records, sync point and Ring
+   * object); new and resized rings go first-fit, in layout order, into the
+   * sectors left free. A ring that does not fit is left out with a logged
+   * error (never at the cost of another ring's unsynced records).
+   */
   private place(wanted: RingLayoutEntry[]): RingPlacement[] {
     const first = LAYOUT_SLOTS;
     const old = new Map(this.record.rings.map((r) => [r.key, r]));
-    const attempt = (keepInPlace: boolean): { placed: (RingPlacement | undefined)[]; missing: number } => {
-      const used = new Uint8Array(this.sectorCount);
-      used.fill(1, 0, first);
-      const placed: (RingPlacement | undefined)[] = wanted.map((w) => {
-        const o = old.get(w.key);
-        if (keepInPlace && o && o.sectors === w.sectors && o.firstSector + o.sectors <= this.sectorCount) {
-          used.fill(1, o.firstSector, o.firstSector + o.sectors);
-          return o;
-        }
-        return undefined;
-      });
-      let missing = 0;
-      let cursor = first;
-      wanted.forEach((w, i) => {
-        if (placed[i]) return;
-        const at = keepInPlace ? firstFit(used, w.sectors, first) : cursor;
-        if (at < 0 || at + w.sectors > this.sectorCount) {
-          missing++;
-          return;
-        }
-        used.fill(1, at, at + w.sectors);
-        cursor = at + w.sectors;
-        const o = old.get(w.key);
-        const same = o && o.firstSector === at && o.sectors === w.sectors;
-        placed[i] = same ? o : { key: w.key, ringId: 0, firstSector: at, sectors: w.sectors };
-      });
-      return { placed, missing };
-    };
-    let result = attempt(true);
-    if (result.missing > 0) {
-      const packed = attempt(false);
-      if (packed.missing < result.missing) result = packed;
+    const used = new Uint8Array(this.sectorCount);
+    used.fill(1, 0, first);
+    const placed: (RingPlacement | undefined)[] = wanted.map((w) => {
+      const o = old.get(w.key);
+      if (o && o.sectors === w.sectors) {
+        used.fill(1, o.firstSector, o.firstSector + o.sectors);
+        return o;
+      }
+      return undefined;
+    });
+    for (let i = 0; i < wanted.length; i++) {
+      if (placed[i]) continue;
+      const w = wanted[i]!;
+      const at = firstFit(used, w.sectors, first);
+      if (at < 0) continue;
+      used.fill(1, at, at + w.sectors);
+      placed[i] = { key: w.key, ringId: 0, firstSector: at, sectors: w.sectors };
     }
     const out: RingPlacement[] = [];
     let nextId = this.record.nextRingId;
-    result.placed.forEach((p, i) => {
+    placed.forEach((p, i) => {
       const w = wanted[i]!;
       if (!p) {
         this.log.error(
-          `storage: ring "${w.key}" (${w.sectors} sectors) does not fit in the ${this.sectorCount - first} ring sectors of the partition; not stored`,
+          `storage: ring "${w.key}" (${w.sectors} sectors) does not fit in the free sectors of the partition (${this.sectorCount - first} ring sectors; rings that keep their data never move); not stored`,
         );
         return;
       }
@@ -338,15 +347,13 @@ export class FlashRingStore implements RingStore {
         this.log.warn(`storage: using layout slot ${bestSlot}; ignoring ${reasons.join("; ")}`);
       return { record: best, slot: bestSlot, reason: "" };
     }
-    // Ring ids must never repeat one still found in a sector header, or old
-    // sectors could pass as a new ring's: start above every id on flash.
     const reason = blank === LAYOUT_SLOTS ? "blank" : reasons.join("; ");
     return {
       record: {
         generation: 0,
         sectorSize: this.sectorSize,
         sectorCount: this.sectorCount,
-        nextRingId: this.highestRingIdOnFlash() + 1,
+        nextRingId: 1,
         rings: [],
       },
       slot: -1,

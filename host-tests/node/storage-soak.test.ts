@@ -4,12 +4,12 @@
 // thousands of seeded cuts. Same checks as the core tests (host-tests/support).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { TearMode } from "../../modules/storage/nor-image";
+import { TEAR_MODES } from "../../modules/storage/nor-image";
 import { Random } from "../harness/random";
 import { runPropertySeed } from "../support/flash-property";
 import { runPowerCutCase, scenarioOperations } from "../support/flash-scenario";
 
-const TEARS: TearMode[] = ["none", "prefix", "bits", "random"];
+const TEARS = [...TEAR_MODES];
 
 test("property run over 300 seeds", () => {
   let drops = 0;

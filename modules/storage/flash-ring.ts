@@ -115,6 +115,8 @@ export class FlashRing implements Ring {
   private dropWarned = false;
   /** Set while a commit of records up to this sequence is being written. */
   private acking = 0;
+  /** Records erased while `acking` that only the sync point being written accounts for. */
+  private excused = 0;
   /** Where the last read stopped: a checked frame boundary in a live sector, and the sequence there. */
   private cursorSector = -1;
   private cursorSectorSeq = 0;
@@ -127,7 +129,6 @@ export class FlashRing implements Ring {
   private discardedCount = 0;
   private retainedCount = 0;
   private corruptCount = 0;
-  private failedCount = 0;
   private flashErrorCount = 0;
   private lastFlashError: unknown = undefined;
 
@@ -284,13 +285,17 @@ export class FlashRing implements Ring {
    */
   private persistSync(value: number): void {
     this.acking = value;
+    this.excused = 0;
+    let done = false;
     try {
-      if (!this.writeSync(value) && !this.writeSync(value)) {
-        throw new RingWriteError(this.key, 0, this.lastFlashError, "sync point not persisted");
-      }
+      done = this.writeSync(value) || this.writeSync(value);
     } finally {
       this.acking = 0;
+      // Erased on the way but never acknowledged after all: dropped.
+      if (!done) this.droppedCount += this.excused;
+      this.excused = 0;
     }
+    if (!done) throw new RingWriteError(this.key, 0, this.lastFlashError, "sync point not persisted");
   }
 
   // ---- writer ---------------------------------------------------------------
@@ -322,7 +327,13 @@ export class FlashRing implements Ring {
     let failures = 0;
     while (i < count) {
       if (this.head < 0 || this.headOffset + FRAME_OVERHEAD_BYTES + recordFlashBytes(ends[i]! - start) > S) {
-        this.openNextSector();
+        try {
+          this.openNextSector();
+        } catch (error) {
+          // An erase failed: the records before it are stored, the rest are not.
+          if (i > 0) throw new RingWriteError(this.key, i, error);
+          throw error;
+        }
       }
       let w = 0;
       let writeAt = this.headOffset;
@@ -547,7 +558,7 @@ export class FlashRing implements Ring {
     this.dropWarned = false;
   }
 
-  counters(): RingCounters & { retained: number; failed: number; flashErrors: number } {
+  counters(): RingCounters & { retained: number; flashErrors: number } {
     const n = this.sectorCount;
     const S = this.ctx.sectorSize;
     const live = this.head < 0 ? 0 : ((this.head - this.tail + n) % n) + 1;
@@ -559,7 +570,6 @@ export class FlashRing implements Ring {
       retained: this.retainedCount,
       pending: Math.max(0, this.nextSeq - 1 - this.readFloor()),
       corrupt: this.corruptCount,
-      failed: this.failedCount,
       flashErrors: this.flashErrorCount,
       bytesUsed: live === 0 ? 0 : (live - 1) * S + Math.min(this.headOffset, S),
       bytesPending: this.pendingBytes(),
@@ -686,9 +696,12 @@ export class FlashRing implements Ring {
     const floor = Math.max(this.readFloor(), this.acking);
     const first = this.firstSeqs[t]!;
     const lost = end - 1 - Math.max(floor, first - 1);
+    const unacked = end - 1 - Math.max(this.readFloor(), first - 1);
     // Erase first: if it fails, the sector still counts as the tail (its
     // frames are read only where they pass their CRCs) and nothing is counted.
     this.erase(t);
+    // Records a sync point being written acknowledges are not dropped, unless that write fails.
+    if (unacked > lost) this.excused += unacked - Math.max(0, lost);
     if (lost > 0) {
       this.droppedCount += lost;
       if (!this.dropWarned) {

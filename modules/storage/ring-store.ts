@@ -305,7 +305,19 @@ export class FlashRingStore implements RingStore {
     };
     const slot = this.slot < 0 ? 0 : 1 - this.slot;
     this.flash.eraseSector(slot);
-    this.flash.write(slot * this.sectorSize, encodeLayoutRecord(record));
+    const bytes = encodeLayoutRecord(record);
+    try {
+      this.flash.write(slot * this.sectorSize, bytes);
+    } catch (error) {
+      // A record that reached flash whole would win at the next open: then
+      // it is in use now too. A damaged one never passes its CRC.
+      const back = new Uint8Array(bytes.length);
+      this.flash.read(slot * this.sectorSize, back);
+      for (let i = 0; i < bytes.length; i++) if (back[i] !== bytes[i]) throw error;
+      this.log.warn(
+        `storage: layout program reported a failure (${(error as Error)?.message ?? error}) but reads back intact`,
+      );
+    }
     this.record = record;
     this.slot = slot;
   }

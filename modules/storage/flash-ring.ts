@@ -697,11 +697,8 @@ export class FlashRing implements Ring {
     const first = this.firstSeqs[t]!;
     const lost = end - 1 - Math.max(floor, first - 1);
     const unacked = end - 1 - Math.max(this.readFloor(), first - 1);
-    // Erase first: if it fails, the sector still counts as the tail (its
-    // frames are read only where they pass their CRCs) and nothing is counted.
-    this.erase(t);
     // Records a sync point being written acknowledges are not dropped, unless that write fails.
-    if (unacked > lost) this.excused += unacked - Math.max(0, lost);
+    if (unacked > 0) this.excused += unacked - Math.max(0, lost);
     if (lost > 0) {
       this.droppedCount += lost;
       if (!this.dropWarned) {
@@ -709,8 +706,13 @@ export class FlashRing implements Ring {
         this.ctx.log.warn(`storage: ring "${this.key}" is full; overwriting its oldest unsynced records`);
       }
     }
-    this.state[t] = CLEAN;
+    // The records go whether or not the erase works (a failed erase may have
+    // damaged them): the sector leaves the run and, if the erase fails, stays
+    // DIRTY, to be erased again before it is used.
+    this.state[t] = DIRTY;
     this.tail = t === this.head ? -1 : next;
+    this.erase(t);
+    this.state[t] = CLEAN;
     return 1;
   }
 

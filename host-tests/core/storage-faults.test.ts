@@ -316,7 +316,7 @@ test("open keeps a sector whose first record number equals the next one's in the
   ring.append(batchOf(b));
   store.close();
   // Damage b's frame: sector 1 keeps an intact header but no intact frame.
-  const at = (ring.firstSector + 1) * S + 28 + 10;
+  const at = (ring.firstSector + 1) * S + 40 + 10; // past the header (28) and units mark (12)
   flash.bytes[at] &= 0x0f;
   let again = reopen(flash);
   const r = again.ring(KEY)!;

@@ -19,6 +19,7 @@ import {
   FRAME_HEAD_BYTES,
   FRAME_OVERHEAD_BYTES,
   FRAME_SYNC,
+  FRAME_UNITS,
   getU16,
   getU32,
   lengthPrefixBytes,
@@ -29,6 +30,7 @@ import {
   readLength,
   recordFlashBytes,
   SECTOR_HEADER_BYTES,
+  SECTOR_PREFIX_BYTES,
   type SectorHeader,
   sealFrame,
   seqAtOrBelow,
@@ -43,7 +45,27 @@ export interface RingContext {
   readonly sectorSize: number;
   /** Sector-sized staging and reading buffer (a store is used from one thread). */
   readonly scratch: Uint8Array;
+  /** Units a record counts for (readings in a capture block); 1 per record when absent. */
+  readonly recordUnits?: RecordUnits;
 }
+
+/**
+ * What a record counts for in `Ring.census()` (e.g. the readings in one of
+ * capture's blocks), from its bytes `b[start, end)`. Must not keep `b`. A
+ * result that is not an integer in 0..2^24, or a throw, counts as 1.
+ */
+export type RecordUnits = (b: Uint8Array, start: number, end: number) => number;
+
+/** Pending records and what they count for, from RAM (see `FlashRing.census`). */
+export interface RingCensus {
+  records: number;
+  units: number;
+  /** Sequence number of the last record (the sync point when nothing is pending). */
+  lastSeq: number;
+}
+
+const TWO_POW_32 = 4294967296;
+const MAX_RECORD_UNITS = 0x1000000;
 
 /** Where a ring lives; `ringId` is unique across the partition's whole history. */
 export interface RingPlacement {
@@ -80,8 +102,8 @@ const LOAD_STEP = 256;
 
 /** Largest record a sector of `sectorSize` bytes can hold alone. */
 export function maxRecordBytes(sectorSize: number): number {
-  let length = sectorSize - SECTOR_HEADER_BYTES - FRAME_OVERHEAD_BYTES - 1;
-  while (length > 0 && SECTOR_HEADER_BYTES + FRAME_OVERHEAD_BYTES + recordFlashBytes(length) > sectorSize)
+  let length = sectorSize - SECTOR_PREFIX_BYTES - FRAME_OVERHEAD_BYTES - 1;
+  while (length > 0 && SECTOR_PREFIX_BYTES + FRAME_OVERHEAD_BYTES + recordFlashBytes(length) > sectorSize)
     length--;
   return length;
 }
@@ -97,6 +119,11 @@ export class FlashRing implements Ring {
   private readonly state: Uint8Array;
   private readonly sectorSeqs: Uint32Array;
   private readonly firstSeqs: Float64Array;
+  /** Running unit count (mod 2^32) before each live sector's first record; NaN when unknown. */
+  private readonly firstUnits: Float64Array;
+  /** Running unit count (mod 2^32) after the last record, and through the sync point. */
+  private nextUnit = 0;
+  private syncUnit = 0;
   private readonly corruptSeen: Uint8Array;
   private readonly header: SectorHeader = { ringId: 0, sectorSeq: 0, firstSeq: 0, syncPoint: 0 };
 
@@ -142,6 +169,7 @@ export class FlashRing implements Ring {
     this.state = new Uint8Array(placement.sectors);
     this.sectorSeqs = new Uint32Array(placement.sectors);
     this.firstSeqs = new Float64Array(placement.sectors);
+    this.firstUnits = new Float64Array(placement.sectors);
     this.corruptSeen = new Uint8Array(placement.sectors);
   }
 
@@ -164,7 +192,7 @@ export class FlashRing implements Ring {
   recover(retainUnsynced: boolean): void {
     const n = this.sectorCount;
     const S = this.ctx.sectorSize;
-    const headerBytes = this.ctx.scratch.subarray(0, SECTOR_HEADER_BYTES);
+    const headerBytes = this.ctx.scratch.subarray(0, SECTOR_PREFIX_BYTES);
     const h = this.header;
     let head = -1;
     for (let i = 0; i < n; i++) {
@@ -173,6 +201,11 @@ export class FlashRing implements Ring {
         this.state[i] = LIVE;
         this.sectorSeqs[i] = h.sectorSeq;
         this.firstSeqs[i] = h.firstSeq;
+        // Sectors written before the units mark existed (format 1.0) have none.
+        const marked =
+          headerBytes[SECTOR_HEADER_BYTES] === FRAME_UNITS &&
+          checkFrame(headerBytes, SECTOR_HEADER_BYTES, SECTOR_PREFIX_BYTES) === SECTOR_PREFIX_BYTES;
+        this.firstUnits[i] = marked ? getU32(headerBytes, SECTOR_HEADER_BYTES + 4) : Number.NaN;
         if (head < 0 || h.sectorSeq > this.sectorSeqs[head]!) head = i;
       } else {
         this.state[i] = DIRTY;
@@ -231,7 +264,7 @@ export class FlashRing implements Ring {
         break;
       }
       if (kind === FRAME_BATCH) seq += b[pos + 1]!;
-      else {
+      else if (kind === FRAME_SYNC) {
         // A sync point never exceeds the last record before it, and trails it
         // by less than a ring's worth of records (far below 2^32).
         const value = seqAtOrBelow(seq - 1, getU32(b, pos + 4));
@@ -251,7 +284,145 @@ export class FlashRing implements Ring {
       this.nextSeq = sync + 1;
       this.headOffset = S;
     }
+    this.recoverUnits(pos);
     this.applyRebootRule(retainUnsynced);
+  }
+
+  /**
+   * Rebuilds the unit counts from the units marks (read with the headers) and
+   * the head sector (still in scratch, parsed up to `headEnd`). Sectors
+   * without a mark (written before it existed, or whose mark tore) are read
+   * and counted: only those, and only down to the sector holding the first
+   * pending record. So on a partition written by this version, open reads
+   * nothing more for the census but the sector holding the sync point.
+   */
+  private recoverUnits(headEnd: number): void {
+    const n = this.sectorCount;
+    const head = this.head;
+    const b = this.ctx.scratch;
+    const headFirst = this.firstSeqs[head]!;
+    const headAll = this.unitsIn(b, headEnd, headFirst, Number.POSITIVE_INFINITY);
+    const headThroughSync = this.sync >= headFirst ? this.unitsIn(b, headEnd, headFirst, this.sync) : 0;
+    // The mark nearest the head anchors the count; without any, the head starts at 0.
+    let anchor = head;
+    for (let j = head; ; j = (j - 1 + n) % n) {
+      if (!Number.isNaN(this.firstUnits[j]!)) {
+        anchor = j;
+        break;
+      }
+      if (j === this.tail) {
+        this.firstUnits[head] = 0;
+        break;
+      }
+    }
+    for (let j = anchor; j !== head; j = (j + 1) % n) {
+      const next = (j + 1) % n;
+      if (Number.isNaN(this.firstUnits[next]!)) {
+        this.firstUnits[next] = (this.firstUnits[j]! + this.unitsOfSector(j)) % TWO_POW_32;
+      }
+    }
+    this.nextUnit = (this.firstUnits[head]! + headAll) % TWO_POW_32;
+    const floor = this.readFloor();
+    const floorSector = this.sectorHolding(floor + 1);
+    const rank = (j: number): number => (j - this.tail + n) % n;
+    for (let j = anchor; rank(j) > rank(floorSector); ) {
+      const prev = (j - 1 + n) % n;
+      if (Number.isNaN(this.firstUnits[prev]!)) {
+        this.firstUnits[prev] = (this.firstUnits[j]! - this.unitsOfSector(prev) + TWO_POW_32) % TWO_POW_32;
+      }
+      j = prev;
+    }
+    if (this.sync >= this.nextSeq - 1) this.syncUnit = this.nextUnit;
+    else if (this.sync >= headFirst) this.syncUnit = (this.firstUnits[head]! + headThroughSync) % TWO_POW_32;
+    else if (this.sync + 1 > this.firstSeqs[this.tail]!) this.syncUnit = this.unitsThrough(this.sync);
+    else this.syncUnit = this.firstUnits[this.tail]!;
+  }
+
+  /** The live sector holding record `seq` (the last one whose first record is at or before it). */
+  private sectorHolding(seq: number): number {
+    const n = this.sectorCount;
+    let s = this.tail;
+    for (let j = this.tail; ; j = (j + 1) % n) {
+      if (this.firstSeqs[j]! <= seq) s = j;
+      if (j === this.head) return s;
+    }
+  }
+
+  /** Units of the records of sector `b` (parsed up to `limit`) numbered ≤ `upto`; stops at damage. */
+  private unitsIn(b: Uint8Array, limit: number, firstSeq: number, upto: number): number {
+    let pos = SECTOR_HEADER_BYTES;
+    let seq = firstSeq;
+    let units = 0;
+    while (pos + FRAME_OVERHEAD_BYTES <= limit && b[pos] !== ERASED) {
+      const end = checkFrame(b, pos, limit);
+      if (end < 0) break;
+      if (b[pos] === FRAME_BATCH) {
+        if (seqFromLow(firstSeq, getU32(b, pos + 4)) !== seq) break;
+        const count = b[pos + 1]!;
+        let lengthAt = pos + FRAME_HEAD_BYTES;
+        let payloadAt = lengthAt;
+        for (let r = 0; r < count; r++) payloadAt += lengthPrefixBytes(readLength(b, payloadAt));
+        for (let r = 0; r < count; r++, seq++) {
+          const length = readLength(b, lengthAt);
+          lengthAt += lengthPrefixBytes(length);
+          if (seq > upto) return units;
+          units += this.unitsOf(b, payloadAt, payloadAt + length);
+          payloadAt += length;
+        }
+      }
+      pos = end;
+    }
+    return units;
+  }
+
+  /** Reads live sector `j` and counts its records' units (sectors without a units mark only). */
+  private unitsOfSector(j: number): number {
+    const b = this.ctx.scratch;
+    const limit = j === this.head ? Math.min(this.headOffset, this.ctx.sectorSize) : this.ctx.sectorSize;
+    this.ctx.flash.read(this.base(j), b.subarray(0, limit));
+    return this.unitsIn(b, limit, this.firstSeqs[j]!, Number.POSITIVE_INFINITY);
+  }
+
+  /** Running unit count through record `seq` (reads part of one sector unless `seq` is at a sector edge). */
+  private unitsThrough(seq: number): number {
+    if (this.head < 0 || seq >= this.nextSeq - 1) return this.nextUnit;
+    if (seq + 1 <= this.firstSeqs[this.tail]!) return this.firstUnits[this.tail]!;
+    const s = this.sectorHolding(seq + 1);
+    if (this.firstSeqs[s] === seq + 1) return this.firstUnits[s]!;
+    const b = this.ctx.scratch;
+    const limit = s === this.head ? Math.min(this.headOffset, this.ctx.sectorSize) : this.ctx.sectorSize;
+    this.ctx.flash.read(this.base(s), b.subarray(0, limit));
+    return (this.firstUnits[s]! + this.unitsIn(b, limit, this.firstSeqs[s]!, seq)) % TWO_POW_32;
+  }
+
+  private unitsOf(b: Uint8Array, start: number, end: number): number {
+    const f = this.ctx.recordUnits;
+    if (!f) return 1;
+    try {
+      const units = f(b, start, end);
+      return Number.isInteger(units) && units >= 0 && units <= MAX_RECORD_UNITS ? units : 1;
+    } catch {
+      return 1;
+    }
+  }
+
+  /**
+   * Records after the sync point and what they count for (`recordUnits`),
+   * from RAM: no flash access. What a boot census needs, at no read cost.
+   */
+  census(): RingCensus {
+    const floor = this.readFloor();
+    const records = Math.max(0, this.nextSeq - 1 - floor);
+    if (records === 0) return { records: 0, units: 0, lastSeq: this.nextSeq - 1 };
+    const floorUnit =
+      this.tail >= 0 && this.firstSeqs[this.tail]! - 1 >= this.sync
+        ? this.firstUnits[this.tail]!
+        : this.syncUnit;
+    return {
+      records,
+      units: (this.nextUnit - floorUnit + TWO_POW_32) % TWO_POW_32,
+      lastSeq: this.nextSeq - 1,
+    };
   }
 
   private applyRebootRule(retainUnsynced: boolean): void {
@@ -275,6 +446,7 @@ export class FlashRing implements Ring {
     // records at or below `value`, so nothing counts as dropped.
     this.persistSync(value);
     this.sync = value;
+    this.syncUnit = this.nextUnit;
   }
 
   /**
@@ -338,8 +510,7 @@ export class FlashRing implements Ring {
       let w = 0;
       let writeAt = this.headOffset;
       if (this.headerStaged) {
-        this.stageHeader();
-        w = SECTOR_HEADER_BYTES;
+        w = this.stageHeader();
         writeAt = 0;
       }
       const firstRecord = i;
@@ -378,6 +549,12 @@ export class FlashRing implements Ring {
         start = payloadEnd;
       }
       const intact = this.program(writeAt, w, "append");
+      const stored = intact < 0 ? seq - this.nextSeq : intact;
+      let units = this.nextUnit;
+      for (let r = firstRecord; r < firstRecord + stored; r++) {
+        units += this.unitsOf(bytes, r === 0 ? 0 : ends[r - 1]!, ends[r]!);
+      }
+      this.nextUnit = units % TWO_POW_32;
       if (intact < 0) {
         this.headerStaged = false;
         this.headOffset = writeAt + w;
@@ -403,7 +580,7 @@ export class FlashRing implements Ring {
     let j = this.head < 0 ? 0 : (this.head + 1) % n;
     const limit = this.head < 0 ? n : n - 1;
     for (let k = 0; k < limit && this.state[j] === CLEAN; k++) {
-      avail += S - SECTOR_HEADER_BYTES - FRAME_OVERHEAD_BYTES;
+      avail += S - SECTOR_PREFIX_BYTES - FRAME_OVERHEAD_BYTES;
       j = (j + 1) % n;
     }
     return avail;
@@ -420,7 +597,7 @@ export class FlashRing implements Ring {
     for (let k = 0; k < limit && avail < bytes; k++) {
       if (this.state[j] === LIVE) erased += this.dropTail();
       else if (this.state[j] === DIRTY) erased += this.makeClean(j);
-      avail += S - SECTOR_HEADER_BYTES - FRAME_OVERHEAD_BYTES;
+      avail += S - SECTOR_PREFIX_BYTES - FRAME_OVERHEAD_BYTES;
       j = (j + 1) % n;
     }
     return erased;
@@ -552,7 +729,9 @@ export class FlashRing implements Ring {
     // Records at or below the floor are gone already; persisting at least the
     // floor keeps every sync frame within 2^32 of the records around it.
     const value = Math.max(upto, floor);
+    const unit = this.unitsThrough(value);
     this.persistSync(value);
+    this.syncUnit = unit;
     if (upto > floor) this.committedCount += upto - floor;
     this.sync = value;
     this.dropWarned = false;
@@ -593,7 +772,9 @@ export class FlashRing implements Ring {
     let total = 0;
     for (let j = this.head; ; j = (j - 1 + n) % n) {
       const used =
-        j === this.head ? Math.min(this.headOffset, this.ctx.sectorSize) - SECTOR_HEADER_BYTES : room;
+        j === this.head
+          ? Math.max(0, Math.min(this.headOffset, this.ctx.sectorSize) - SECTOR_PREFIX_BYTES)
+          : room;
       const first = this.firstSeqs[j]!;
       if (first >= from) {
         // Every record of this sector is pending.
@@ -661,13 +842,21 @@ export class FlashRing implements Ring {
     );
   }
 
-  private stageHeader(): void {
+  /** Stages the head's header and units mark at the start of scratch; returns the bytes staged. */
+  private stageHeader(): number {
     const h = this.header;
+    const b = this.ctx.scratch;
     h.ringId = this.ringId;
     h.sectorSeq = this.sectorSeqs[this.head]!;
     h.firstSeq = this.firstSeqs[this.head]!;
     h.syncPoint = this.sync;
-    encodeSectorHeader(this.ctx.scratch, 0, h);
+    encodeSectorHeader(b, 0, h);
+    const mark = SECTOR_HEADER_BYTES;
+    b[mark] = FRAME_UNITS;
+    b[mark + 1] = 0;
+    putU16(b, mark + 2, 0);
+    putU32(b, mark + 4, this.firstUnits[this.head]!);
+    return sealFrame(b, mark, mark + FRAME_HEAD_BYTES);
   }
 
   /** Makes the sector after the head the new (empty) head; erases first if needed. */
@@ -680,10 +869,11 @@ export class FlashRing implements Ring {
     this.state[target] = LIVE;
     this.sectorSeqs[target] = ++this.lastSectorSeq;
     this.firstSeqs[target] = this.nextSeq;
+    this.firstUnits[target] = this.nextUnit;
     this.corruptSeen[target] = 0;
     this.head = target;
     if (this.tail < 0) this.tail = target;
-    this.headOffset = SECTOR_HEADER_BYTES;
+    this.headOffset = SECTOR_PREFIX_BYTES;
     this.headerStaged = true;
   }
 
@@ -748,8 +938,7 @@ export class FlashRing implements Ring {
     let w = 0;
     let writeAt = this.headOffset;
     if (this.headerStaged) {
-      this.stageHeader();
-      w = SECTOR_HEADER_BYTES;
+      w = this.stageHeader();
       writeAt = 0;
     }
     b[w] = FRAME_SYNC;

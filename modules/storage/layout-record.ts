@@ -12,6 +12,8 @@ export const LAYOUT_SLOTS = 2;
 const MAGIC = [0x43, 0x53, 0x4c, 0x59]; // "CSLY"
 const VERSION = 1;
 const FIXED_BYTES = 28;
+/** The fixed part of a layout record, before its ring table (what open reads first). */
+export const LAYOUT_FIXED_BYTES = FIXED_BYTES;
 const RING_FIXED_BYTES = 9;
 const CRC_BYTES = 4;
 export const MAX_KEY_BYTES = 255;

@@ -22,6 +22,16 @@ export const FRAME_OVERHEAD_BYTES = FRAME_HEAD_BYTES + FRAME_CRC_BYTES;
 export const FRAME_BATCH = 0xb1;
 /** A sync point: everything up to and including `seq` is done with (acknowledged or discarded). */
 export const FRAME_SYNC = 0x5c;
+/**
+ * A units mark: the first frame of every sector opened since format version
+ * 1.1, written in the same program as the header. Its sequence field holds
+ * the low 32 bits of the ring's running count of record units (readings,
+ * for capture's blocks) before the sector's first record, so open learns how
+ * many units every sector holds from 40 bytes per sector.
+ */
+export const FRAME_UNITS = 0x55;
+/** Header plus units mark: what open reads of every sector but the head. */
+export const SECTOR_PREFIX_BYTES = SECTOR_HEADER_BYTES + FRAME_HEAD_BYTES + 4;
 /** Where nothing was ever programmed. */
 export const ERASED = 0xff;
 /** The count field is one byte. */
@@ -170,7 +180,7 @@ export function checkFrame(b: Uint8Array, pos: number, limit: number): number {
   const bodyLength = getU16(b, pos + 2);
   const bodyEnd = pos + FRAME_HEAD_BYTES + bodyLength;
   if (bodyEnd + FRAME_CRC_BYTES > limit) return -1;
-  if (kind === FRAME_SYNC) {
+  if (kind === FRAME_SYNC || kind === FRAME_UNITS) {
     if (count !== 0 || bodyLength !== 0) return -1;
   } else if (kind !== FRAME_BATCH || count === 0) {
     return -1;

@@ -14,10 +14,11 @@
  * Rings that still do not fit are left out with a logged error.
  */
 import { type FlashPort, type Logger, silentLogger } from "../ports";
-import { FlashRing, type RingPlacement } from "./flash-ring";
+import { FlashRing, type RecordUnits, type RingPlacement } from "./flash-ring";
 import {
   decodeLayoutRecord,
   encodeLayoutRecord,
+  LAYOUT_FIXED_BYTES,
   LAYOUT_SLOTS,
   type LayoutRecord,
   layoutRecordBytes,
@@ -38,6 +39,12 @@ export interface RingStoreOptions {
   retainUnsynced?: boolean;
   /** Applied right after open (same as calling `configure`). Omitted: the stored layout is used as is. */
   layout?: RingLayoutEntry[];
+  /**
+   * What a record counts for in `ring.census()` (capture: the readings in a
+   * block). The store keeps running totals of it in every sector it opens, so
+   * a census costs no flash read. Omitted: 1 per record.
+   */
+  recordUnits?: RecordUnits;
 }
 
 /** What opening found. */
@@ -48,6 +55,8 @@ export interface OpenReport {
   reason: string;
   /** Generation of the layout record in use (0: none written yet). */
   layoutGeneration: number;
+  /** Flash bytes read by the open (recovery, the reboot rule and the initial `layout`). */
+  bytesRead: number;
 }
 
 const MIN_SECTOR = 256;
@@ -65,10 +74,26 @@ export class FlashRingStore implements RingStore {
   private slot: number;
   private readonly byKey = new Map<string, FlashRing>();
   private closed = false;
+  private readonly recordUnits: RecordUnits | undefined;
+  /** What the store and its rings use: the caller's port, counting the bytes read. */
+  private readonly port: FlashPort;
+  /** Flash bytes this store has read since it was opened. */
+  bytesRead = 0;
 
   constructor(options: RingStoreOptions) {
     const flash = options.flash;
     this.flash = flash;
+    this.recordUnits = options.recordUnits;
+    this.port = {
+      size: flash.size,
+      sectorSize: flash.sectorSize,
+      read: (offset, target) => {
+        this.bytesRead += target.length;
+        flash.read(offset, target);
+      },
+      write: (offset, data) => flash.write(offset, data),
+      eraseSector: (index) => flash.eraseSector(index),
+    };
     this.log = options.log ?? silentLogger;
     this.retainUnsynced = options.retainUnsynced === true;
     this.sectorSize = flash.sectorSize;
@@ -99,6 +124,7 @@ export class FlashRingStore implements RingStore {
       formatted: found.reason !== "",
       reason: found.reason,
       layoutGeneration: this.record.generation,
+      bytesRead: 0,
     };
     if (found.reason === "blank") this.log.info("storage: blank partition, formatting");
     else if (found.reason !== "") this.log.warn(`storage: formatting partition: ${found.reason}`);
@@ -109,6 +135,7 @@ export class FlashRingStore implements RingStore {
       this.byKey.set(stored.key, ring);
     }
     if (options.layout) this.configure(options.layout);
+    this.openReport.bytesRead = this.bytesRead;
   }
 
   configure(layout: RingLayoutEntry[]): void {
@@ -197,7 +224,13 @@ export class FlashRingStore implements RingStore {
   }
 
   private context() {
-    return { flash: this.flash, log: this.log, sectorSize: this.sectorSize, scratch: this.scratch };
+    return {
+      flash: this.port,
+      log: this.log,
+      sectorSize: this.sectorSize,
+      scratch: this.scratch,
+      ...(this.recordUnits ? { recordUnits: this.recordUnits } : {}),
+    };
   }
 
   private checkOpen(): void {
@@ -304,15 +337,15 @@ export class FlashRingStore implements RingStore {
       })),
     };
     const slot = this.slot < 0 ? 0 : 1 - this.slot;
-    this.flash.eraseSector(slot);
+    this.port.eraseSector(slot);
     const bytes = encodeLayoutRecord(record);
     try {
-      this.flash.write(slot * this.sectorSize, bytes);
+      this.port.write(slot * this.sectorSize, bytes);
     } catch (error) {
       // A record that reached flash whole would win at the next open: then
       // it is in use now too. A damaged one never passes its CRC.
       const back = new Uint8Array(bytes.length);
-      this.flash.read(slot * this.sectorSize, back);
+      this.port.read(slot * this.sectorSize, back);
       for (let i = 0; i < bytes.length; i++) if (back[i] !== bytes[i]) throw error;
       this.log.warn(
         `storage: layout program reported a failure (${(error as Error)?.message ?? error}) but reads back intact`,
@@ -328,8 +361,16 @@ export class FlashRingStore implements RingStore {
     let bestSlot = -1;
     let blank = 0;
     for (let slot = 0; slot < LAYOUT_SLOTS; slot++) {
-      this.flash.read(slot * this.sectorSize, this.scratch);
-      const d = decodeLayoutRecord(this.scratch);
+      // The record's fixed part first, then only as many bytes as it says it has.
+      const fixed = this.scratch.subarray(0, LAYOUT_FIXED_BYTES);
+      this.port.read(slot * this.sectorSize, fixed);
+      const length = fixed[6]! | (fixed[7]! << 8);
+      let view = fixed;
+      if (length > LAYOUT_FIXED_BYTES && length <= this.sectorSize) {
+        view = this.scratch.subarray(0, length);
+        this.port.read(slot * this.sectorSize + LAYOUT_FIXED_BYTES, view.subarray(LAYOUT_FIXED_BYTES));
+      }
+      const d = decodeLayoutRecord(view);
       if (!d.ok) {
         if (d.blank) blank++;
         else reasons.push(`slot ${slot}: ${d.why}`);
@@ -402,7 +443,7 @@ export class FlashRingStore implements RingStore {
     const bytes = this.scratch.subarray(0, SECTOR_HEADER_BYTES);
     let highest = 0;
     for (let s = LAYOUT_SLOTS; s < this.sectorCount; s++) {
-      this.flash.read(s * this.sectorSize, bytes);
+      this.port.read(s * this.sectorSize, bytes);
       if (decodeSectorHeader(bytes, 0, h) && h.ringId > highest) highest = h.ringId;
     }
     return highest;

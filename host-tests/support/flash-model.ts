@@ -71,9 +71,16 @@ export interface ModelOutcome {
   /** Records compared byte for byte, all checks together. */
   compared: number;
   drops: number;
+  /** Checks where the census was compared with a count of the records read. */
+  censusChecked: number;
 }
 
 type Op = "append" | "commit" | "erase" | "configure" | "reopen";
+
+/** What a record counts for in the census: 0..4 from its first byte (3 for an empty record). */
+function modelUnits(b: Uint8Array, start: number, end: number): number {
+  return end > start ? b[start]! % 5 : 3;
+}
 
 export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutcome {
   const rng = new Random(seed);
@@ -86,11 +93,12 @@ export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutco
     reopens: 0,
     compared: 0,
     drops: 0,
+    censusChecked: 0,
   };
   const batch = new TestBatch(8192, 64);
   let layout = randomLayout(rng);
   let retain = rng.float() < 0.5;
-  let store = openRingStore({ flash, retainUnsynced: retain, layout });
+  let store = openRingStore({ flash, recordUnits: modelUnits, retainUnsynced: retain, layout });
   const refs = new Map<string, RingRef>();
   adoptLayout(store, refs, new Map());
   const label = (step: number, what: string) => `seed ${seed}, step ${step} (${what})`;
@@ -237,6 +245,7 @@ export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutco
         store.close();
         store = openRingStore({
           flash,
+          recordUnits: modelUnits,
           retainUnsynced: reopenRetain,
           layout: rng.float() < 0.5 ? layout : undefined,
         });
@@ -258,7 +267,7 @@ export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutco
       }
       const storedBefore = store.storedLayout().map((p) => ({ ...p }));
       retain = rng.float() < 0.5;
-      store = openRingStore({ flash, retainUnsynced: retain });
+      store = openRingStore({ flash, recordUnits: modelUnits, retainUnsynced: retain });
       // An interrupted layout change leaves the old layout or the new one.
       const now = store.storedLayout();
       const same = (
@@ -542,6 +551,16 @@ function checkAll(
       want.length,
       `${where}: ${ring.key} missing record ${want[w]} (floor ${floor}, sync ${ref.sync})`,
     );
+    // The census comes from RAM; when every pending record is readable it must equal a count of them.
+    const census = ring.census();
+    assert.equal(census.records, c.pending, `${where}: ${ring.key} census records`);
+    assert.equal(census.lastSeq, ring.nextSequence - 1, `${where}: ${ring.key} census lastSeq`);
+    if (got.length === c.pending) {
+      let units = 0;
+      for (const g of got) units += modelUnits(g.bytes, 0, g.bytes.length);
+      assert.equal(census.units, units, `${where}: ${ring.key} census units`);
+      out.censusChecked++;
+    }
     for (const s of [...ref.sure.keys()]) if (s <= Math.max(floor, ref.sync)) ref.sure.delete(s);
     if (!retain && ref.retained !== 0) ref.retained = 0;
   }

@@ -32,7 +32,7 @@ import { zeroSyncCounters } from "../sync/chunk-uploader";
 import { type RoundResult, SyncService, type SyncSettings, type SyncStatus } from "../sync/sync-service";
 import type { UploadSender } from "../sync/target";
 import { collectorTargets } from "./collector-target";
-import { pendingCensus } from "./reading-census";
+import { blockReadings, pendingCensus } from "./reading-census";
 
 export interface DataManagerOptions {
   /** The capture partition. */
@@ -168,7 +168,12 @@ export class DataManager {
     this.settings = options.settings;
     const dm = options.settings.dataManager;
     this.retainUnsynced = dm.retainUnsyncedOnReboot;
-    this.store = openRingStore({ flash: options.flash, log: options.log, retainUnsynced: true });
+    this.store = openRingStore({
+      flash: options.flash,
+      log: options.log,
+      retainUnsynced: true,
+      recordUnits: blockReadings(readingCount),
+    });
     this.settleBootBacklog();
     this.capture = new Capture({
       store: this.store,

@@ -114,6 +114,8 @@ export class FlashRing implements Ring {
   readonly firstSector: number;
   readonly sectorCount: number;
   readonly maxRecordBytes: number;
+  /** The store was opened with `recordUnits`: `census().units` counts what records count for, not records. */
+  readonly unitsCounted: boolean;
 
   private readonly ctx: RingContext;
   private readonly state: Uint8Array;
@@ -166,6 +168,7 @@ export class FlashRing implements Ring {
     this.firstSector = placement.firstSector;
     this.sectorCount = placement.sectors;
     this.maxRecordBytes = maxRecordBytes(ctx.sectorSize);
+    this.unitsCounted = ctx.recordUnits !== undefined;
     this.state = new Uint8Array(placement.sectors);
     this.sectorSeqs = new Uint32Array(placement.sectors);
     this.firstSeqs = new Float64Array(placement.sectors);

@@ -81,7 +81,9 @@ test("a full 1 MiB partition: open + census + discard read at most 64 KB, and th
   store = openRingStore({ flash, recordUnits: blockUnits, retainUnsynced: true });
   const censuses = KEYS.map((key) => store.ring(key)!.census());
   // What the data manager does before capture starts under the default rule: discard the backlog.
-  KEYS.forEach((key, i) => store.ring(key)!.commit(censuses[i]!.lastSeq));
+  KEYS.forEach((key, i) => {
+    store.ring(key)!.commit(censuses[i]!.lastSeq);
+  });
   const bootRead = flash.bytesRead;
   assert.ok(bootRead <= 64 * 1024, `boot read ${bootRead} bytes of a full 1 MiB partition`);
   // The store counts what it read at open itself (what a bench reports on a device).

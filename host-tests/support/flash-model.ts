@@ -171,7 +171,9 @@ export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutco
         inDoubt.set(key, { records: pending });
         try {
           ring.append(batch);
-          list.forEach((r, i) => ref.sure.set(first + i, r));
+          list.forEach((r, i) => {
+            ref.sure.set(first + i, r);
+          });
         } catch (error) {
           if (flash.poweredOff) throw error;
           out.faults++;

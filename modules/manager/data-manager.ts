@@ -83,7 +83,7 @@ export interface CollectorStatus {
   lostAtBoot: number;
   /** Unsynced readings of earlier boots kept at open (retain option); counted in inFlash/synced/… since. */
   retainedAtBoot: number;
-  /** Never uploadable: rejected by the cloud, undecodable, or too large alone. */
+  /** Never uploadable: rejected by the cloud, undecodable, or too large alone (locally or for the cloud). */
   setAside: number;
   missedDeadlines: number;
   sensorErrors: number;
@@ -273,7 +273,7 @@ export class DataManager {
       const flushed = ledger.flushed + (stats?.flushed ?? 0);
       const refused = ledger.refused + (stats?.dropped ?? 0);
       const inRam = stats?.batched ?? 0;
-      const setAside = sync.rejected + sync.undecodable + sync.oversized;
+      const setAside = sync.rejected + sync.undecodable + sync.oversized + sync.tooLarge;
       const dropped = Math.max(0, ledger.retainedAtBoot + flushed - sync.synced - setAside - inFlash);
       const identity = keyParts(key);
       collectors.push({

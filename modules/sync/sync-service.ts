@@ -276,10 +276,15 @@ export class SyncService {
     let due: number;
     if (this.transport.failures > 0) due = this.transportRetryAt;
     else {
-      due = this.nextIntervalAt;
+      // The interval round matters while some collector is healthy; when all are in their own
+      // backoff, the earliest retry is all that is due.
+      let healthy = this.uploaders.size === 0;
+      due = Number.POSITIVE_INFINITY;
       for (const uploader of this.uploaders.values()) {
-        if (uploader.backoff.failures > 0 && uploader.retryAt < due) due = uploader.retryAt;
+        if (uploader.backoff.failures === 0) healthy = true;
+        else if (uploader.retryAt < due) due = uploader.retryAt;
       }
+      if (healthy && this.nextIntervalAt < due) due = this.nextIntervalAt;
     }
     const now = this.clock.monotonic();
     const delayMs = due > now ? due - now : 0;

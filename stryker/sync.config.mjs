@@ -1,5 +1,8 @@
 // StrykerJS over modules/sync: every mutant is run against the sync tests and the data manager's
 // (node:test, TAP; fake clocks and in-memory fakes, so each file runs in about a second).
+// The isolation tests' multi-hour fake-time runs take 2 h instead of 6 per mutant (inherited by the test processes).
+process.env.SYNC_ISOLATION_HOURS ??= "2";
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: "tap",

@@ -292,16 +292,18 @@ export class ChunkUploader {
       }
       return this.onRefused(ring, chunk, encoded, failure);
     }
+    // Replaced while the request was out: the cloud has these readings, but the chunk's
+    // sequence numbers belong to the old ring; the replacement is not touched.
+    const stale = this.target.ring !== ring;
+    // Counted once committed: a commit that throws (flash gone) leaves them pending, not synced.
+    if (!stale) ring.commit(chunk.lastSeq);
     this.counters.synced += encoded.readings;
     this.counters.requests++;
     this.counters.bytesSent += body.length - room;
-    if (this.target.ring !== ring) {
-      // Replaced while the request was out: the cloud has these readings, but the chunk's
-      // sequence numbers belong to the old ring; the replacement is not touched.
+    if (stale) {
       this.log.warn(`sync ${this.target.key}: ring replaced during the upload; nothing committed`);
       return { kind: "stale" };
     }
-    ring.commit(chunk.lastSeq);
     this.noteSetAside(encoded.undecodable, encoded.oversized);
     this.settleSuspects();
     // Past the rejected region, full budget again; inside it, widen gradually.

@@ -77,6 +77,11 @@ export interface CollectorStatus {
   synced: number;
   /** Overwritten in flash before they were synced (ring full, or ring resized). */
   dropped: number;
+  /**
+   * Records the store overwrote unsynced since open (its own count: RingCounters.dropped of the
+   * collector's current ring). `dropped` is in readings; each dropped record holds at least one.
+   */
+  droppedRecords: number;
   /** Lost this boot: unsynced readings of earlier boots discarded at open, plus batches the store refused. */
   lost: number;
   /** Of `lost`: discarded at open (reboot semantics). */
@@ -290,6 +295,7 @@ export class DataManager {
         pending: inRam + inFlash,
         synced: sync.synced,
         dropped,
+        droppedRecords: ring ? ring.counters().dropped : 0,
         lost: ledger.lostAtBoot + refused,
         lostAtBoot: ledger.lostAtBoot,
         retainedAtBoot: ledger.retainedAtBoot,

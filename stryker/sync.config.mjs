@@ -1,5 +1,5 @@
 // StrykerJS over modules/sync: every mutant is run against the sync tests and the data manager's
-// (node:test, TAP; fake clocks and in-memory fakes, so each file runs in about a second).
+// (node:test, TAP; fake clocks and in-memory fakes).
 // The isolation tests' multi-hour fake-time runs take 2 h instead of 6 per mutant (inherited by the test processes).
 process.env.SYNC_ISOLATION_HOURS ??= "2";
 
@@ -9,10 +9,11 @@ export default {
   plugins: ["@stryker-mutator/tap-runner"],
   mutate: ["modules/sync/**/*.ts"],
   tap: {
-    testFiles: ["host-tests/core/sync-*.test.ts", "host-tests/core/manager.test.ts"],
+    // One process per mutant for all of them (the suite imports the sync tests and the manager's).
+    testFiles: ["host-tests/core/sync-mutation.suite.ts"],
     nodeArgs: ["--import", "tsx", "--test-reporter=tap", "-r", "{{hookFile}}", "{{testFile}}"],
   },
-  coverageAnalysis: "perTest",
+  coverageAnalysis: "all",
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: "reports/mutation/sync/index.html" },
   jsonReporter: { fileName: "reports/mutation/sync/mutation.json" },

@@ -321,3 +321,66 @@ test("fault: INVALID_ARGUMENT rejections never block the ring: the culprit is na
     await rig.stop();
   }
 });
+
+test("fault: INTERNAL for one collector only: it backs off alone; the other uploads every interval with no backlog", async () => {
+  const rig = await new Rig({ flashBytes: 256 * 1024 }).start();
+  try {
+    // 1 s flushes: every 6 s interval has new readings for the healthy collector.
+    const manager = rig.boot(
+      settingsFor(
+        [
+          { name: "good", type: "sensor", hz: 2, sectors: 16 },
+          { name: "bad", type: "sensor", hz: 0.2, sectors: 40 },
+        ],
+        { flush_interval_secs: 1 },
+      ),
+    );
+    await rig.run(30_000);
+    rig.cloud.faults.add({
+      kind: "status",
+      code: Code.INTERNAL,
+      method: UPLOAD,
+      component: "bad",
+      times: forever,
+    });
+    const uploadsBefore = rig.cloud.store.db
+      .prepare("SELECT COUNT(*) AS n FROM uploads WHERE component_name = 'good'")
+      .get() as { n: number };
+    const hours = 2;
+    await rig.run(hours * 3_600_000, 6_000);
+    const status = manager.status();
+    const good = status.collectors.find((c) => c.componentName === "good")!;
+    const bad = status.collectors.find((c) => c.componentName === "bad")!;
+    const goodUploads = (
+      rig.cloud.store.db.prepare("SELECT COUNT(*) AS n FROM uploads WHERE component_name = 'good'").get() as {
+        n: number;
+      }
+    ).n;
+    // One upload per 6 s interval over the two hours (the interval is measured from each round's end).
+    assert.ok(
+      goodUploads - uploadsBefore.n >= (hours * 3_600_000) / 6_000 - 2,
+      `${goodUploads - uploadsBefore.n} uploads of the healthy collector`,
+    );
+    assert.ok(good.pending <= 2 * 7, `healthy backlog ${good.pending} readings`);
+    assert.equal(status.sync.collectors[good.key]!.consecutiveFailures, 0);
+    const badSync = status.sync.collectors[bad.key]!;
+    assert.ok(badSync.consecutiveFailures >= 15, `bad failed ${badSync.consecutiveFailures} times`);
+    assert.equal(badSync.backoffMs, 3_600_000, "the failing collector is at the hourly cap");
+    assert.equal(status.sync.transportFailures, 0);
+    // Everything the failing collector captured during the fault is still in its ring (sized for it).
+    assert.ok(bad.inFlash >= 0.2 * hours * 3600, `bad keeps ${bad.inFlash} readings`);
+    assert.equal(bad.dropped + bad.setAside, 0);
+    assert.equal(rig.cloud.faults.counts.status! >= 15, true);
+    // The cloud recovers: one sync now, every reading of both exactly once.
+    rig.cloud.faults.clear();
+    await manager.syncNow();
+    for (const name of ["good", "bad"]) {
+      const values = rig.cloudValues(name);
+      const captured = rig.counters.of(name);
+      const pending = manager.status().collectors.find((c) => c.componentName === name)!.pending;
+      assert.deepEqual(values, range(1, captured - pending), `${name}: exactly once, in order`);
+    }
+  } finally {
+    await rig.stop();
+  }
+});

@@ -384,3 +384,37 @@ test("fault: INTERNAL for one collector only: it backs off alone; the other uplo
     await rig.stop();
   }
 });
+
+test("fault: HTTP 413 from a proxy: the request gets smaller (never re-sent at the same size), nothing set aside, no backoff", async () => {
+  const rig = await new Rig().start();
+  try {
+    const sizes: number[] = [];
+    const measuring = {
+      send: (request: Uint8Array) => {
+        sizes.push(request.length);
+        return rig.sender.send(request);
+      },
+    };
+    // Rounds hourly: a minute of 20 Hz readings waits for the "sync now" below.
+    const settings = settingsFor([{ name: "r", type: "sensor", hz: 20 }], {
+      flush_interval_secs: 1,
+      sync_interval_mins: 60,
+    });
+    const device = rig.boot(settings, measuring);
+    await rig.run(60_000, 1_000);
+    rig.cloud.faults.add({ kind: "http-status", status: 413, method: UPLOAD, times: 3 });
+    await device.syncNow();
+    // Three refusals, each followed by a request no larger than half of the refused one.
+    assert.ok(sizes.length >= 4, `${sizes.length} requests`);
+    for (let i = 1; i <= 3; i++)
+      assert.ok(sizes[i]! <= sizes[i - 1]! / 2 + 64, `request ${i}: ${sizes[i]} after ${sizes[i - 1]}`);
+    const s = device.status();
+    assert.equal(s.sync.failedRounds, 0);
+    assert.equal(s.collectors[0]!.setAside, 0);
+    assert.equal(s.collectors[0]!.inFlash, 0);
+    assert.deepEqual(rig.cloudValues("r"), range(1, s.collectors[0]!.synced));
+    assert.equal(rig.cloud.faults.counts["http-status"], 3);
+  } finally {
+    await rig.stop();
+  }
+});

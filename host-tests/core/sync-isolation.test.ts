@@ -444,3 +444,24 @@ for (const answer of ["invalid", "ok"] as const) {
     assert.equal(replacement.syncPoint, 40);
   });
 }
+
+test("isolation: when every collector is in its own backoff, only their retries are scheduled (no empty interval rounds)", async () => {
+  const { clock, cloud, service, rings } = setup(["a", "b"]);
+  cloud.fault = () => "internal";
+  for (const ring of rings) ring.push(idRecord(1));
+  service.start();
+  const ids = new Map<string, number>([
+    ["a", 1],
+    ["b", 1],
+  ]);
+  await run(clock, service, [], HOUR, ids);
+  const status = service.status();
+  // Both fail together at 6 s and retry together: every round is a retry, none an empty interval round.
+  assert.equal(status.rounds, triesBy(INTERVAL_MS, HOUR));
+  assert.equal(status.failedRounds, status.rounds);
+  assert.ok(Number.isNaN(status.lastSuccessMonotonic), "no round counted as a success");
+  assert.ok(
+    status.nextRoundInMs > INTERVAL_MS,
+    `next round in ${status.nextRoundInMs} ms: the retry, not the interval`,
+  );
+});

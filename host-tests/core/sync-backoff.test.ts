@@ -49,16 +49,26 @@ test("backoff: nonsensical options are refused with a clear error", () => {
   assert.throws(() => new Backoff({ jitter: 1 }), "jitter");
 });
 
-test("failure classes: content rejections set aside, everything else retried", () => {
+test("failure classes: content rejections narrowed, too-large requests shrunk, everything else retried", () => {
   assert.equal(classifyFailure(new RpcError(Code.INVALID_ARGUMENT, "x")).kind, "rejected");
   assert.equal(classifyFailure(new RpcError(Code.OUT_OF_RANGE, "x")).kind, "rejected");
+  // RESOURCE_EXHAUSTED and HTTP 413 are about the request's size: never "temporary at the same size".
+  assert.equal(classifyFailure(new RpcError(Code.RESOURCE_EXHAUSTED, "x")).kind, "too-large");
+  const http413 = classifyFailure(new RpcError(Code.UNKNOWN, "HTTP 413", undefined, 413));
+  assert.equal(http413.kind, "too-large");
+  assert.equal(http413.code, Code.UNKNOWN);
+  assert.equal(classifyFailure(new RpcError(Code.UNAVAILABLE, "HTTP 503", undefined, 503)).kind, "transient");
+  // A response too large for the device (transport-level) says nothing about the request.
+  assert.equal(classifyFailure(new RpcError(Code.RESOURCE_EXHAUSTED, "big", "too-large")).kind, "transient");
+  assert.equal(classifyFailure(new RpcError(Code.INVALID_ARGUMENT, "x", "protocol")).kind, "transient");
+  const reason = classifyFailure(new RpcError(Code.INTERNAL, "boom", "protocol")).reason;
+  assert.ok(reason.includes("boom") && reason.includes("(protocol)"), reason);
   for (const code of [
     Code.UNAVAILABLE,
     Code.INTERNAL,
     Code.DEADLINE_EXCEEDED,
     Code.UNAUTHENTICATED,
     Code.PERMISSION_DENIED,
-    Code.RESOURCE_EXHAUSTED,
     Code.UNIMPLEMENTED,
     Code.UNKNOWN,
   ]) {

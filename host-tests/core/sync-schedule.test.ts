@@ -138,7 +138,7 @@ test("backoff schedule with a fake clock: 200 ms doubling to the one-hour cap, h
   assert.ok(service.status().nextRoundInMs <= 200 && service.status().nextRoundInMs > 180);
 });
 
-test("a connection failure ends the round for every collector; a failure the cloud answered only skips that collector", async () => {
+test("a failure the cloud answered skips only that collector; a dead link (two transport failures) ends the round for all", async () => {
   const clock = new FakeClock();
   const cloud = new ScriptedCloud();
   const service = new SyncService({
@@ -159,13 +159,29 @@ test("a connection failure ends the round for every collector; a failure the clo
     [5, 0, 0],
     "b and c delivered despite a's INTERNAL",
   );
+  let status = service.status();
+  assert.equal(status.transportFailures, 0, "an answered failure is not the link's");
+  assert.equal(status.collectors.a!.consecutiveFailures, 1);
+  assert.equal(status.collectors.b!.consecutiveFailures, 0);
   for (const ring of rings) ring.push(idRecord(6));
   const attempts = cloud.attempts.length;
   cloud.fault = () => "reset";
   const dropped = await service.syncNow();
   assert.equal(dropped.ok, false);
-  assert.equal(cloud.attempts.length, attempts + 1, "one connection failure, no more tries this round");
-  assert.equal(service.status().consecutiveFailures, 2);
+  assert.equal(
+    cloud.attempts.length,
+    attempts + 2,
+    "a second transport failure in a row confirms the link is down: no more tries this round",
+  );
+  status = service.status();
+  assert.equal(status.transportFailures, 1);
+  assert.equal(status.consecutiveFailures, 1);
+  assert.equal(status.backoffMs, 200, "the link's backoff is reported while it is down");
+  assert.equal(status.state, "backing-off");
+  assert.deepEqual(
+    rings.map((r) => r.counters().pending),
+    [6, 1, 1],
+  );
 });
 
 test("a round is finite while capture keeps appending during it", async () => {

@@ -56,15 +56,21 @@ async function outage(
     const failing = options.failing ?? true;
     for (let i = 0; i < 18; i++) {
       await rig.nextRound();
-      const sync = manager.status().sync;
+      let sync = manager.status().sync;
       if (!failing) {
         assert.equal(sync.consecutiveFailures, 0, `${name}: round ${i} should succeed`);
         await arm(rig);
         continue;
       }
+      // Each collector backs off on its own: rounds of a collector with nothing pending yet may
+      // come in between. Go on to the round that fails next (bounded: an hour of 6 s rounds).
+      for (let guard = 0; sync.consecutiveFailures === i && guard < 700; guard++) {
+        await rig.nextRound();
+        sync = manager.status().sync;
+      }
       assert.equal(sync.consecutiveFailures, i + 1, `${name}: round ${i} failed`);
       assert.equal(sync.state, "backing-off");
-      waits.push(sync.nextRoundInMs);
+      waits.push(sync.backoffMs);
     }
     if (failing) {
       assert.deepEqual(
@@ -86,7 +92,12 @@ async function outage(
 
     const storedDuringFault = readingsStoredAfter(rig, uploadsBefore);
     await disarm(rig);
-    await rig.nextRound();
+    // Every collector recovers at its own next retry, at most an hour away.
+    const repaired = rig.clock.monotonic();
+    for (let guard = 0; manager.status().sync.consecutiveFailures > 0 && guard < 700; guard++) {
+      await rig.nextRound();
+    }
+    assert.ok(rig.clock.monotonic() - repaired <= 3_600_000, `${name}: recovered within the hourly retry`);
     assert.equal(manager.status().sync.consecutiveFailures, 0, `${name}: recovered`);
     assert.equal(manager.status().sync.backoffMs, 0, `${name}: backoff reset`);
     assert.equal(manager.status().sync.nextRoundInMs, 6_000, `${name}: back on the sync interval`);
@@ -173,14 +184,20 @@ test("fault: INTERNAL", async () => {
 });
 
 test("fault: slow past the deadline (the cloud stores late: duplicates possible, counted)", async () => {
+  // No race with machine speed: the healthy phases run with a 30 s deadline; during the fault
+  // the deadline is 150 ms and the cloud answers after 5 s, so every request times out
+  // (the client's timer is armed before the cloud's, in the same event loop), however loaded.
   const outcome = await outage(
     "slow",
-    (rig) => void rig.cloud.faults.add({ kind: "delay", ms: 400, method: UPLOAD, times: forever }),
-    async (rig) => {
-      rig.cloud.faults.clear();
-      await new Promise((resolve) => setTimeout(resolve, 500)); // let late stores land
+    (rig) => {
+      rig.setDeadline(150);
+      rig.cloud.faults.add({ kind: "delay", ms: 5_000, method: UPLOAD, times: forever });
     },
-    { timeoutMs: 150, mayDuplicate: true },
+    (rig) => {
+      rig.cloud.faults.clear();
+      rig.setDeadline(30_000);
+    },
+    { timeoutMs: 30_000, mayDuplicate: true },
   );
   assert.ok(
     outcome.duplicates <= outcome.storedDuringFault,
@@ -300,6 +317,103 @@ test("fault: INVALID_ARGUMENT rejections never block the ring: the culprit is na
       rig.log.lines.some((l) => l.startsWith("error") && l.includes("set aside")),
       "the set-aside is logged",
     );
+  } finally {
+    await rig.stop();
+  }
+});
+
+test("fault: INTERNAL for one collector only: it backs off alone; the other uploads every interval with no backlog", async () => {
+  const rig = await new Rig({ flashBytes: 256 * 1024 }).start();
+  try {
+    // 1 s flushes: every 6 s interval has new readings for the healthy collector.
+    const manager = rig.boot(
+      settingsFor(
+        [
+          { name: "good", type: "sensor", hz: 2, sectors: 16 },
+          { name: "bad", type: "sensor", hz: 0.2, sectors: 40 },
+        ],
+        { flush_interval_secs: 1 },
+      ),
+    );
+    await rig.run(30_000);
+    rig.cloud.faults.add({
+      kind: "status",
+      code: Code.INTERNAL,
+      method: UPLOAD,
+      component: "bad",
+      times: forever,
+    });
+    const uploadsBefore = rig.cloud.store.db
+      .prepare("SELECT COUNT(*) AS n FROM uploads WHERE component_name = 'good'")
+      .get() as { n: number };
+    const hours = 2;
+    await rig.run(hours * 3_600_000, 6_000);
+    const status = manager.status();
+    const good = status.collectors.find((c) => c.componentName === "good")!;
+    const bad = status.collectors.find((c) => c.componentName === "bad")!;
+    const goodUploads = (
+      rig.cloud.store.db.prepare("SELECT COUNT(*) AS n FROM uploads WHERE component_name = 'good'").get() as {
+        n: number;
+      }
+    ).n;
+    // One upload per 6 s interval over the two hours (the interval is measured from each round's end).
+    assert.ok(
+      goodUploads - uploadsBefore.n >= (hours * 3_600_000) / 6_000 - 2,
+      `${goodUploads - uploadsBefore.n} uploads of the healthy collector`,
+    );
+    assert.ok(good.pending <= 2 * 7, `healthy backlog ${good.pending} readings`);
+    assert.equal(status.sync.collectors[good.key]!.consecutiveFailures, 0);
+    const badSync = status.sync.collectors[bad.key]!;
+    assert.ok(badSync.consecutiveFailures >= 15, `bad failed ${badSync.consecutiveFailures} times`);
+    assert.equal(badSync.backoffMs, 3_600_000, "the failing collector is at the hourly cap");
+    assert.equal(status.sync.transportFailures, 0);
+    // Everything the failing collector captured during the fault is still in its ring (sized for it).
+    assert.ok(bad.inFlash >= 0.2 * hours * 3600, `bad keeps ${bad.inFlash} readings`);
+    assert.equal(bad.dropped + bad.setAside, 0);
+    assert.equal(rig.cloud.faults.counts.status! >= 15, true);
+    // The cloud recovers: one sync now, every reading of both exactly once.
+    rig.cloud.faults.clear();
+    await manager.syncNow();
+    for (const name of ["good", "bad"]) {
+      const values = rig.cloudValues(name);
+      const captured = rig.counters.of(name);
+      const pending = manager.status().collectors.find((c) => c.componentName === name)!.pending;
+      assert.deepEqual(values, range(1, captured - pending), `${name}: exactly once, in order`);
+    }
+  } finally {
+    await rig.stop();
+  }
+});
+
+test("fault: HTTP 413 from a proxy: the request gets smaller (never re-sent at the same size), nothing set aside, no backoff", async () => {
+  const rig = await new Rig().start();
+  try {
+    const sizes: number[] = [];
+    const measuring = {
+      send: (request: Uint8Array) => {
+        sizes.push(request.length);
+        return rig.sender.send(request);
+      },
+    };
+    // Rounds hourly: a minute of 20 Hz readings waits for the "sync now" below.
+    const settings = settingsFor([{ name: "r", type: "sensor", hz: 20 }], {
+      flush_interval_secs: 1,
+      sync_interval_mins: 60,
+    });
+    const device = rig.boot(settings, measuring);
+    await rig.run(60_000, 1_000);
+    rig.cloud.faults.add({ kind: "http-status", status: 413, method: UPLOAD, times: 3 });
+    await device.syncNow();
+    // Three refusals, each followed by a request no larger than half of the refused one.
+    assert.ok(sizes.length >= 4, `${sizes.length} requests`);
+    for (let i = 1; i <= 3; i++)
+      assert.ok(sizes[i]! <= sizes[i - 1]! / 2 + 64, `request ${i}: ${sizes[i]} after ${sizes[i - 1]}`);
+    const s = device.status();
+    assert.equal(s.sync.failedRounds, 0);
+    assert.equal(s.collectors[0]!.setAside, 0);
+    assert.equal(s.collectors[0]!.inFlash, 0);
+    assert.deepEqual(rig.cloudValues("r"), range(1, s.collectors[0]!.synced));
+    assert.equal(rig.cloud.faults.counts["http-status"], 3);
   } finally {
     await rig.stop();
   }

@@ -31,11 +31,17 @@ function uploadsAfter(rig: Rig, id: number): UploadRow[] {
 class Tripwire implements UploadSender {
   armAt = Number.POSITIVE_INFINITY;
   tripped = false;
+  /**
+   * @param afterwards "again": `onTrip` runs before every later request too (a device that lost
+   * power sends nothing more); "once": later requests go through (the outage is the cloud's).
+   */
   constructor(
     private readonly rig: Rig,
     private readonly onTrip: () => Promise<void> | void,
+    private readonly afterwards: "once" | "again" = "once",
   ) {}
   async send(request: Uint8Array): Promise<void> {
+    if (this.tripped && this.afterwards === "again") await this.onTrip();
     if (!this.tripped && this.rig.cloud.count() >= this.armAt) {
       this.tripped = true;
       await this.onTrip();
@@ -104,9 +110,13 @@ test("interrupted at 33% by an outage: resumes at the first unacknowledged chunk
 test("interrupted at 33% by a reboot, retain option on: resumes at 33% after the reboot, nothing re-sent", async () => {
   const rig = await new Rig({ flashBytes: 512 * 1024 }).start();
   try {
-    const wire = new Tripwire(rig, () => {
-      throw new TransportError("reset", "device lost power mid-upload");
-    });
+    const wire = new Tripwire(
+      rig,
+      () => {
+        throw new TransportError("reset", "device lost power mid-upload");
+      },
+      "again",
+    );
     const { manager, total } = await buildBacklog(rig, wire, { retain_unsynced_on_reboot: true });
     wire.armAt = total / 3;
     await manager.syncNow();
@@ -142,9 +152,13 @@ test("interrupted at 33% by a reboot, retain option on: resumes at 33% after the
 test("interrupted at 33% by a reboot, default setting: the unsynced rest is lost and counted, nothing re-sent", async () => {
   const rig = await new Rig({ flashBytes: 512 * 1024 }).start();
   try {
-    const wire = new Tripwire(rig, () => {
-      throw new TransportError("reset", "device lost power mid-upload");
-    });
+    const wire = new Tripwire(
+      rig,
+      () => {
+        throw new TransportError("reset", "device lost power mid-upload");
+      },
+      "again",
+    );
     const { manager, total } = await buildBacklog(rig, wire);
     wire.armAt = total / 3;
     await manager.syncNow();

@@ -65,6 +65,8 @@ export type Fault =
   | "unavailable"
   | "internal"
   | "invalid"
+  | "too-large"
+  | "http-413"
   | "refused"
   | "reset"
   | "timeout";
@@ -155,6 +157,10 @@ export class ScriptedCloud implements UploadSender {
         throw new RpcError(Code.INTERNAL, "boom");
       case "invalid":
         throw new RpcError(Code.INVALID_ARGUMENT, "bad reading");
+      case "too-large":
+        throw new RpcError(Code.RESOURCE_EXHAUSTED, "request too large");
+      case "http-413":
+        throw new RpcError(Code.UNKNOWN, "HTTP 413", undefined, 413);
       case "refused":
         throw new TransportError("refused", "connect ECONNREFUSED");
       case "reset":

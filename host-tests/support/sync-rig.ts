@@ -184,6 +184,21 @@ export class Rig {
     return this;
   }
 
+  /**
+   * The device's sender: forwards to the current client, so a test can swap the
+   * client (`connect`, `setDeadline`) under a running device.
+   */
+  readonly sender: UploadSender = {
+    send: (request) => this.client.send(request),
+    sendFramed: (frame) => this.client.sendFramed(frame),
+  };
+
+  /** Change the client's per-call deadline (real ms) from now on: a new connection and token. */
+  setDeadline(timeoutMs: number): void {
+    this.options.timeoutMs = timeoutMs;
+    this.connect();
+  }
+
   /** A fresh transport + client (a rebooted device has no connection or token). */
   connect(): void {
     this.transport?.close();
@@ -211,7 +226,7 @@ export class Rig {
       log: this.log,
       registry: counterModels(this.counters),
       partId: PART_ID,
-      sender: sender ?? this.client,
+      sender: sender ?? this.sender,
       settings,
       backoff: this.options.backoff ?? { jitter: 0 },
     });

@@ -77,13 +77,18 @@ export interface CollectorStatus {
   synced: number;
   /** Overwritten in flash before they were synced (ring full, or ring resized). */
   dropped: number;
+  /**
+   * Records the store overwrote unsynced since open (its own count: RingCounters.dropped of the
+   * collector's current ring). `dropped` is in readings; each dropped record holds at least one.
+   */
+  droppedRecords: number;
   /** Lost this boot: unsynced readings of earlier boots discarded at open, plus batches the store refused. */
   lost: number;
   /** Of `lost`: discarded at open (reboot semantics). */
   lostAtBoot: number;
   /** Unsynced readings of earlier boots kept at open (retain option); counted in inFlash/synced/… since. */
   retainedAtBoot: number;
-  /** Never uploadable: rejected by the cloud, undecodable, or too large alone. */
+  /** Never uploadable: rejected by the cloud, undecodable, or too large alone (locally or for the cloud). */
   setAside: number;
   missedDeadlines: number;
   sensorErrors: number;
@@ -278,7 +283,7 @@ export class DataManager {
       const flushed = ledger.flushed + (stats?.flushed ?? 0);
       const refused = ledger.refused + (stats?.dropped ?? 0);
       const inRam = stats?.batched ?? 0;
-      const setAside = sync.rejected + sync.undecodable + sync.oversized;
+      const setAside = sync.rejected + sync.undecodable + sync.oversized + sync.tooLarge;
       const dropped = Math.max(0, ledger.retainedAtBoot + flushed - sync.synced - setAside - inFlash);
       const identity = keyParts(key);
       collectors.push({
@@ -295,6 +300,7 @@ export class DataManager {
         pending: inRam + inFlash,
         synced: sync.synced,
         dropped,
+        droppedRecords: ring ? ring.counters().dropped : 0,
         lost: ledger.lostAtBoot + refused,
         lostAtBoot: ledger.lostAtBoot,
         retainedAtBoot: ledger.retainedAtBoot,

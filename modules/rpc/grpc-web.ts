@@ -118,7 +118,12 @@ export function readUnaryResponse(response: HttpResponse): Uint8Array {
   if (response.status !== 200) {
     if (headerStatus && headerStatus.code !== Code.OK)
       throw new RpcError(headerStatus.code, headerStatus.message);
-    throw new RpcError(codeForHttpStatus(response.status), `HTTP ${response.status}`);
+    throw new RpcError(
+      codeForHttpStatus(response.status),
+      `HTTP ${response.status}`,
+      undefined,
+      response.status,
+    );
   }
   if (headerStatus && headerStatus.code !== Code.OK) {
     // Trailers-only response: the status is all there is.

@@ -37,12 +37,15 @@ export class RpcError extends Error {
   readonly code: number;
   /** Set when the failure happened below gRPC (refused, reset, timeout, too-large, malformed framing). */
   readonly transport: string | undefined;
-  constructor(code: number, message: string, transport?: string) {
+  /** The HTTP status of an answer that carried no grpc-status (e.g. 413 from a proxy); undefined otherwise. */
+  readonly httpStatus: number | undefined;
+  constructor(code: number, message: string, transport?: string, httpStatus?: number) {
     super(`${codeName(code)}: ${message}`);
     // Defined, not assigned: Moddable freezes Error.prototype, and assigning over a
     // frozen inherited property throws (the "override mistake").
     Object.defineProperty(this, "name", { value: "RpcError" });
     this.code = code;
     this.transport = transport;
+    this.httpStatus = httpStatus;
   }
 }

@@ -1,16 +1,28 @@
 /*
- * The sync scheduler: every `intervalMs` (sync_interval_mins) it runs a round
- * that drains every collector's ring through its ChunkUploader; after a failed
- * round it waits per the Backoff instead (200 ms doubling to one hour, then
- * hourly), and the first successful round restores the interval.
+ * The sync scheduler. Every `intervalMs` (sync_interval_mins) a round drains
+ * every collector's ring through its ChunkUploader.
+ *
+ * Failure isolation (one bad collector must not hurt the others):
+ * - Each collector has its own Backoff (200 ms doubling to one hour, then
+ *   hourly; reset by its first success). A collector whose uploads fail
+ *   (INTERNAL for it alone, a refusal of everything, a local fault such as a
+ *   flash read error or an exception while encoding) is retried on its own
+ *   schedule, in a retry round that serves only the collectors due; healthy
+ *   collectors keep the sync interval.
+ * - A transport failure (refused, reset, timeout: no answer from the cloud)
+ *   may be the link or may be the chunk (a request that kills the connection).
+ *   The round goes on with the next collector: if its request is answered, the
+ *   failure was that collector's (its backoff); if it fails at the transport
+ *   too, the link is down and the round ends with the shared transport
+ *   backoff, which holds every collector. A last turn's transport failure is
+ *   the collector's if a request of the same round was answered, else the link's.
+ * - Turn order rotates by one collector per round, so a collector that always
+ *   fails cannot always be the one before the others.
+ * - Anything a collector's turn throws is caught, counted and logged there.
  *
  * A round is fair and finite: collectors take turns one request at a time, and
  * each uploads at most what was pending when the round began, so a collector
  * capturing faster than the link can carry does not keep a round alive.
- * A failure with no answer from the cloud (refused, reset, timeout) ends the
- * round at once: every other collector would hit the same wall. A failure the
- * cloud answered (UNAVAILABLE, INTERNAL, …) only ends that collector's turn,
- * so a chunk the cloud chokes on cannot hold the others back.
  *
  * One Moddable-shaped timer, re-created per wait (sync waits are seconds to an
  * hour apart, so the malloc is irrelevant and a fired one-shot is never touched).
@@ -78,9 +90,14 @@ export interface SyncStatus {
   /** Wall-clock ms of the same (NaN when none or the clock was not valid). */
   lastSuccessWall: number;
   lastError: SyncError | null;
-  /** The wait chosen after the last failure (0 when the last round succeeded). */
+  /**
+   * The longest current backoff: the link's while it is down, else the most-failing
+   * collector's (0 when all are healthy). Per collector: `collectors[key].backoffMs`.
+   */
   backoffMs: number;
   consecutiveFailures: number;
+  /** Consecutive rounds in which the cloud did not answer at all (the shared transport backoff). */
+  transportFailures: number;
   /** Ms until the next scheduled round (NaN when none is scheduled). */
   nextRoundInMs: number;
   collectors: Record<string, TargetSyncCounters>;
@@ -97,12 +114,21 @@ export interface RoundResult {
 /** Guard against a store that keeps returning chunks it never lets us pass. */
 const MAX_STEPS_WITHOUT_PROGRESS = 64;
 
+interface Turn {
+  uploader: ChunkUploader;
+  quota: number;
+  stuck: number;
+}
+
 export class SyncService {
   private readonly sender: UploadSender;
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly log: Logger;
-  private readonly backoff: Backoff;
+  private readonly backoffOptions: BackoffOptions | undefined;
+  /** Shared backoff for the link itself (no answer from the cloud for anyone). */
+  private readonly transport: Backoff;
+  private transportRetryAt = Number.NaN;
   private readonly writer = new ProtoWriter(4096);
   private settings: SyncSettings;
   private uploaders = new Map<string, ChunkUploader>();
@@ -110,6 +136,8 @@ export class SyncService {
   private readonly retired = new Map<string, ChunkUploader>();
   private timer: TimerId | undefined;
   private nextRoundAt = Number.NaN;
+  /** When the next interval round (every healthy collector) is due. */
+  private nextIntervalAt = Number.NaN;
   private running: Promise<RoundResult> | null = null;
   private closed = false;
   private started = false;
@@ -125,7 +153,8 @@ export class SyncService {
     this.clock = options.clock;
     this.timers = options.timers;
     this.log = options.log;
-    this.backoff = new Backoff(options.backoff);
+    this.backoffOptions = options.backoff;
+    this.transport = new Backoff(options.backoff);
     this.settings = validateSettings({
       intervalMs: DEFAULT_SYNC_INTERVAL_MS,
       disabled: false,
@@ -138,8 +167,8 @@ export class SyncService {
   }
 
   /**
-   * The collectors to sync. Counters survive for keys that stay, and for keys
-   * that leave (reported until the service closes, resumed if they return).
+   * The collectors to sync. Counters (and backoff) survive for keys that stay,
+   * and for keys that leave (reported until the service closes, resumed if they return).
    */
   setTargets(targets: readonly SyncTarget[]): void {
     const next = new Map<string, ChunkUploader>();
@@ -149,23 +178,24 @@ export class SyncService {
         existing.target = target;
         this.retired.delete(target.key);
         next.set(target.key, existing);
-      } else next.set(target.key, new ChunkUploader(target, this.writer, this.log));
+      } else next.set(target.key, new ChunkUploader(target, this.writer, this.log, this.backoffOptions));
     }
     for (const [key, uploader] of this.uploaders) if (!next.has(key)) this.retired.set(key, uploader);
     this.uploaders = next;
+    if (this.started && !this.running) this.schedule();
   }
 
   /** Begin scheduled sync (the first round after one interval). */
   start(): void {
     if (this.closed || this.started) return;
     this.started = true;
-    this.arm(this.settings.intervalMs);
+    this.nextIntervalAt = this.clock.monotonic() + this.settings.intervalMs;
+    this.schedule();
   }
 
   /**
    * Change settings at runtime. A new interval takes effect from the last
-   * round (or now); during a backoff the backoff wait stands, since the cloud
-   * is still failing.
+   * round (or now); backoff waits stand, since the cloud is still failing.
    */
   apply(settings: Partial<SyncSettings>): void {
     const next = validateSettings({ ...this.settings, ...settings });
@@ -173,30 +203,20 @@ export class SyncService {
     const disabledChanged = next.disabled !== this.settings.disabled;
     this.settings = next;
     if (this.closed || !this.started) return;
-    if (next.disabled) {
-      this.disarm();
-      return;
-    }
-    if (this.running) return; // re-armed when the round ends
-    if (this.backoff.failures > 0) {
-      // The cloud is still failing: the backoff wait stands (re-armed only if sync was just re-enabled).
-      if (disabledChanged) this.arm(this.backoff.currentMs);
-      return;
-    }
-    if (disabledChanged || intervalChanged) {
-      const since = this.clock.monotonic() - this.lastRoundEndMonotonic;
-      this.arm(Math.max(0, next.intervalMs - since));
-    }
+    if (intervalChanged || disabledChanged)
+      this.nextIntervalAt = this.lastRoundEndMonotonic + next.intervalMs;
+    if (this.running) return; // scheduled when the round ends
+    this.schedule();
   }
 
   /**
-   * Run a round now (the "sync now" trigger), whatever the schedule, backoff or
-   * sync_disabled say. If a round is running, runs another one after it.
+   * Run a round now (the "sync now" trigger) for every collector, whatever the
+   * schedule, backoffs or sync_disabled say. If a round is running, runs another one after it.
    */
   async syncNow(): Promise<RoundResult> {
     if (this.closed) return { ok: false, records: 0, requests: 0 };
     while (this.running) await this.running.catch(() => undefined);
-    return this.runRound();
+    return this.runRound(true);
   }
 
   /** Resolves when no round is running. */
@@ -206,12 +226,17 @@ export class SyncService {
 
   status(): SyncStatus {
     const collectors: Record<string, TargetSyncCounters> = {};
+    let worst: Backoff = this.transport;
     for (const [key, uploader] of this.retired) collectors[key] = { ...uploader.counters };
-    for (const [key, uploader] of this.uploaders) collectors[key] = { ...uploader.counters };
+    for (const [key, uploader] of this.uploaders) {
+      collectors[key] = { ...uploader.counters };
+      if (this.transport.failures === 0 && uploader.backoff.failures > worst.failures)
+        worst = uploader.backoff;
+    }
     let state: SyncState;
     if (this.closed) state = "closed";
     else if (this.running) state = "syncing";
-    else if (this.backoff.failures > 0) state = "backing-off";
+    else if (worst.failures > 0) state = "backing-off";
     else if (this.settings.disabled) state = "disabled";
     else state = "idle";
     return {
@@ -222,8 +247,9 @@ export class SyncService {
       lastSuccessMonotonic: this.lastSuccessMonotonic,
       lastSuccessWall: this.lastSuccessWall,
       lastError: this.lastError,
-      backoffMs: this.backoff.currentMs,
-      consecutiveFailures: this.backoff.failures,
+      backoffMs: worst.currentMs,
+      consecutiveFailures: worst.failures,
+      transportFailures: this.transport.failures,
       nextRoundInMs: Number.isNaN(this.nextRoundAt)
         ? Number.NaN
         : Math.max(0, this.nextRoundAt - this.clock.monotonic()),
@@ -239,15 +265,35 @@ export class SyncService {
     await this.idle();
   }
 
-  private arm(delayMs: number): void {
+  /**
+   * Arm the timer for what is due next: the link's retry while the transport
+   * is backing off; otherwise the interval round or a failing collector's own
+   * retry, whichever comes first.
+   */
+  private schedule(): void {
     this.disarm();
-    if (this.closed || this.settings.disabled) return;
-    this.nextRoundAt = this.clock.monotonic() + delayMs;
+    if (this.closed || !this.started || this.settings.disabled) return;
+    let due: number;
+    if (this.transport.failures > 0) due = this.transportRetryAt;
+    else {
+      // The interval round matters while some collector is healthy; when all are in their own
+      // backoff, the earliest retry is all that is due.
+      let healthy = this.uploaders.size === 0;
+      due = Number.POSITIVE_INFINITY;
+      for (const uploader of this.uploaders.values()) {
+        if (uploader.backoff.failures === 0) healthy = true;
+        else if (uploader.retryAt < due) due = uploader.retryAt;
+      }
+      if (healthy && this.nextIntervalAt < due) due = this.nextIntervalAt;
+    }
+    const now = this.clock.monotonic();
+    const delayMs = due > now ? due - now : 0;
+    this.nextRoundAt = now + delayMs;
     const id = this.timers.set(() => {
       if (this.timer !== id) return;
       this.timer = undefined;
       this.nextRoundAt = Number.NaN;
-      void this.runRound();
+      void this.runRound(false);
     }, delayMs);
     this.timer = id;
   }
@@ -258,89 +304,160 @@ export class SyncService {
     this.nextRoundAt = Number.NaN;
   }
 
-  private runRound(): Promise<RoundResult> {
+  private runRound(forced: boolean): Promise<RoundResult> {
     this.disarm();
-    const round = this.round().finally(() => {
+    const round = this.round(forced).finally(() => {
       if (this.running === round) this.running = null;
     });
     this.running = round;
-    void round.then((result) => {
+    void round.then(() => {
       if (this.closed || !this.started) return;
       if (this.running !== null) return; // another round already queued by syncNow
-      this.arm(result.ok ? this.settings.intervalMs : this.backoff.currentMs);
+      this.schedule();
     });
     return round;
   }
 
-  private async round(): Promise<RoundResult> {
+  private async round(forced: boolean): Promise<RoundResult> {
     const clock = this.clock;
+    const startedAt = clock.monotonic();
     const limits: UploadLimits = {
       budgetBytes: this.settings.requestBudgetBytes,
       maxRequestBytes: this.settings.maxRequestBytes,
       maxStallMs: this.settings.maxStallMs,
       now: () => clock.monotonic(),
     };
-    const turns: { uploader: ChunkUploader; quota: number; stuck: number }[] = [];
-    for (const uploader of this.uploaders.values()) {
+    // A forced round, the link's retry and the interval round serve every healthy collector;
+    // a collector in its own backoff joins only once its wait is over (or when forced).
+    const intervalRound = forced || this.transport.failures > 0 || startedAt >= this.nextIntervalAt;
+    const all = [...this.uploaders.values()];
+    const turns: Turn[] = [];
+    const n = all.length;
+    const offset = n > 0 ? this.rounds % n : 0;
+    for (let k = 0; k < n; k++) {
+      const uploader = all[(offset + k) % n]!;
+      const due = forced || (uploader.backoff.failures > 0 ? uploader.retryAt <= startedAt : intervalRound);
+      if (!due) continue;
       const target = uploader.target;
       if (target.ready && !target.ready()) continue;
       const pending = target.ring.counters().pending;
       if (pending > 0) turns.push({ uploader, quota: pending, stuck: 0 });
+      else uploader.succeed(); // nothing left to fail on
     }
     let records = 0;
     let requests = 0;
     let error: SyncError | undefined;
-    let connectionDown = false;
-    while (turns.length > 0 && !this.closed && !connectionDown) {
+    /** A request of this round got an answer from the cloud (the link works). */
+    let answered = false;
+    /** The collector whose request failed at the transport, until the next request tells link from chunk. */
+    let suspect: ChunkUploader | null = null;
+    let suspectError: SyncError | undefined;
+    let linkDown = false;
+    while (turns.length > 0 && !this.closed && !linkDown) {
       for (let i = 0; i < turns.length; ) {
         const turn = turns[i]!;
-        const before = turn.uploader.counters.requests;
+        const uploader = turn.uploader;
+        const counters = uploader.counters;
+        const beforeRequests = counters.requests;
+        const beforeFailures = counters.failures;
         let finished = false;
         try {
-          const step = await turn.uploader.step(this.sender, limits);
-          if (step.kind === "empty" || step.kind === "waiting") finished = true;
-          else if (step.kind === "advanced") {
+          const step = await uploader.step(this.sender, limits);
+          if (counters.requests > beforeRequests || counters.failures > beforeFailures) {
+            answered = true;
+            if (suspect !== null) suspect = this.chargeSuspect(suspect, suspectError);
+          }
+          if (step.kind === "empty" || step.kind === "waiting") {
+            finished = true;
+            this.recovered(uploader);
+          } else if (step.kind === "advanced") {
             records += step.records;
             turn.quota -= step.records;
             turn.stuck = 0;
             finished = turn.quota <= 0;
+            this.recovered(uploader);
           } else if (++turn.stuck > MAX_STEPS_WITHOUT_PROGRESS) finished = true;
         } catch (thrown) {
-          // Anything but a StepFailure comes from the store or the transcoder (e.g. flash gone):
-          // end the round and back off rather than let it escape as an unhandled rejection.
-          const failure =
-            thrown instanceof StepFailure
-              ? thrown
-              : new StepFailure(
-                  { kind: "transient", code: 2, reason: `local: ${(thrown as Error)?.message ?? thrown}` },
-                  true,
-                );
-          error = this.noteError(failure, turn.uploader.target.key);
           finished = true;
-          connectionDown = failure.connection;
+          if (thrown instanceof StepFailure) {
+            error = this.noteError(thrown, uploader.target.key);
+            if (thrown.connection) {
+              if (suspect !== null) linkDown = true;
+              else {
+                suspect = uploader;
+                suspectError = error;
+              }
+            } else {
+              answered = true;
+              if (suspect !== null) suspect = this.chargeSuspect(suspect, suspectError);
+              this.charge(uploader, error);
+            }
+          } else {
+            // The store or the transcoder threw (flash read error, out of memory while encoding):
+            // a fault of this collector's turn, never of the round.
+            counters.localFaults++;
+            counters.failures++;
+            const reason = `local fault: ${(thrown as Error)?.message ?? String(thrown)}`;
+            error = this.noteError(
+              new StepFailure({ kind: "transient", code: 2, reason }, false),
+              uploader.target.key,
+            );
+            this.charge(uploader, error);
+          }
         }
-        requests += turn.uploader.counters.requests - before;
-        if (connectionDown || this.closed) break;
+        requests += counters.requests - beforeRequests;
+        if (linkDown || this.closed) break;
         if (finished) turns.splice(i, 1);
         else i++;
       }
     }
+    if (suspect !== null && !linkDown) {
+      // The last transport failure of the round: the collector's if the link answered someone this round.
+      if (answered) this.chargeSuspect(suspect, suspectError);
+      else linkDown = true;
+    }
     this.rounds++;
-    this.lastRoundEndMonotonic = this.clock.monotonic();
+    const now = clock.monotonic();
+    this.lastRoundEndMonotonic = now;
+    if (intervalRound) this.nextIntervalAt = now + this.settings.intervalMs;
+    if (linkDown) {
+      const wait = this.transport.fail();
+      this.transportRetryAt = now + wait;
+      this.log.warn(
+        `sync: no answer from the cloud (${error?.key}: ${error?.reason}); every collector retries in ${Math.round(wait)} ms (failure ${this.transport.failures})`,
+      );
+    } else if (this.transport.failures > 0 && (answered || turns.length === 0)) {
+      this.log.info(`sync: the cloud answers again after ${this.transport.failures} failed round(s)`);
+      this.transport.succeed();
+      this.transportRetryAt = Number.NaN;
+    }
     if (error) {
       this.failedRounds++;
-      const wait = this.backoff.fail();
-      this.log.warn(
-        `sync: round failed (${error.key}: ${error.reason}); retry in ${Math.round(wait)} ms (failure ${this.backoff.failures})`,
-      );
       return { ok: false, records, requests, error };
     }
-    if (this.backoff.failures > 0)
-      this.log.info(`sync: recovered after ${this.backoff.failures} failed round(s)`);
-    this.backoff.succeed();
-    this.lastSuccessMonotonic = this.clock.monotonic();
-    this.lastSuccessWall = this.clock.wall();
+    this.lastSuccessMonotonic = now;
+    this.lastSuccessWall = clock.wall();
     return { ok: true, records, requests };
+  }
+
+  /** A collector's own failure: its backoff grows; the others keep their schedule. */
+  private charge(uploader: ChunkUploader, error: SyncError): void {
+    const wait = uploader.fail(this.clock.monotonic());
+    this.log.warn(
+      `sync ${uploader.target.key}: upload failed (${error.reason}); this collector retries in ${Math.round(wait)} ms (failure ${uploader.backoff.failures})`,
+    );
+  }
+
+  /** The request after a transport failure was answered: the failure was the suspect's chunk. */
+  private chargeSuspect(suspect: ChunkUploader, error: SyncError | undefined): null {
+    if (error) this.charge(suspect, error);
+    return null;
+  }
+
+  private recovered(uploader: ChunkUploader): void {
+    if (uploader.backoff.failures === 0) return;
+    this.log.info(`sync ${uploader.target.key}: recovered after ${uploader.backoff.failures} failure(s)`);
+    uploader.succeed();
   }
 
   private noteError(failure: StepFailure, key: string): SyncError {

@@ -44,7 +44,15 @@ export type MalformedVariant =
 
 export type FaultKind = FaultSpec["kind"];
 
-export type Fault = FaultSpec & { method?: RpcMethodName; times?: number };
+export type Fault = FaultSpec & {
+  method?: RpcMethodName;
+  times?: number;
+  /**
+   * Only uploads whose UploadMetadata.component_name is this (kind "status" only): the fault
+   * then fires inside DataCaptureUpload, once the request is read, for that collector alone.
+   */
+  component?: string;
+};
 
 interface Armed {
   fault: Fault;
@@ -59,6 +67,8 @@ export class Faults {
   add(fault: Fault): this {
     const times = fault.times ?? 1;
     if (!(times > 0)) throw new RangeError("fault.times must be positive");
+    if (fault.component !== undefined && fault.kind !== "status")
+      throw new RangeError("a per-component fault must be of kind status");
     this.armed.push({ fault, left: times });
     return this;
   }
@@ -72,11 +82,15 @@ export class Faults {
     return this.armed.map((a) => a.fault);
   }
 
-  /** Consume the first armed fault matching `method`, counting it. */
-  take(method: string): Fault | undefined {
+  /**
+   * Consume the first armed fault matching `method` (and, for a per-component fault, the
+   * upload's `component`; `undefined` matches only faults without one), counting it.
+   */
+  take(method: string, component?: string): Fault | undefined {
     for (let i = 0; i < this.armed.length; i++) {
       const a = this.armed[i]!;
       if (a.fault.method !== undefined && a.fault.method !== method) continue;
+      if (a.fault.component !== component) continue;
       a.left--;
       if (a.left <= 0) this.armed.splice(i, 1);
       this.count(a.fault.kind);

@@ -226,6 +226,11 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
         const partId = authorize(ctx);
         const meta = req.metadata;
         if (!meta) throw new ConnectError("metadata is required", Code.InvalidArgument);
+        const own = faults.take("DataCaptureUpload", meta.componentName);
+        if (own?.kind === "status") {
+          log(`DataCaptureUpload ${meta.componentName}: injecting status ${own.code}`);
+          throw new ConnectError(own.message ?? "injected fault", own.code as Code);
+        }
         if (meta.partId !== partId) {
           throw new ConnectError(`token is not for part ${meta.partId}`, Code.PermissionDenied);
         }

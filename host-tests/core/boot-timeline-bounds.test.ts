@@ -22,7 +22,6 @@ import { CaptureRig, MemoryKv } from "../support/sensors-rig";
 
 function logger(warnings: string[]): Logger {
   return {
-    debug() {},
     info() {},
     warn: (m: string) => warnings.push(m),
     error: (m: string) => warnings.push(m),

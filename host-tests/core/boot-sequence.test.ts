@@ -195,7 +195,7 @@ test("boot: malformed credentials are named", () => {
   const r = rig({ kv });
   r.boot.start();
   assert.ok(r.log.has("E", /"part_id" is not a part id/));
-  assert.ok(r.log.has("E", /"app_address": cloud address "ftp:\/\/app.viam.com" is not of the form/));
+  assert.ok(r.log.has("E", /"app_address": app_address "ftp:\/\/app.viam.com": scheme "ftp" is not https/));
 });
 
 test("boot: wrong credentials are reported as such, retried with backoff, capture continues", async () => {

@@ -101,7 +101,7 @@ test("config: capsync's data_manager attributes parse, bad ones keep defaults wi
           sync_disabled: true,
           capture_disabled: false,
           retain_unsynced_on_reboot: true,
-          upload_budget_kb: 64,
+          upload_budget_kb: 24,
           flush_interval_secs: 2,
           config_poll_interval_mins: 5,
           ring_sectors: 4,
@@ -124,7 +124,7 @@ test("config: capsync's data_manager attributes parse, bad ones keep defaults wi
       d.ringSectors,
       d.eraseStallMs,
     ],
-    [2, true, true, 64, 2, 5, 4, 30],
+    [2, true, true, 24, 2, 5, 4, 30],
   );
   assert.deepEqual(
     s.issues.map((i) => i.severity),
@@ -176,7 +176,7 @@ const table: {
   {
     name: "zero Hz",
     methods: [{ method: "Analogs", capture_frequency_hz: 0, additional_params: { reader_name: "a" } }],
-    error: /capture_frequency_hz must be a positive number \(got 0\)/,
+    error: /capture_frequency_hz must be a number from 0.000001 to 10000 \(got 0\)/,
     method: "Analogs",
   },
   {

@@ -24,6 +24,16 @@
  * null, highWaterMs]. Written at boot, when the offset is
  * learned, and every CHECKPOINT_MS while the clock is still invalid (a few
  * NVS writes per offline hour, none once the clock is valid).
+ *
+ * What is read back from the store is untrusted (bit rot, an older firmware,
+ * another writer): every row is checked at load against the bounds below and a
+ * row outside them is dropped, counted (`rejectedEntries`) and logged. So an
+ * offset reaching the transcoder is finite and places any monotonic time a
+ * block can hold (an 8-byte varint: under 2^56 µs) between 1970 and year 4400,
+ * inside protobuf Timestamp's range (0001..9999) with seconds in 6 varint
+ * bytes: never an endless varint loop, never a varint over 10 bytes. A
+ * dropped row's blocks are placed by the estimate rule, like a boot that never
+ * learned its offset.
  */
 import type { KeyValueStore, Logger } from "../ports";
 import { MIN_VALID_WALL_MS } from "./block-format";
@@ -31,6 +41,18 @@ import { MIN_VALID_WALL_MS } from "./block-format";
 export const BOOTS_KEY = "cs.boots";
 export const BOOTS_KEPT = 12;
 export const CHECKPOINT_MS = 60_000;
+
+/** NVS values are at most 4000 bytes on ESP32: anything longer was not written by capsync. */
+export const MAX_BOOTS_TEXT = 4000;
+/** Boot ids are positive and below 2^31 (they wrap to 1 there). */
+export const MAX_BOOT_ID = 0x7fffffff;
+/** 2100-01-01T00:00:00Z: a wall clock later than this is a clock that is wrong, not one that is set. */
+export const MAX_VALID_WALL_MS = 4_102_444_800_000;
+/** Longest a boot's monotonic clock can run (100 years): bounds high-water marks and offsets. */
+export const MAX_UPTIME_MS = 3_155_760_000_000;
+/** An offset (wall − monotonic) learned from a valid wall clock lies in this window. */
+export const MIN_BOOT_OFFSET_MS = MIN_VALID_WALL_MS - MAX_UPTIME_MS;
+export const MAX_BOOT_OFFSET_MS = MAX_VALID_WALL_MS;
 
 interface BootEntry {
   id: number;
@@ -40,12 +62,57 @@ interface BootEntry {
   highWaterMs: number;
 }
 
+/** A wall-clock reading capture can trust: set (after 2020) and not absurd (before 2100). */
 export function isValidWall(wallMs: number): boolean {
-  return wallMs >= MIN_VALID_WALL_MS;
+  return wallMs >= MIN_VALID_WALL_MS && wallMs < MAX_VALID_WALL_MS;
+}
+
+/** Why a stored row [id, offsetMs | null, highWaterMs] is out of bounds, or "". */
+export function bootRowProblem(row: unknown): string {
+  if (!Array.isArray(row) || row.length !== 3) return "not an [id, offset, high-water] row";
+  const [id, offset, highWater] = row as unknown[];
+  if (typeof id !== "number" || !Number.isInteger(id) || id < 1 || id >= MAX_BOOT_ID)
+    return `boot id ${String(id).slice(0, 24)} out of range`;
+  if (
+    offset !== null &&
+    (typeof offset !== "number" ||
+      !Number.isFinite(offset) ||
+      offset < MIN_BOOT_OFFSET_MS ||
+      offset > MAX_BOOT_OFFSET_MS)
+  )
+    return `boot ${id}: offset ${String(offset).slice(0, 24)} out of range`;
+  if (
+    typeof highWater !== "number" ||
+    !Number.isFinite(highWater) ||
+    highWater < 0 ||
+    highWater > MAX_UPTIME_MS
+  )
+    return `boot ${id}: high-water mark ${String(highWater).slice(0, 24)} out of range`;
+  return "";
+}
+
+/** Deepest [ / { nesting in `text` outside strings (capsync's entry nests 3 deep). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 export class BootTimeline {
   readonly bootId: number;
+  /** Stored rows dropped at load because they were out of bounds (each logged). */
+  readonly rejectedEntries: number;
   private readonly boots: BootEntry[];
   private readonly current: BootEntry;
   private nextCheckpointMs = CHECKPOINT_MS;
@@ -56,6 +123,7 @@ export class BootTimeline {
   ) {
     const loaded = this.load();
     this.bootId = loaded.next;
+    this.rejectedEntries = loaded.rejected;
     this.boots = loaded.boots.filter((b) => b.id < this.bootId).slice(-(BOOTS_KEPT - 1));
     this.current = { id: this.bootId, offsetMs: Number.NaN, highWaterMs: 0 };
     this.boots.push(this.current);
@@ -64,10 +132,12 @@ export class BootTimeline {
 
   /**
    * Whether blocks of earlier boots could need the start-up scan: some earlier
-   * boot never learned its offset, or there is no store to know.
+   * boot never learned its offset, a stored row was dropped at load, or there
+   * is no store to know.
    */
   needsScan(): boolean {
-    if (!this.kv) return true;
+    // A dropped row's boot may have blocks in flash: the scan gives them one consistent high-water mark.
+    if (!this.kv || this.rejectedEntries > 0) return true;
     for (const b of this.boots) if (b !== this.current && Number.isNaN(b.offsetMs)) return true;
     return false;
   }
@@ -149,30 +219,77 @@ export class BootTimeline {
     return Math.round(later.offsetMs * 1000) - endUs - 1;
   }
 
-  private load(): { next: number; boots: BootEntry[] } {
+  private load(): { next: number; boots: BootEntry[]; rejected: number } {
     // Without a store, a random id still tells this boot's blocks from an earlier boot's.
-    if (!this.kv) return { next: 1 + Math.floor(Math.random() * 0x3fffffff), boots: [] };
-    const text = this.kv.get(BOOTS_KEY);
-    if (text === undefined) return { next: 1, boots: [] };
+    if (!this.kv) return { next: 1 + Math.floor(Math.random() * 0x3fffffff), boots: [], rejected: 0 };
+    let text: unknown;
     try {
-      const data = JSON.parse(text) as { n?: unknown; b?: unknown };
-      const next = typeof data.n === "number" && Number.isSafeInteger(data.n) && data.n > 0 ? data.n : 1;
-      const boots: BootEntry[] = [];
-      if (Array.isArray(data.b)) {
-        for (const row of data.b) {
-          if (!Array.isArray(row) || typeof row[0] !== "number") continue;
-          boots.push({
-            id: row[0],
-            offsetMs: typeof row[1] === "number" ? row[1] : Number.NaN,
-            highWaterMs: typeof row[2] === "number" ? row[2] : 0,
-          });
-        }
-      }
-      return { next: next >= 0x7fffffff ? 1 : next, boots };
-    } catch {
-      this.log.warn(`capture: boot timeline in "${BOOTS_KEY}" is unreadable; starting a new one`);
-      return { next: 1, boots: [] };
+      text = this.kv.get(BOOTS_KEY);
+    } catch (error) {
+      return this.unreadable(`reading it failed (${(error as Error)?.message ?? error})`);
     }
+    if (text === undefined) return { next: 1, boots: [], rejected: 0 };
+    if (typeof text !== "string" || text.length > MAX_BOOTS_TEXT)
+      return this.unreadable(`not a string of at most ${MAX_BOOTS_TEXT} characters`);
+    // JSON.parse recurses per nesting level: refuse deep text before it can exhaust a small C stack.
+    if (nestingDepth(text) > 3) return this.unreadable("nested deeper than its format");
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return this.unreadable("not JSON");
+    }
+    if (typeof data !== "object" || data === null || Array.isArray(data))
+      return this.unreadable("not an object");
+    const { n, b } = data as { n?: unknown; b?: unknown };
+    const boots: BootEntry[] = [];
+    let rejected = 0;
+    let firstProblem = "";
+    const reject = (problem: string) => {
+      rejected++;
+      if (firstProblem === "") firstProblem = problem;
+    };
+    let maxId = 0;
+    if (b !== undefined && !Array.isArray(b)) reject("the boot list is not a list");
+    else if (Array.isArray(b)) {
+      const seen = new Set<number>();
+      for (let i = 0; i < b.length; i++) {
+        if (boots.length >= BOOTS_KEPT) {
+          reject(`more than ${BOOTS_KEPT} boots`);
+          continue;
+        }
+        const row = b[i] as unknown;
+        const problem = bootRowProblem(row);
+        if (problem !== "") {
+          reject(problem);
+          continue;
+        }
+        const [id, offset, highWater] = row as [number, number | null, number];
+        if (seen.has(id)) {
+          reject(`boot ${id} listed twice`);
+          continue;
+        }
+        seen.add(id);
+        if (id > maxId) maxId = id;
+        boots.push({ id, offsetMs: offset === null ? Number.NaN : offset, highWaterMs: highWater });
+      }
+    }
+    let next = 1;
+    if (typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= MAX_BOOT_ID) next = n;
+    else reject(`next boot id ${String(n).slice(0, 24)} out of range`);
+    // This boot's id must be new: never one a stored boot (and its blocks in flash) already has.
+    if (next <= maxId) next = maxId + 1;
+    if (rejected > 0) {
+      this.log.warn(
+        `capture: boot timeline in "${BOOTS_KEY}": ${rejected} stored value${rejected === 1 ? "" : "s"} out of bounds, dropped (${firstProblem})`,
+      );
+    }
+    return { next: next >= MAX_BOOT_ID ? 1 : next, boots, rejected };
+  }
+
+  private unreadable(why: string): { next: number; boots: BootEntry[]; rejected: number } {
+    this.log.warn(`capture: boot timeline in "${BOOTS_KEY}" is unreadable (${why}); starting a new one`);
+    return { next: 1, boots: [], rejected: 1 };
   }
 
   save(): void {

@@ -85,6 +85,9 @@ export function planRings(
     const old = existing.get(d.key);
     if (!d.auto || !geometry) {
       sizes[i] = d.sectors;
+      // An explicit ring that cannot fit beside the explicit rings before it is left out by the store
+      // (and reported for its collector alone): it must not squeeze the automatic rings either.
+      if (geometry && fixed + d.sectors > geometry.ringSectors) return;
       kept += d.sectors;
       fixed += d.sectors;
       return;

@@ -2,6 +2,7 @@
  * Validated settings derived from a Viam machine config (see machine-config.ts
  * for the parsing and docs/config.md for every attribute).
  */
+import { DEFAULT_UPLOAD_BUDGET_KB } from "./limits";
 
 /** A problem with one part of the config. Errors drop only that part; warnings change nothing. */
 export interface ConfigIssue {
@@ -27,7 +28,11 @@ export interface DataManagerSettings {
   tags: string[];
   /** capsync: keep captured-but-unsynced data across reboots (Viam's micro-server loses it: default false). */
   retainUnsyncedOnReboot: boolean;
-  /** capsync: most SensorData bytes in one upload request. */
+  /**
+   * capsync: most SensorData bytes in one upload request, in KB: an integer from
+   * MIN_UPLOAD_BUDGET_KB to MAX_UPLOAD_BUDGET_KB (./limits.ts), so a request buffer sized once
+   * from it (uploadBudgetBytes) is bounded.
+   */
   uploadBudgetKb: number;
   /** capsync: a reading waits in RAM at most this long before it is written to flash. */
   flushIntervalSecs: number;
@@ -52,7 +57,7 @@ export const DATA_MANAGER_DEFAULTS: Readonly<DataManagerSettings> = {
   captureDisabled: false,
   tags: [],
   retainUnsyncedOnReboot: false,
-  uploadBudgetKb: 32,
+  uploadBudgetKb: DEFAULT_UPLOAD_BUDGET_KB,
   flushIntervalSecs: 5,
   configPollIntervalMins: 1,
   ringSectors: 8,
@@ -102,6 +107,11 @@ export interface CaptureSettings {
   components: ComponentSettings[];
   collectors: CollectorSettings[];
   issues: ConfigIssue[];
+}
+
+/** The validated request budget in bytes: what a request buffer sized once is sized from. */
+export function uploadBudgetBytes(dm: Pick<DataManagerSettings, "uploadBudgetKb">): number {
+  return dm.uploadBudgetKb * 1024;
 }
 
 export function describeIssue(issue: ConfigIssue): string {

@@ -10,7 +10,14 @@
  *
  * Everything read from the response is bounded: frame lengths are checked
  * against the bytes present, only one data frame is accepted, and compressed
- * frames (never negotiated) are refused.
+ * frames (never negotiated) are refused. The trailer frame is at most
+ * MAX_TRAILER_BYTES; its lines end in CRLF or a bare LF (servers and proxies
+ * send both); each must be `name: value` with a token name and no control
+ * characters in the value, grpc-status must be decimal digits (once), and
+ * grpc-message is percent-decoded (RFC 3986 %XX, UTF-8) and cut to
+ * MAX_STATUS_MESSAGE characters. A trailer block that breaks any of these is a
+ * protocol error (INTERNAL, transport "protocol") naming what is wrong, never a
+ * silent UNKNOWN.
  */
 
 import type { HttpResponse } from "../ports";
@@ -53,17 +60,37 @@ export function codeForHttpStatus(status: number): number {
   }
 }
 
-/** Percent-decode a grpc-message value (UTF-8 inside %XX escapes). */
+/** Longest grpc-message kept (a hostile server could send megabytes of it). */
+export const MAX_STATUS_MESSAGE = 512;
+/** Largest trailer frame read: grpc-status, grpc-message and a few more lines fit many times over. */
+export const MAX_TRAILER_BYTES = 4096;
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * Percent-decode a grpc-message value (UTF-8 inside %XX escapes). A `%` not
+ * followed by two hex digits stays as it is. Only the first
+ * 3 × (MAX_STATUS_MESSAGE + 1) characters are looked at (enough to know the
+ * message is longer than what is kept), so the work and the buffer are
+ * bounded whatever arrives.
+ */
 export function decodeGrpcMessage(value: string): string {
   if (value.indexOf("%") < 0) return value;
-  const bytes = new Uint8Array(value.length);
+  const n0 = Math.min(value.length, 3 * (MAX_STATUS_MESSAGE + 1));
+  const bytes = new Uint8Array(n0);
   let n = 0;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = 0; i < n0; i++) {
     const c = value.charCodeAt(i);
     if (c === 0x25 && i + 2 < value.length) {
-      const hex = parseInt(value.substring(i + 1, i + 3), 16);
-      if (!Number.isNaN(hex)) {
-        bytes[n++] = hex;
+      const hi = hexValue(value.charCodeAt(i + 1));
+      const lo = hexValue(value.charCodeAt(i + 2));
+      if (hi >= 0 && lo >= 0) {
+        bytes[n++] = (hi << 4) | lo;
         i += 2;
         continue;
       }
@@ -73,35 +100,107 @@ export function decodeGrpcMessage(value: string): string {
   return readUtf8(bytes, 0, n);
 }
 
-/** Longest grpc-message kept (a hostile server could send megabytes of it). */
-const MAX_STATUS_MESSAGE = 512;
-
 interface Status {
   code: number;
   message: string;
 }
 
-function statusFrom(codeText: string | undefined, message: string | undefined): Status | undefined {
+/** The status a grpc-status (and grpc-message) pair says; throws a protocol error for a malformed code. */
+function statusFrom(
+  codeText: string | undefined,
+  message: string | undefined,
+  where: string,
+): Status | undefined {
   if (codeText === undefined) return undefined;
   const trimmed = codeText.trim();
-  const code = /^\d{1,2}$/.test(trimmed) ? Number(trimmed) : Code.UNKNOWN;
+  if (!/^[0-9]{1,10}$/.test(trimmed)) {
+    throw protocolError(
+      `grpc-status ${JSON.stringify(trimmed.substring(0, 16))} in ${where} is not a number`,
+    );
+  }
+  const code = Number(trimmed);
   let text = decodeGrpcMessage((message ?? "").trim());
   if (text.length > MAX_STATUS_MESSAGE) text = `${text.substring(0, MAX_STATUS_MESSAGE)}…`;
-  return { code: code <= 16 ? code : Code.UNKNOWN, message: text };
+  // gRPC: a code this client does not know is UNKNOWN; say which it was.
+  if (code > 16) return { code: Code.UNKNOWN, message: `grpc-status ${code}: ${text}` };
+  return { code, message: text };
 }
 
+const NAME_GRPC_STATUS = "grpc-status";
+const NAME_GRPC_MESSAGE = "grpc-message";
+
+/** HTTP token characters (RFC 9110 tchar). */
+function isTokenChar(c: number): boolean {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
+  // ! # $ % & ' * + - . ^ _ ` | ~
+  return (
+    c === 0x21 ||
+    (c >= 0x23 && c <= 0x27) ||
+    c === 0x2a ||
+    c === 0x2b ||
+    c === 0x2d ||
+    c === 0x2e ||
+    (c >= 0x5e && c <= 0x60) ||
+    c === 0x7c ||
+    c === 0x7e
+  );
+}
+
+/** Whether body[start, end) is `name`, ASCII case-insensitively (name is lower case). */
+function sameName(body: Uint8Array, start: number, end: number, name: string): boolean {
+  if (end - start !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if ((body[start + i]! | 0x20) !== name.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The trailer frame's status. Works on the bytes: only the grpc-status and
+ * grpc-message values become strings. Lines end in CRLF or LF; the last line
+ * may lack an ending.
+ */
 function parseTrailer(body: Uint8Array, start: number, end: number): Status | undefined {
-  const text = readUtf8(body, start, end);
+  if (end - start > MAX_TRAILER_BYTES) {
+    throw protocolError(`trailer frame of ${end - start} bytes (more than ${MAX_TRAILER_BYTES})`);
+  }
   let codeText: string | undefined;
   let message: string | undefined;
-  for (const line of text.split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const key = line.substring(0, colon).trim().toLowerCase();
-    if (key === "grpc-status") codeText = line.substring(colon + 1);
-    else if (key === "grpc-message") message = line.substring(colon + 1);
+  let pos = start;
+  let line = 0;
+  while (pos < end) {
+    line++;
+    let lineEnd = pos;
+    while (lineEnd < end && body[lineEnd] !== 0x0a) lineEnd++;
+    const next = lineEnd + 1;
+    if (lineEnd > pos && body[lineEnd - 1] === 0x0d) lineEnd--;
+    if (lineEnd === pos) {
+      pos = next;
+      continue;
+    }
+    let colon = pos;
+    while (colon < lineEnd && body[colon] !== 0x3a) colon++;
+    if (colon === lineEnd) throw protocolError(`trailer line ${line} is not "name: value"`);
+    if (colon === pos) throw protocolError(`trailer line ${line} has an empty name`);
+    for (let i = pos; i < colon; i++) {
+      if (!isTokenChar(body[i]!))
+        throw protocolError(`trailer line ${line} has a character 0x${body[i]!.toString(16)} in its name`);
+    }
+    for (let i = colon + 1; i < lineEnd; i++) {
+      const c = body[i]!;
+      if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+        throw protocolError(`trailer line ${line} has control character 0x${c.toString(16)} in its value`);
+      }
+    }
+    if (sameName(body, pos, colon, NAME_GRPC_STATUS)) {
+      const value = readUtf8(body, colon + 1, lineEnd);
+      if (codeText !== undefined && codeText.trim() !== value.trim())
+        throw protocolError("two different grpc-status trailers");
+      codeText = value;
+    } else if (sameName(body, pos, colon, NAME_GRPC_MESSAGE)) {
+      message = readUtf8(body, colon + 1, lineEnd);
+    }
+    pos = next;
   }
-  return statusFrom(codeText, message);
+  return statusFrom(codeText, message, "the trailers");
 }
 
 function protocolError(message: string): RpcError {
@@ -114,7 +213,7 @@ function protocolError(message: string): RpcError {
  */
 export function readUnaryResponse(response: HttpResponse): Uint8Array {
   const headers = response.headers;
-  const headerStatus = statusFrom(headers["grpc-status"], headers["grpc-message"]);
+  const headerStatus = statusFrom(headers["grpc-status"], headers["grpc-message"], "the headers");
   if (response.status !== 200) {
     if (headerStatus && headerStatus.code !== Code.OK)
       throw new RpcError(headerStatus.code, headerStatus.message);

@@ -23,7 +23,7 @@ import type {
   RingLayoutEntry,
   RingStore,
 } from "../../modules/storage/types";
-import { type Signal, StepClock, signalConfig, signalRegistry } from "./capture-signals";
+import { memoryKv, type Signal, StepClock, signalConfig, signalRegistry } from "./capture-signals";
 
 /** Keeps a copy of every batch (to replay into the real store), or forgets them. */
 class KeepRing implements Ring {
@@ -90,7 +90,14 @@ const g = globalThis as Record<string, unknown>;
 function prepare(signal: Signal): void {
   const store = new KeepStore();
   const clock = new StepClock();
-  const capture = new Capture({ store, clock, timers: clock, log: silentLogger, registry: signalRegistry() });
+  const capture = new Capture({
+    store,
+    clock,
+    timers: clock,
+    log: silentLogger,
+    registry: signalRegistry(),
+    kv: memoryKv(),
+  });
   capture.apply(parseMachineConfig(signalConfig(signal)));
   const hz = signal === "imu200" ? 200 : signal === "imu100" ? 100 : signal === "env" ? 1 : 10;
   // Warm up (first blocks, adaptive state), then keep the blocks of a steady stretch for the other stages.

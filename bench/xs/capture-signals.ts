@@ -18,7 +18,7 @@ import { Capture } from "../../modules/capture/capture";
 import type { Component, FieldWriter, ModelFactory, Vector3 } from "../../modules/capture/component";
 import { ModelRegistry } from "../../modules/capture/registry";
 import { parseMachineConfig } from "../../modules/config/machine-config";
-import type { Clock, TimerId, Timers } from "../../modules/ports";
+import type { Clock, KeyValueStore, TimerId, Timers } from "../../modules/ports";
 import { silentLogger } from "../../modules/ports";
 import { NorImage } from "../../modules/storage/nor-image";
 import { openRingStore } from "../../modules/storage/ring-store";
@@ -59,6 +59,8 @@ function imuModel(hz: number): ModelFactory {
         return c > 32767 ? 32767 : c < -32768 ? -32768 : c;
       };
       return {
+        // As the MPU-6050 driver declares it: value = count / 131.
+        valueStep: () => ({ divisor: 131 }),
         angularVelocity(out: Vector3): void {
           const t = n++ / hz;
           out[0] = count(20 * Math.sin(TAU * 0.5 * t)) / 131;
@@ -150,6 +152,20 @@ export function signalConfig(signal: Signal): unknown {
   return { services: [], components: [component] };
 }
 
+/** A fresh key/value store: boot id 1 on every run (without one the boot id is random, and so its varint's length). */
+export function memoryKv(): KeyValueStore {
+  const map = new Map<string, string>();
+  return {
+    get: (k) => map.get(k),
+    set: (k, v) => {
+      map.set(k, v);
+    },
+    delete: (k) => {
+      map.delete(k);
+    },
+  };
+}
+
 /** One timer stepped by hand, allocation-free. */
 export class StepClock implements Clock, Timers {
   now = 0;
@@ -197,7 +213,14 @@ export interface FlashFigure {
 export function flashFigure(signal: Signal, seconds: number): FlashFigure {
   const store = openRingStore({ flash: new NorImage({ size: 256 * 4096 }) });
   const clock = new StepClock();
-  const capture = new Capture({ store, clock, timers: clock, log: silentLogger, registry: signalRegistry() });
+  const capture = new Capture({
+    store,
+    clock,
+    timers: clock,
+    log: silentLogger,
+    registry: signalRegistry(),
+    kv: memoryKv(),
+  });
   capture.apply(parseMachineConfig(signalConfig(signal)));
   clock.advance(seconds * 1000);
   capture.flush();

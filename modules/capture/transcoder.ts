@@ -24,6 +24,8 @@ import {
   ANY_TRUE,
   BLOCK_FIXED_HEADER,
   BLOCK_MAGIC,
+  BLOCK_MAGIC_V2,
+  ESCAPE_LENGTH_BITS,
   FIELD_ANY,
   FIELD_BOOL,
   FIELD_END,
@@ -31,14 +33,24 @@ import {
   FIELD_NUMBER,
   FIELD_OBJECT,
   FIELD_STRING,
+  FLAG_BASE_MS,
+  FLAG_STEP_MS,
   FLAG_WALL_BASE,
   MAX_DEPTH,
   MAX_SCHEMA_ENTRIES,
+  MAX_TIME_WIDTH,
+  MAX_WIDTH,
+  MODE_DIVIDE,
+  MODE_MAX_DECIMALS,
+  MODE_MULTIPLY,
+  MODE_RAW,
+  NAME_DICTIONARY,
   OFFSET_COUNT,
   OFFSET_FLAGS,
   OFFSET_KIND,
   OFFSET_SPAN_MS,
 } from "./block-format";
+import { ONES, POW10 } from "./block-writer";
 import {
   KIND_ANALOG,
   KIND_ANGULAR_VELOCITY,
@@ -52,6 +64,7 @@ import {
   KIND_READINGS,
   KIND_SERVO_POSITION,
   KIND_TICKS,
+  kindArity,
 } from "./methods";
 
 /** Maps a block's (boot id, last monotonic µs) to the µs to add to its monotonic times; NaN = not yet known. */
@@ -91,6 +104,10 @@ const KEY_TICKS = ascii("ticks");
 const KEY_POSITION = ascii("position");
 const KEY_POSITION_DEG = ascii("position_deg");
 
+/** The format-2 name dictionary as UTF-8 (ASCII), made once. */
+const DICTIONARY_BYTES: readonly Uint8Array[] = NAME_DICTIONARY.map(ascii);
+const TWO_32 = 4294967296;
+
 /** Scratch slot for a payload's outer entry marks (after the Readings nesting slots). */
 const OUTER = MAX_DEPTH * 3;
 
@@ -117,7 +134,9 @@ export function blockTimes(record: Uint8Array): { bootId: number; wallBase: bool
     throw new BlockFormatError("varint longer than 8 bytes");
   };
   const bootId = read();
-  const baseUs = read();
+  const base = read();
+  const baseUs =
+    record[0] === BLOCK_MAGIC_V2 && (record[OFFSET_FLAGS]! & FLAG_BASE_MS) !== 0 ? base * 1000 : base;
   const span =
     record[OFFSET_SPAN_MS]! | (record[OFFSET_SPAN_MS + 1]! << 8) | (record[OFFSET_SPAN_MS + 2]! << 16);
   const spanMs = span + record[OFFSET_SPAN_MS + 3]! * 0x1000000;
@@ -145,7 +164,7 @@ function readU32(b: Uint8Array, at: number): number {
 }
 
 function checkHeader(record: Uint8Array): void {
-  if (record.length < BLOCK_FIXED_HEADER + 2 || record[0] !== BLOCK_MAGIC) {
+  if (record.length < BLOCK_FIXED_HEADER + 2 || (record[0] !== BLOCK_MAGIC && record[0] !== BLOCK_MAGIC_V2)) {
     throw new BlockFormatError("not a capsync capture block (bad magic or too short)");
   }
   const kind = record[OFFSET_KIND]!;
@@ -168,6 +187,15 @@ export class SensorDataTranscoder {
   private readonly names: Uint8Array[] = new Array<Uint8Array>(MAX_SCHEMA_ENTRIES).fill(NO_BYTES);
   private schemaLength = 0;
   private readonly marks = new Int32Array(MAX_DEPTH * 3 + 3);
+  // Format 2: the bit stream (whole bytes up to `pos` consumed, `avail` bits left in `cur`) and the columns.
+  private v2 = false;
+  private cur = 0;
+  private avail = 0;
+  private column = 0;
+  private readonly mode = new Uint8Array(MAX_SCHEMA_ENTRIES);
+  private readonly width = new Uint8Array(MAX_SCHEMA_ENTRIES);
+  private readonly factor = new Float64Array(MAX_SCHEMA_ENTRIES);
+  private readonly prevCode = new Float64Array(MAX_SCHEMA_ENTRIES);
 
   constructor(offsets: BootOffsets) {
     this.offsets = offsets;
@@ -188,22 +216,53 @@ export class SensorDataTranscoder {
     const count = record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
     this.record = record;
     this.pos = BLOCK_FIXED_HEADER;
+    const v2 = record[0] === BLOCK_MAGIC_V2;
+    this.v2 = v2;
+    this.cur = 0;
+    this.avail = 0;
+    const flags = record[OFFSET_FLAGS]!;
     const bootId = this.varint();
-    const baseUs = this.varint();
+    const base = this.varint();
+    const baseUs = v2 && (flags & FLAG_BASE_MS) !== 0 ? base * 1000 : base;
     let offsetUs = 0;
     if (!wallBase) {
       const spanUs = readU32(record, OFFSET_SPAN_MS) * 1000;
       offsetUs = this.offsets.offsetUs(bootId, baseUs + spanUs);
       if (Number.isNaN(offsetUs)) return TIMES_NOT_KNOWN_YET;
     }
-    if (kind === KIND_READINGS) this.readSchema();
     const start = w.pos;
     try {
+      if (kind === KIND_READINGS) this.readSchema(v2);
       let previousUs = baseUs;
+      let delta = 0;
+      let widthDod = 0;
+      let widthLatency = 0;
+      if (v2) {
+        const step = unzigzag(this.varint());
+        delta = (flags & FLAG_STEP_MS) !== 0 ? step * 1000 : step;
+        const widths = this.byte();
+        widthDod = widths & 15;
+        widthLatency = widths >> 4;
+        if (widthDod < 1 || widthLatency < 1 || widthDod > MAX_TIME_WIDTH) {
+          throw new BlockFormatError("bad time widths");
+        }
+        this.readColumns(kind);
+      }
       for (let i = 0; i < count; i++) {
-        const zigzag = this.varint();
-        const requestedUs = previousUs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
-        const receivedUs = requestedUs + this.varint();
+        let requestedUs: number;
+        let receivedUs: number;
+        if (v2) {
+          if (i > 0) {
+            delta += unzigzag(this.field(widthDod));
+            requestedUs = previousUs + delta;
+          } else requestedUs = baseUs;
+          receivedUs = requestedUs + this.field(widthLatency);
+          this.column = 0;
+        } else {
+          const zigzag = this.varint();
+          requestedUs = previousUs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
+          receivedUs = requestedUs + this.varint();
+        }
         previousUs = requestedUs;
         const message = w.begin(field);
         const metadata = w.begin(1);
@@ -244,35 +303,35 @@ export class SensorDataTranscoder {
               ? KEY_LINEAR_ACCELERATION
               : KEY_LINEAR_VELOCITY;
         beginEntry(w, key, this.marks, OUTER);
-        numberEntry(w, KEY_X, this.double());
-        numberEntry(w, KEY_Y, this.double());
-        numberEntry(w, KEY_Z, this.double());
+        numberEntry(w, KEY_X, this.number());
+        numberEntry(w, KEY_Y, this.number());
+        numberEntry(w, KEY_Z, this.number());
         endEntry(w, this.marks, OUTER);
         return;
       }
       case KIND_GEO_POSITION: {
         beginEntry(w, KEY_COORDINATE, this.marks, OUTER);
-        numberEntry(w, KEY_LATITUDE, this.double());
-        numberEntry(w, KEY_LONGITUDE, this.double());
+        numberEntry(w, KEY_LATITUDE, this.number());
+        numberEntry(w, KEY_LONGITUDE, this.number());
         endEntry(w, this.marks, OUTER);
-        numberEntry(w, KEY_ALTITUDE, this.double());
+        numberEntry(w, KEY_ALTITUDE, this.number());
         return;
       }
       case KIND_COMPASS_HEADING:
       case KIND_ANALOG:
-        numberEntry(w, KEY_VALUE, this.double());
+        numberEntry(w, KEY_VALUE, this.number());
         return;
       case KIND_GPIO:
-        boolEntry(w, KEY_HIGH, this.byte() !== 0);
+        boolEntry(w, KEY_HIGH, this.flag() !== 0);
         return;
       case KIND_TICKS:
-        numberEntry(w, KEY_TICKS, this.double());
+        numberEntry(w, KEY_TICKS, this.number());
         return;
       case KIND_MOTOR_POSITION:
-        numberEntry(w, KEY_POSITION, this.double());
+        numberEntry(w, KEY_POSITION, this.number());
         return;
       case KIND_SERVO_POSITION:
-        numberEntry(w, KEY_POSITION_DEG, this.double());
+        numberEntry(w, KEY_POSITION_DEG, this.number());
         return;
       default:
         throw new BlockFormatError(`unknown method kind ${kind}`);
@@ -288,12 +347,13 @@ export class SensorDataTranscoder {
       const name = this.names[i]!;
       switch (kind) {
         case FIELD_NUMBER:
-          numberEntry(w, name, this.double());
+          numberEntry(w, name, this.number());
           break;
         case FIELD_BOOL:
-          boolEntry(w, name, this.byte() !== 0);
+          boolEntry(w, name, this.flag() !== 0);
           break;
         case FIELD_STRING: {
+          this.avail = 0; // format 2: strings start on a whole byte
           const entry = w.begin(1);
           w.bytes(1, name);
           const value = w.begin(2);
@@ -319,6 +379,7 @@ export class SensorDataTranscoder {
           w.end(marks[depth * 3]!);
           break;
         case FIELD_ANY: {
+          this.avail = 0;
           const entry = w.begin(1);
           w.bytes(1, name);
           const value = w.begin(2);
@@ -379,15 +440,29 @@ export class SensorDataTranscoder {
     }
   }
 
-  private readSchema(): void {
+  private readSchema(v2: boolean): void {
     const n = this.varint();
     if (n > MAX_SCHEMA_ENTRIES) throw new BlockFormatError(`schema of ${n} entries is too long`);
     let depth = 0;
     for (let i = 0; i < n; i++) {
-      const kind = this.byte();
+      let kind = this.byte();
+      let index = -1;
+      if (v2 && kind >= 0x80) {
+        index = kind - 0x80;
+        kind = FIELD_NUMBER;
+      } else if (v2 && kind >= 0x40) {
+        kind -= 0x40;
+        index = this.byte();
+      }
       if (kind < FIELD_NUMBER || kind > FIELD_ANY) throw new BlockFormatError(`unknown field kind ${kind}`);
       this.kinds[i] = kind;
-      if (kind === FIELD_END) {
+      if (index >= 0) {
+        if (index >= DICTIONARY_BYTES.length || kind === FIELD_END) {
+          throw new BlockFormatError(`unknown name index ${index}`);
+        }
+        if (kind === FIELD_OBJECT && ++depth > MAX_DEPTH) throw new BlockFormatError("schema nests too deep");
+        this.names[i] = DICTIONARY_BYTES[index]!;
+      } else if (kind === FIELD_END) {
         if (--depth < 0) throw new BlockFormatError("schema closes an object it never opened");
         this.names[i] = NO_BYTES;
       } else {
@@ -403,6 +478,105 @@ export class SensorDataTranscoder {
     }
     if (depth !== 0) throw new BlockFormatError("schema leaves an object open");
     this.schemaLength = n;
+  }
+
+  /** Format 2 column descriptors: one per number of the kind (or NUMBER field of the schema). */
+  private readColumns(kind: number): void {
+    let columns = 0;
+    if (kind === KIND_READINGS) {
+      for (let i = 0; i < this.schemaLength; i++) if (this.kinds[i] === FIELD_NUMBER) columns++;
+    } else if (kind !== KIND_GPIO) columns = kindArity(kind);
+    for (let c = 0; c < columns; c++) {
+      const d = this.byte();
+      const mode = d >> 4;
+      let width = d & 15;
+      this.mode[c] = mode;
+      if (mode === MODE_RAW) {
+        if (width !== 0) throw new BlockFormatError("raw column with a width");
+        continue;
+      }
+      if (width === 0) width = this.byte();
+      if (width < 1 || width > MAX_WIDTH) throw new BlockFormatError(`column width ${width}`);
+      this.width[c] = width;
+      if (mode === MODE_DIVIDE || mode === MODE_MULTIPLY) {
+        const f = this.double();
+        if (!(f > 0 && f < Number.POSITIVE_INFINITY)) throw new BlockFormatError("bad column step");
+        this.factor[c] = f;
+      } else if (mode <= MODE_MAX_DECIMALS) this.factor[c] = POW10[mode]!;
+      else throw new BlockFormatError(`unknown column mode ${mode}`);
+      this.prevCode[c] = unzigzag(this.varint());
+    }
+  }
+
+  /** The next number of the reading: format 1 a double; format 2 its column's code (or escape). */
+  private number(): number {
+    if (!this.v2) return this.double();
+    const c = this.column++;
+    const mode = this.mode[c]!;
+    if (mode === MODE_RAW) return this.rawDouble();
+    const width = this.width[c]!;
+    const z = this.bits(width);
+    let code: number;
+    if (z === ONES[width]) {
+      if (this.bits(1) === 0) return this.rawDouble();
+      code = this.prevCode[c]! + unzigzag(this.long());
+    } else code = this.prevCode[c]! + unzigzag(z);
+    this.prevCode[c] = code;
+    // The same operation the writer checked the value with (block-writer.ts number1).
+    return mode === MODE_MULTIPLY ? code * this.factor[c]! : code / this.factor[c]!;
+  }
+
+  /** A `width`-bit field or its escaped long form (times). */
+  private field(width: number): number {
+    const z = this.bits(width);
+    return z === ONES[width] ? this.long() : z;
+  }
+
+  /** An escape's long form: 6 bits of length n, then n bits. */
+  private long(): number {
+    const n = this.bits(ESCAPE_LENGTH_BITS);
+    if (n > 53) throw new BlockFormatError("escaped value wider than 53 bits");
+    if (n <= 32) return this.bits(n);
+    const low = this.bits(32);
+    return low + this.bits(n - 32) * TWO_32;
+  }
+
+  /** 64 bits as an IEEE double (low word first). */
+  private rawDouble(): number {
+    const low = this.bits(32);
+    const high = this.bits(32);
+    this.eightView.setUint32(0, low, true);
+    this.eightView.setUint32(4, high, true);
+    return this.eightView.getFloat64(0, true);
+  }
+
+  /** A bool (format 2: one bit; format 1: one byte). */
+  private flag(): number {
+    return this.v2 ? this.bits(1) : this.byte();
+  }
+
+  /** The next n ≤ 32 bits of the stream, least significant first. */
+  private bits(n: number): number {
+    let value = 0;
+    let scale = 1;
+    let cur = this.cur;
+    let avail = this.avail;
+    while (n > 0) {
+      if (avail === 0) {
+        if (this.pos >= this.record.length) throw new BlockFormatError("block ends inside a reading");
+        cur = this.record[this.pos++]!;
+        avail = 8;
+      }
+      const take = n < avail ? n : avail;
+      value += (cur & ((1 << take) - 1)) * scale;
+      cur >>>= take;
+      avail -= take;
+      scale *= 1 << take;
+      n -= take;
+    }
+    this.cur = cur;
+    this.avail = avail;
+    return value;
   }
 
   private byte(): number {
@@ -448,6 +622,10 @@ export class SensorDataTranscoder {
     if (length > 0) w.raw(this.record.subarray(this.pos, this.pos + length));
     this.pos += length;
   }
+}
+
+function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 }
 
 /** Timestamp from integer µs since the epoch, zero fields left out as protobuf-es does. */

@@ -122,7 +122,15 @@ export function decimalsOf(value: number): number {
   for (let k = 0; k <= MODE_MAX_DECIMALS; k++) {
     const f = POW10[k]!;
     const code = Math.round(value * f) + 0;
-    if (code < MAX_CODE && code > -MAX_CODE && code / f === value && (value !== 0 || 1 / value > 0)) return k;
+    if (
+      code % 1 === 0 &&
+      code < MAX_CODE &&
+      code > -MAX_CODE &&
+      code / f === value &&
+      (value !== 0 || 1 / value > 0)
+    ) {
+      return k;
+    }
   }
   return -1;
 }
@@ -340,9 +348,13 @@ export class BlockWriter implements FieldWriter {
     return this.learning;
   }
 
-  /** Worst-case bytes the finished Readings reading takes in the bit stream. */
+  /**
+   * Worst-case bytes the finished Readings reading takes in the bit stream:
+   * its scratch bytes (8 per number, a byte per bool), each number's field and
+   * escape bit on top, a byte of alignment per entry, the times.
+   */
   private readingBytes(): number {
-    return TIME_BYTES + this.spos + this.columns * (NUMBER_BYTES - 8) + this.schemaLength + 1;
+    return TIME_BYTES + this.spos + ((this.columns * (MAX_WIDTH + 1)) >> 3) + this.schemaLength + 1;
   }
 
   /** Room for the finished Readings reading in the current block with this time base? */
@@ -734,7 +746,7 @@ export class BlockWriter implements FieldWriter {
         pos += 8;
       }
       let code = mode === MODE_MULTIPLY ? Math.round(v / f) + 0 : Math.round(v * f) + 0;
-      if (!(code < MAX_CODE && code > -MAX_CODE)) code = 0;
+      if (!(code % 1 === 0 && code < MAX_CODE && code > -MAX_CODE)) code = 0;
       this.prevCode[c] = code;
       pos = putVarint(b, pos, code >= 0 ? code * 2 : -code * 2 - 1);
     }
@@ -802,8 +814,10 @@ export class BlockWriter implements FieldWriter {
       code = Math.round(v * f) + 0;
       back = code / f;
     }
-    // The proof: the decoder computes exactly `back` from `code`; store the code only if that is v itself.
-    if (back === v && (v !== 0 || 1 / v > 0) && code < MAX_CODE && code > -MAX_CODE) {
+    // The proof: the decoder computes exactly `back` from the integer `code`; store the code only if that
+    // is v itself (=== and the sign of zero: Object.is without a call). `% 1`: XS's Math.round returns a
+    // subnormal unchanged, not an integer.
+    if (back === v && (v !== 0 || 1 / v > 0) && code % 1 === 0 && code < MAX_CODE && code > -MAX_CODE) {
       const delta = code - this.prevCode[c]!;
       this.prevCode[c] = code;
       const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;

@@ -13,7 +13,7 @@
  * fields left out, so the output is byte-identical to protobuf-es's
  * `toBinary(SensorDataSchema, …)` for the same reading (host-tests check it).
  */
-import { type ProtoWriter, WIRE_LEN } from "../proto/writer";
+import { ProtoWriter, WIRE_LEN } from "../proto/writer";
 import {
   ANY_FALSE,
   ANY_LIST,
@@ -50,7 +50,7 @@ import {
   OFFSET_KIND,
   OFFSET_SPAN_MS,
 } from "./block-format";
-import { ONES, POW10 } from "./block-writer";
+import { ONES, POW10, putVarint } from "./block-writer";
 import {
   KIND_ANALOG,
   KIND_ANGULAR_VELOCITY,
@@ -196,6 +196,10 @@ export class SensorDataTranscoder {
   private readonly width = new Uint8Array(MAX_SCHEMA_ENTRIES);
   private readonly factor = new Float64Array(MAX_SCHEMA_ENTRIES);
   private readonly prevCode = new Float64Array(MAX_SCHEMA_ENTRIES);
+  /** Per fixed-shape kind: its Struct with zero values, and where each value sits (3 slots per kind). */
+  private readonly templates: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KIND_MAX + 1);
+  private readonly templateAt = new Int32Array((KIND_MAX + 1) * 3);
+  private readonly values = new Float64Array(3);
 
   constructor(offsets: BootOffsets) {
     this.offsets = offsets;
@@ -248,6 +252,8 @@ export class SensorDataTranscoder {
         }
         this.readColumns(kind);
       }
+      // Format 2 fixed-shape kinds: the Struct is the same bytes for every reading but its doubles.
+      const template = v2 && kind !== KIND_READINGS ? this.template(kind) : NO_BYTES;
       for (let i = 0; i < count; i++) {
         let requestedUs: number;
         let receivedUs: number;
@@ -264,6 +270,10 @@ export class SensorDataTranscoder {
           receivedUs = requestedUs + this.varint();
         }
         previousUs = requestedUs;
+        if (template !== NO_BYTES) {
+          this.templated(w, field, template, kind, requestedUs + offsetUs, receivedUs + offsetUs);
+          continue;
+        }
         const message = w.begin(field);
         const metadata = w.begin(1);
         writeTimestampUs(w, 1, requestedUs + offsetUs);
@@ -283,6 +293,135 @@ export class SensorDataTranscoder {
       this.record = NO_BYTES;
     }
     return count;
+  }
+
+  /**
+   * The Struct of fixed-shape kind `kind` with zero values (SensorData field
+   * 2, tag included), made once per kind; `templateAt` gets where each value
+   * sits in it. NO_BYTES if it would need a length prefix over one byte.
+   */
+  private template(kind: number): Uint8Array {
+    const known = this.templates[kind];
+    if (known) return known;
+    const w = new ProtoWriter(256);
+    const at = this.templateAt;
+    let n = 0;
+    const struct = w.begin(2);
+    const marks = this.marks;
+    switch (kind) {
+      case KIND_ANGULAR_VELOCITY:
+      case KIND_LINEAR_ACCELERATION:
+      case KIND_LINEAR_VELOCITY:
+        beginEntry(
+          w,
+          kind === KIND_ANGULAR_VELOCITY
+            ? KEY_ANGULAR_VELOCITY
+            : kind === KIND_LINEAR_ACCELERATION
+              ? KEY_LINEAR_ACCELERATION
+              : KEY_LINEAR_VELOCITY,
+          marks,
+          OUTER,
+        );
+        for (const key of [KEY_X, KEY_Y, KEY_Z]) {
+          numberEntry(w, key, 0);
+          at[kind * 3 + n++] = w.pos - 8 - struct + 2;
+        }
+        endEntry(w, marks, OUTER);
+        break;
+      case KIND_GEO_POSITION:
+        beginEntry(w, KEY_COORDINATE, marks, OUTER);
+        numberEntry(w, KEY_LATITUDE, 0);
+        at[kind * 3] = w.pos - 8 - struct + 2;
+        numberEntry(w, KEY_LONGITUDE, 0);
+        at[kind * 3 + 1] = w.pos - 8 - struct + 2;
+        endEntry(w, marks, OUTER);
+        numberEntry(w, KEY_ALTITUDE, 0);
+        at[kind * 3 + 2] = w.pos - 8 - struct + 2;
+        break;
+      case KIND_GPIO:
+        boolEntry(w, KEY_HIGH, false);
+        at[kind * 3] = w.pos - 1 - struct + 2;
+        break;
+      default:
+        numberEntry(
+          w,
+          kind === KIND_TICKS
+            ? KEY_TICKS
+            : kind === KIND_MOTOR_POSITION
+              ? KEY_POSITION
+              : kind === KIND_SERVO_POSITION
+                ? KEY_POSITION_DEG
+                : KEY_VALUE,
+          0,
+        );
+        at[kind * 3] = w.pos - 8 - struct + 2;
+    }
+    const long = w.pos - struct >= 0x80;
+    w.end(struct);
+    const bytes = long ? NO_BYTES : w.finish().slice();
+    this.templates[kind] = bytes;
+    return bytes;
+  }
+
+  /** One SensorData of a fixed-shape format-2 block: timestamps, then the template with the values patched in. */
+  private templated(
+    w: ProtoWriter,
+    field: number,
+    template: Uint8Array,
+    kind: number,
+    requestedUs: number,
+    receivedUs: number,
+  ): void {
+    // Values first: they come after the times in the stream.
+    const values = this.values;
+    const arity = kind === KIND_GPIO ? 1 : kindArity(kind);
+    if (kind === KIND_GPIO) values[0] = this.bits(1);
+    else for (let c = 0; c < arity; c++) values[c] = this.number();
+    // Timestamp{seconds = 1, nanos = 2}, zero fields left out, as protobuf-es writes it.
+    const rq = requestedUs > 0 ? requestedUs : 0;
+    const rqS = Math.floor(rq / 1e6);
+    const rqN = (rq - rqS * 1e6) * 1000;
+    const rqLength = (rqS !== 0 ? 1 + varintSize(rqS) : 0) + (rqN !== 0 ? 1 + varintSize(rqN) : 0);
+    const rc = receivedUs > 0 ? receivedUs : 0;
+    const rcS = rc === rq ? rqS : Math.floor(rc / 1e6);
+    const rcN = rc === rq ? rqN : (rc - rcS * 1e6) * 1000;
+    const rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
+    const metadata = 2 + rqLength + 2 + rcLength;
+    const length = 2 + metadata + template.length;
+    w.tag(field, WIRE_LEN);
+    w.varint(length);
+    const buf = w.reserve(length);
+    let pos = w.pos;
+    buf[pos++] = 0x0a; // metadata
+    buf[pos++] = metadata;
+    buf[pos++] = 0x0a; // time_requested
+    buf[pos++] = rqLength;
+    if (rqS !== 0) {
+      buf[pos++] = 0x08;
+      pos = putVarint(buf, pos, rqS);
+    }
+    if (rqN !== 0) {
+      buf[pos++] = 0x10;
+      pos = putVarint(buf, pos, rqN);
+    }
+    buf[pos++] = 0x12; // time_received
+    buf[pos++] = rcLength;
+    if (rcS !== 0) {
+      buf[pos++] = 0x08;
+      pos = putVarint(buf, pos, rcS);
+    }
+    if (rcN !== 0) {
+      buf[pos++] = 0x10;
+      pos = putVarint(buf, pos, rcN);
+    }
+    buf.set(template, pos);
+    const at = this.templateAt;
+    if (kind === KIND_GPIO) buf[pos + at[kind * 3]!] = values[0]! !== 0 ? 1 : 0;
+    else {
+      const view = w.dataView;
+      for (let c = 0; c < arity; c++) view.setFloat64(pos + at[kind * 3 + c]!, values[c]!, true);
+    }
+    w.pos = pos + template.length;
   }
 
   private payload(kind: number, w: ProtoWriter): void {

@@ -48,24 +48,41 @@ export class Prng {
 
 const TAU = 2 * Math.PI;
 
+/*
+ * Each model computes its whole signal when it is created and then only
+ * indexes a table, so that the computrons measured for capture are capsync's
+ * (the sines and Gaussian noise would otherwise cost more than capture itself).
+ * The IMU and ADC tables hold whole periods of every sine (they wrap seamlessly);
+ * the env table holds one hour.
+ */
 function imuModel(hz: number): ModelFactory {
   return {
     api: "rdk:component:movement_sensor",
     create(): Component {
       const rng = new Prng(0x1ee7);
-      let n = 0;
       const count = (dps: number): number => {
         const c = Math.round(dps * 131 + 6.5 * rng.gauss());
         return c > 32767 ? 32767 : c < -32768 ? -32768 : c;
       };
+      // 10 s: 5, 3 and 2 whole periods of the three sines.
+      const length = 10 * hz;
+      const table = new Float64Array(length * 3);
+      for (let n = 0; n < length; n++) {
+        const t = n / hz;
+        table[n * 3] = count(20 * Math.sin(TAU * 0.5 * t)) / 131;
+        table[n * 3 + 1] = count(10 * Math.sin(TAU * 0.3 * t + 1)) / 131;
+        table[n * 3 + 2] = count(5 * Math.sin(TAU * 0.2 * t + 2)) / 131;
+      }
+      let at = 0;
       return {
         // As the MPU-6050 driver declares it: value = count / 131.
         valueStep: () => ({ divisor: 131 }),
         angularVelocity(out: Vector3): void {
-          const t = n++ / hz;
-          out[0] = count(20 * Math.sin(TAU * 0.5 * t)) / 131;
-          out[1] = count(10 * Math.sin(TAU * 0.3 * t + 1)) / 131;
-          out[2] = count(5 * Math.sin(TAU * 0.2 * t + 2)) / 131;
+          out[0] = table[at]!;
+          out[1] = table[at + 1]!;
+          out[2] = table[at + 2]!;
+          at += 3;
+          if (at === table.length) at = 0;
         },
       };
     },
@@ -76,15 +93,24 @@ const envModel: ModelFactory = {
   api: "rdk:component:sensor",
   create(): Component {
     const rng = new Prng(0xb3e280);
-    let n = 0;
     const twoDecimals = (x: number): number => Math.round(x * 100) / 100;
+    const length = 3600;
+    const table = new Float64Array(length * 4);
+    for (let t = 0; t < length; t++) {
+      table[t * 4] = twoDecimals(21.5 + 0.8 * Math.sin((TAU * t) / 3600) + 0.01 * rng.gauss());
+      table[t * 4 + 1] = twoDecimals(45 + 3 * Math.sin((TAU * t) / 5400) + 0.02 * rng.gauss());
+      table[t * 4 + 2] = twoDecimals(1013.25 + 0.6 * Math.sin((TAU * t) / 7200) + 0.01 * rng.gauss());
+      table[t * 4 + 3] = twoDecimals(3.95 - t / 200_000);
+    }
+    let at = 0;
     return {
       readings(out: FieldWriter): void {
-        const t = n++;
-        out.number("temperature", twoDecimals(21.5 + 0.8 * Math.sin((TAU * t) / 3600) + 0.01 * rng.gauss()));
-        out.number("humidity", twoDecimals(45 + 3 * Math.sin((TAU * t) / 5400) + 0.02 * rng.gauss()));
-        out.number("pressure", twoDecimals(1013.25 + 0.6 * Math.sin((TAU * t) / 7200) + 0.01 * rng.gauss()));
-        out.number("battery", twoDecimals(3.95 - t / 200_000));
+        out.number("temperature", table[at]!);
+        out.number("humidity", table[at + 1]!);
+        out.number("pressure", table[at + 2]!);
+        out.number("battery", table[at + 3]!);
+        at += 4;
+        if (at === table.length) at = 0;
       },
     };
   },
@@ -94,13 +120,18 @@ const adcModel: ModelFactory = {
   api: "rdk:component:board",
   create(): Component {
     const rng = new Prng(0xadc);
-    let n = 0;
+    const table = new Float64Array(600); // one 60 s period at 10 Hz
+    for (let n = 0; n < table.length; n++) {
+      const c = Math.round(2048 + 600 * Math.sin((TAU * n) / 600) + 1.2 * rng.gauss());
+      table[n] = c < 0 ? 0 : c > 4095 ? 4095 : c;
+    }
+    let at = 0;
     return {
       analogReader: () => ({
         read(): number {
-          const t = n++ / 10;
-          const c = Math.round(2048 + 600 * Math.sin((TAU * t) / 60) + 1.2 * rng.gauss());
-          return c < 0 ? 0 : c > 4095 ? 4095 : c;
+          const v = table[at++]!;
+          if (at === table.length) at = 0;
+          return v;
         },
       }),
     };

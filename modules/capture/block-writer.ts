@@ -107,11 +107,6 @@ const HEADER_BYTES = 8 + 1;
 /** Worst-case descriptor bytes of one column: mode/width, width, factor double, base varint. */
 const COLUMN_BYTES = 2 + 8 + 8;
 
-/** Bits needed for z + 1 (so that z < 2^b − 1, the escape marker): 1…32, or 33 when wider. */
-function bucket(z: number): number {
-  return z < 0xffffffff ? 32 - Math.clz32(z + 1) : 33;
-}
-
 /** Bits of a safe integer z ≥ 1. */
 function bitLength(z: number): number {
   return z < TWO_32_F ? 32 - Math.clz32(z) : 64 - Math.clz32(Math.floor(z / TWO_32_F));
@@ -762,20 +757,30 @@ export class BlockWriter implements FieldWriter {
 
   /** time_requested as Δ² (none for the first reading: it is the base), then the latency. */
   private times(requestedUs: number, receivedUs: number): void {
+    const latency = receivedUs > requestedUs ? receivedUs - requestedUs : 0;
     if (this.count > 0) {
       const delta = requestedUs - this.prevUs;
       const dod = delta - this.prevDelta;
+      this.prevUs = requestedUs;
       this.prevDelta = delta;
+      if (dod === 0 && latency === 0) {
+        // A steady rate and an instant read (the common case): two zero fields, one write.
+        const hist = this.hist;
+        hist[1]++;
+        hist[BUCKETS + 1]++;
+        this.put(0, this.timeWidthDod + this.timeWidthLatency);
+        return;
+      }
       // zigzag: the wall clock may step backwards between two readings
       this.field(dod >= 0 ? dod * 2 : -dod * 2 - 1, this.timeWidthDod, 0);
     }
     this.prevUs = requestedUs;
-    this.field(receivedUs > requestedUs ? receivedUs - requestedUs : 0, this.timeWidthLatency, BUCKETS);
+    this.field(latency, this.timeWidthLatency, BUCKETS);
   }
 
   /** A zigzag or unsigned z in a `width`-bit field, escaped to its long form when it does not fit. */
   private field(z: number, width: number, hist: number): void {
-    this.hist[hist + bucket(z)]++;
+    this.hist[hist + (z < 0xffffffff ? 32 - Math.clz32(z + 1) : 33)]++;
     if (z < ONES[width]!) {
       this.put(z, width);
       return;
@@ -821,11 +826,15 @@ export class BlockWriter implements FieldWriter {
       const delta = code - this.prevCode[c]!;
       this.prevCode[c] = code;
       const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
-      this.hist[(c + 2) * BUCKETS + bucket(z)]++;
-      if (z < ONES[width]!) {
-        this.put(z, width);
-        return;
-      }
+      if (z < 0xffffffff) {
+        // bucket(z), inlined: the bits z + 1 needs
+        const b = 32 - Math.clz32(z + 1);
+        this.hist[(c + 2) * BUCKETS + b]++;
+        if (b <= width) {
+          this.put(z, width);
+          return;
+        }
+      } else this.hist[(c + 2) * BUCKETS + 33]++;
       this.put(ONES[width]!, width);
       this.put(1, 1);
       this.putLong(z);
@@ -851,6 +860,19 @@ export class BlockWriter implements FieldWriter {
   /** The low `n` bits (n ≤ 32) of v ≥ 0, least significant first. */
   private put(v: number, n: number): void {
     let used = this.used;
+    const free = 8 - used;
+    if (n < free) {
+      this.cur |= v << used;
+      this.used = used + n;
+      return;
+    }
+    if (n < free + 8) {
+      // Completes the current byte and starts the next (v < 2^15: the shift stays exact).
+      this.bytes[this.pos++] = (this.cur | (v << used)) & 0xff;
+      this.cur = v >>> free;
+      this.used = n - free;
+      return;
+    }
     let cur = this.cur;
     while (n > 0) {
       const room = 8 - used;

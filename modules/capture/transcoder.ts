@@ -200,6 +200,8 @@ export class SensorDataTranscoder {
   private readonly templates: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KIND_MAX + 1);
   private readonly templateAt = new Int32Array((KIND_MAX + 1) * 3);
   private readonly values = new Float64Array(3);
+  /** Values per reading of the block being transcoded (fixed-shape kinds). */
+  private arity = 0;
 
   constructor(offsets: BootOffsets) {
     this.offsets = offsets;
@@ -254,6 +256,7 @@ export class SensorDataTranscoder {
       }
       // Format 2 fixed-shape kinds: the Struct is the same bytes for every reading but its doubles.
       const template = v2 && kind !== KIND_READINGS ? this.template(kind) : NO_BYTES;
+      this.arity = kind === KIND_GPIO ? 1 : kindArity(kind);
       for (let i = 0; i < count; i++) {
         let requestedUs: number;
         let receivedUs: number;
@@ -374,9 +377,31 @@ export class SensorDataTranscoder {
   ): void {
     // Values first: they come after the times in the stream.
     const values = this.values;
-    const arity = kind === KIND_GPIO ? 1 : kindArity(kind);
+    const arity = this.arity;
     if (kind === KIND_GPIO) values[0] = this.bits(1);
-    else for (let c = 0; c < arity; c++) values[c] = this.number();
+    else {
+      // number(), inlined for the common case (a code in its field); escapes and raw columns go through it.
+      const modes = this.mode;
+      const widths = this.width;
+      const prev = this.prevCode;
+      const factors = this.factor;
+      for (let c = 0; c < arity; c++) {
+        const mode = modes[c]!;
+        if (mode === MODE_RAW) {
+          values[c] = this.rawDouble();
+          continue;
+        }
+        const width = widths[c]!;
+        const z = this.bits(width);
+        if (z === ONES[width]) {
+          values[c] = this.bits(1) === 0 ? this.rawDouble() : this.longCode(c, mode);
+          continue;
+        }
+        const code = prev[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+        prev[c] = code;
+        values[c] = mode === MODE_MULTIPLY ? code * factors[c]! : code / factors[c]!;
+      }
+    }
     // Timestamp{seconds = 1, nanos = 2}, zero fields left out, as protobuf-es writes it.
     const rq = requestedUs > 0 ? requestedUs : 0;
     const rqS = Math.floor(rq / 1e6);
@@ -388,31 +413,40 @@ export class SensorDataTranscoder {
     const rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
     const metadata = 2 + rqLength + 2 + rcLength;
     const length = 2 + metadata + template.length;
-    w.tag(field, WIRE_LEN);
-    w.varint(length);
-    const buf = w.reserve(length);
-    let pos = w.pos;
+    let buf: Uint8Array;
+    let pos: number;
+    if (field < 16 && length < 0x80) {
+      buf = w.reserve(length + 2);
+      pos = w.pos;
+      buf[pos++] = field * 8 + WIRE_LEN;
+      buf[pos++] = length;
+    } else {
+      w.tag(field, WIRE_LEN);
+      w.varint(length);
+      buf = w.reserve(length);
+      pos = w.pos;
+    }
     buf[pos++] = 0x0a; // metadata
     buf[pos++] = metadata;
     buf[pos++] = 0x0a; // time_requested
     buf[pos++] = rqLength;
     if (rqS !== 0) {
       buf[pos++] = 0x08;
-      pos = putVarint(buf, pos, rqS);
+      pos = rqS < TWO_32 ? putVarintU32(buf, pos, rqS) : putVarint(buf, pos, rqS);
     }
     if (rqN !== 0) {
       buf[pos++] = 0x10;
-      pos = putVarint(buf, pos, rqN);
+      pos = putVarintU32(buf, pos, rqN);
     }
     buf[pos++] = 0x12; // time_received
     buf[pos++] = rcLength;
     if (rcS !== 0) {
       buf[pos++] = 0x08;
-      pos = putVarint(buf, pos, rcS);
+      pos = rcS < TWO_32 ? putVarintU32(buf, pos, rcS) : putVarint(buf, pos, rcS);
     }
     if (rcN !== 0) {
       buf[pos++] = 0x10;
-      pos = putVarint(buf, pos, rcN);
+      pos = putVarintU32(buf, pos, rcN);
     }
     buf.set(template, pos);
     const at = this.templateAt;
@@ -659,9 +693,16 @@ export class SensorDataTranscoder {
     if (z === ONES[width]) {
       if (this.bits(1) === 0) return this.rawDouble();
       code = this.prevCode[c]! + unzigzag(this.long());
-    } else code = this.prevCode[c]! + unzigzag(z);
+    } else code = this.prevCode[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
     this.prevCode[c] = code;
     // The same operation the writer checked the value with (block-writer.ts number1).
+    return mode === MODE_MULTIPLY ? code * this.factor[c]! : code / this.factor[c]!;
+  }
+
+  /** An escaped long delta of column c: the new code's value. */
+  private longCode(c: number, mode: number): number {
+    const code = this.prevCode[c]! + unzigzag(this.long());
+    this.prevCode[c] = code;
     return mode === MODE_MULTIPLY ? code * this.factor[c]! : code / this.factor[c]!;
   }
 
@@ -696,10 +737,25 @@ export class SensorDataTranscoder {
 
   /** The next n ≤ 32 bits of the stream, least significant first. */
   private bits(n: number): number {
+    let avail = this.avail;
+    if (n <= avail) {
+      // Within the current byte (most time fields, many values).
+      const cur = this.cur;
+      this.cur = cur >>> n;
+      this.avail = avail - n;
+      return cur & ((1 << n) - 1);
+    }
+    if (n <= avail + 8 && this.pos < this.record.length) {
+      // The rest of this byte and part of the next: one load.
+      const next = this.record[this.pos++]!;
+      const value = this.cur | ((next & ((1 << (n - avail)) - 1)) << avail);
+      this.cur = next >>> (n - avail);
+      this.avail = 8 - (n - avail);
+      return value;
+    }
     let value = 0;
     let scale = 1;
     let cur = this.cur;
-    let avail = this.avail;
     while (n > 0) {
       if (avail === 0) {
         if (this.pos >= this.record.length) throw new BlockFormatError("block ends inside a reading");
@@ -782,12 +838,25 @@ export function writeTimestampUs(w: ProtoWriter, field: number, epochUs: number)
 }
 
 function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    size++;
-  }
+  // Comparisons, not divisions: this runs twice per reading on sync's hot path.
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  if (value < 0x800000000) return 5;
+  let size = 6;
+  for (let v = value / 0x40000000000; v >= 1; v /= 0x80) size++;
   return size;
+}
+
+/** Varint of 0 ≤ value < 2^32 at `pos` (bit operations are exact there); returns the position after it. */
+function putVarintU32(buf: Uint8Array, pos: number, value: number): number {
+  while (value >= 0x80) {
+    buf[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[pos++] = value;
+  return pos;
 }
 
 /** Open map entry `name` → Value{struct_value{ … }}; its three marks go to marks[slot..slot+2]. */

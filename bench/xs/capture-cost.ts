@@ -141,6 +141,17 @@ function run(stage: string): void {
       s.storeRing.append(s.batch);
     }
     g.__costReadings = s.blockReadings;
+  } else if (stage === "read") {
+    // sync's flash read alone (CRC checks included), to split sync into read and transcode
+    let records = 0;
+    let after: number | undefined;
+    for (;;) {
+      const chunk = s.storeRing.read(16 * 1024, after);
+      if (!chunk) break;
+      records += chunk.records.length;
+      after = chunk.lastSeq;
+    }
+    g.__costReadings = records > 0 ? s.blockReadings : 0;
   } else if (stage === "sync") {
     let readings = 0;
     let after: number | undefined;

@@ -120,6 +120,8 @@ export interface StageCost {
   store: number;
   sync: number;
   total: number;
+  /** Of sync: reading the records back from flash (CRC checks included); the rest is transcoding. */
+  syncRead: number;
 }
 
 /** Computrons per reading of capture, store and sync for one signal of capture-signals.ts. */
@@ -137,6 +139,7 @@ export async function measureCost(signal: string): Promise<StageCost> {
       await run(`__costRun("capture")`);
       const capture = await stage("capture");
       const store = await stage("store");
+      const read = await stage("read");
       const sync = await stage("sync");
       const round = (x: number) => Math.round(x);
       return {
@@ -144,6 +147,7 @@ export async function measureCost(signal: string): Promise<StageCost> {
         store: round(store.compute),
         sync: round(sync.compute),
         total: round(capture.compute + store.compute + sync.compute),
+        syncRead: round(read.compute),
       };
     },
     (message) => {

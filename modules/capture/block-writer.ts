@@ -188,9 +188,9 @@ export class BlockWriter implements FieldWriter {
   private readonly prevCode: Float64Array;
   /** Decimals the column needs (from values that were escaped), −1 unknown. */
   private readonly learned: Int8Array;
-  /** Values of the column in the block, and how many of them were escaped raw. */
-  private readonly seen: Uint16Array;
+  /** Values of the column escaped raw in the block (of `count`; the last block's count is `lastCount`). */
   private readonly raws: Uint16Array;
+  private lastCount = 0;
   /** The first reading's numbers (steps are chosen from them when a block starts). */
   private readonly firstValues: Float64Array;
   /** Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes. */
@@ -238,7 +238,6 @@ export class BlockWriter implements FieldWriter {
     this.width = new Uint8Array(max);
     this.prevCode = new Float64Array(max);
     this.learned = new Int8Array(max).fill(-1);
-    this.seen = new Uint16Array(max);
     this.raws = new Uint16Array(max);
     this.firstValues = new Float64Array(max);
     this.hist = new Uint16Array((this.columns + 2) * BUCKETS);
@@ -275,6 +274,7 @@ export class BlockWriter implements FieldWriter {
 
   /** Forget the block's readings (after they went to the store). The Readings schema is kept. */
   clear(): void {
+    this.lastCount = this.count;
     this.pos = 0;
     this.cur = 0;
     this.used = 0;
@@ -391,7 +391,6 @@ export class BlockWriter implements FieldWriter {
       // New fields: forget what was learned about the old ones (allocates, as a schema change may).
       this.hist = new Uint16Array((columns + 2) * BUCKETS);
       this.learned.fill(-1);
-      this.seen.fill(0);
       this.raws.fill(0);
     }
     if (this.count === 0) {
@@ -711,7 +710,8 @@ export class BlockWriter implements FieldWriter {
       let f = this.declaredFactor;
       if (mode === 0) {
         const k = decimalsOf(v);
-        const heavy = this.seen[c]! > 0 && this.raws[c]! * 2 > this.seen[c]!;
+        // More than half of the last block's values of this column escaped raw: no step fits.
+        const heavy = this.raws[c]! * 2 > this.lastCount;
         let use = heavy ? -1 : this.learned[c]!;
         if (k > use) use = k;
         if (use < 0) mode = MODE_RAW;
@@ -723,7 +723,6 @@ export class BlockWriter implements FieldWriter {
       }
       this.mode[c] = mode;
       this.factor[c] = f;
-      this.seen[c] = 0;
       this.raws[c] = 0;
       if (mode === MODE_RAW) {
         b[pos++] = MODE_RAW << 4;
@@ -809,7 +808,6 @@ export class BlockWriter implements FieldWriter {
     }
     const f = this.factor[c]!;
     const width = this.width[c]!;
-    this.seen[c]++;
     let code: number;
     let back: number;
     if (mode === MODE_MULTIPLY) {

@@ -262,10 +262,12 @@ export class SensorDataTranscoder {
         let receivedUs: number;
         if (v2) {
           if (i > 0) {
-            delta += unzigzag(this.field(widthDod));
+            const z = this.bits(widthDod);
+            delta += z === ONES[widthDod] ? unzigzag(this.long()) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
             requestedUs = previousUs + delta;
           } else requestedUs = baseUs;
-          receivedUs = requestedUs + this.field(widthLatency);
+          const latency = this.bits(widthLatency);
+          receivedUs = requestedUs + (latency === ONES[widthLatency] ? this.long() : latency);
           this.column = 0;
         } else {
           const zigzag = this.varint();
@@ -704,12 +706,6 @@ export class SensorDataTranscoder {
     const code = this.prevCode[c]! + unzigzag(this.long());
     this.prevCode[c] = code;
     return mode === MODE_MULTIPLY ? code * this.factor[c]! : code / this.factor[c]!;
-  }
-
-  /** A `width`-bit field or its escaped long form (times). */
-  private field(width: number): number {
-    const z = this.bits(width);
-    return z === ONES[width] ? this.long() : z;
   }
 
   /** An escape's long form: 6 bits of length n, then n bits. */

@@ -202,12 +202,12 @@ export class BlockWriter implements FieldWriter {
   private declaredFactor = 1;
 
   // Readings schema of the current block.
-  private readonly kinds = new Uint8Array(MAX_SCHEMA_ENTRIES);
-  private readonly names: string[] = new Array<string>(MAX_SCHEMA_ENTRIES).fill("");
+  private readonly kinds: Uint8Array;
+  private readonly names: string[];
   /** UTF-8 of each name, made when the schema changes, so starting a block allocates nothing. */
-  private readonly nameBytes: Uint8Array[] = new Array<Uint8Array>(MAX_SCHEMA_ENTRIES).fill(EMPTY);
+  private readonly nameBytes: Uint8Array[];
   /** Dictionary index of each name (−1: written out). */
-  private readonly nameIndex = new Int16Array(MAX_SCHEMA_ENTRIES);
+  private readonly nameIndex: Int16Array;
   private schemaLength = 0;
   // The reading being written (Readings only).
   private readonly scratch: Uint8Array;
@@ -215,8 +215,8 @@ export class BlockWriter implements FieldWriter {
   private spos = 0;
   private cursor = 0;
   private learning = false;
-  private readonly newKinds = new Uint8Array(MAX_SCHEMA_ENTRIES);
-  private readonly newNames: string[] = new Array<string>(MAX_SCHEMA_ENTRIES).fill("");
+  private readonly newKinds: Uint8Array;
+  private readonly newNames: string[];
   private newLength = 0;
   private depth = 0;
   /** READING_* code of the reading being written. */
@@ -230,6 +230,15 @@ export class BlockWriter implements FieldWriter {
     this.bytes = new Uint8Array(capacityBytes);
     this.view = new DataView(this.bytes.buffer);
     this.scratch = new Uint8Array(kind === KIND_READINGS ? capacityBytes : 0);
+    // The schema (names as strings to compare, and as UTF-8) only for Readings: a fixed-shape writer
+    // carries no JS arrays at all (on the ESP32 they were most of a collector's chunk memory).
+    const entries = kind === KIND_READINGS ? MAX_SCHEMA_ENTRIES : 0;
+    this.kinds = new Uint8Array(entries);
+    this.names = new Array<string>(entries).fill("");
+    this.nameBytes = new Array<Uint8Array>(entries).fill(EMPTY);
+    this.nameIndex = new Int16Array(entries);
+    this.newKinds = new Uint8Array(entries);
+    this.newNames = new Array<string>(entries).fill("");
     this.scratchView = new DataView(this.scratch.buffer);
     const max = kind === KIND_READINGS ? MAX_SCHEMA_ENTRIES : kind === KIND_GPIO ? 0 : kindArity(kind);
     this.columns = kind === KIND_READINGS ? 0 : max;
@@ -552,7 +561,7 @@ export class BlockWriter implements FieldWriter {
       }
       this.learning = true;
     }
-    if (this.cursor + this.newLength >= MAX_SCHEMA_ENTRIES) {
+    if (this.cursor + this.newLength >= this.kinds.length) {
       this.fail(READING_TOO_MANY_FIELDS, name);
       return false;
     }

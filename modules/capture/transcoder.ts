@@ -200,6 +200,10 @@ export class SensorDataTranscoder {
   private readonly templates: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KIND_MAX + 1);
   private readonly templateAt = new Int32Array((KIND_MAX + 1) * 3);
   private readonly values = new Float64Array(3);
+  /** The second (since the epoch) of the latest templated time_requested, its start in µs and varint size. */
+  private second = 0;
+  private secondStartUs = Number.NaN;
+  private secondSize = 1;
   /** Values per reading of the block being transcoded (fixed-shape kinds). */
   private arity = 0;
 
@@ -406,9 +410,16 @@ export class SensorDataTranscoder {
     }
     // Timestamp{seconds = 1, nanos = 2}, zero fields left out, as protobuf-es writes it.
     const rq = requestedUs > 0 ? requestedUs : 0;
-    const rqS = Math.floor(rq / 1e6);
-    const rqN = (rq - rqS * 1e6) * 1000;
-    const rqLength = (rqS !== 0 ? 1 + varintSize(rqS) : 0) + (rqN !== 0 ? 1 + varintSize(rqN) : 0);
+    // Readings of one second share their seconds (200 of them at 200 Hz): no division, no size to count.
+    let rqS = this.second;
+    if (!(rq >= this.secondStartUs && rq < this.secondStartUs + 1e6)) {
+      rqS = Math.floor(rq / 1e6);
+      this.second = rqS;
+      this.secondStartUs = rqS * 1e6;
+      this.secondSize = varintSize(rqS);
+    }
+    const rqN = (rq - this.secondStartUs) * 1000;
+    const rqLength = (rqS !== 0 ? 1 + this.secondSize : 0) + (rqN !== 0 ? 1 + varintSize(rqN) : 0);
     const rc = receivedUs > 0 ? receivedUs : 0;
     const rcS = rc === rq ? rqS : Math.floor(rc / 1e6);
     const rcN = rc === rq ? rqN : (rc - rcS * 1e6) * 1000;

@@ -1,7 +1,10 @@
 // `npm run bench -- capture`: the capture hot path inside the XS engine, against protobuf-es doing the
 // same work the obvious way, in the same run; on-flash bytes against SensorData bytes; and the highest
 // aggregate capture rate XS sustains with zero missed deadlines. Last line: BENCH {"key":"capture",...}.
-import { runBench } from "./xs/capture-worker";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { flashFigures } from "./xs/capture-signals";
+import { measureCost, runBench, type StageCost } from "./xs/capture-worker";
 
 interface Sizes {
   flash: number;
@@ -72,4 +75,53 @@ console.log(
 );
 console.log(`  (trials aggregateHz:missed — ${f.sustainedTrials.join(" ")})`);
 console.log(`  CPU-bound ceiling of the 3-axis hot path (1e9 / ns per reading): ${figures.cpuBoundHzXs} Hz`);
-console.log(`BENCH ${JSON.stringify({ key: "capture", figures })}`);
+// Issue 13: flash bytes per reading of three realistic signals (bench/xs/capture-signals.ts), real ring
+// store on the NOR emulation, framing included; and XS computrons per reading by stage (deterministic).
+const baseline = JSON.parse(
+  fs.readFileSync(path.join(import.meta.dirname, "capture-baseline.json"), "utf8"),
+) as { flash: Record<string, number>; computronsPerReading: Record<string, StageCost> };
+const flash = flashFigures();
+const cost: Record<string, StageCost> = {};
+for (const signal of ["imu200", "env", "adc"]) cost[signal] = await measureCost(signal);
+const again = await measureCost("imu200");
+if (JSON.stringify(again) !== JSON.stringify(cost.imu200)) {
+  throw new Error(
+    `computrons differ between two runs: ${JSON.stringify(again)} ${JSON.stringify(cost.imu200)}`,
+  );
+}
+const format2 = {
+  ...flash,
+  computronsPerReadingImu200Hz: cost.imu200!,
+  computronsPerReadingReadings4At1Hz: cost.env!,
+  computronsPerReadingAnalog10Hz: cost.adc!,
+  baseline: baseline,
+};
+console.log(
+  "\nflash bytes per reading, framing included (bench/xs/capture-signals.ts) — format 1 (0.1) → now",
+);
+console.log("| stream | 0.1 | now | target |");
+console.log("|---|---:|---:|---:|");
+const row = (label: string, key: string, target: string) =>
+  console.log(
+    `| ${label} | ${baseline.flash[key]} | ${(flash as Record<string, number>)[key]} | ${target} |`,
+  );
+row("3-axis IMU (MPU-6050 gyro counts), 200 Hz", "flashBytesPerReadingImu200Hz", "≤ 6");
+row("4-field Readings (BME280-like), 1 Hz, 5 s flush", "flashBytesPerReadingReadings4At1Hz", "≤ 12");
+row("12-bit analog, 10 Hz", "flashBytesPerReadingAnalog10Hz", "≤ 3");
+row("flash life, 1 MiB at 100 Hz 3-axis (years)", "flashLifeYears1MiB100HzImu", "≥ 4");
+row("offline buffer, 1 MiB at 100 Hz 3-axis (hours)", "offlineHours1MiB100HzImu", "");
+console.log("\nXS computrons per reading (deterministic; run twice, identical) — 0.1 → now");
+console.log("| stream | capture | store | sync | total |");
+console.log("|---|---:|---:|---:|---:|");
+for (const [label, key] of [
+  ["3-axis IMU 200 Hz", "imu200"],
+  ["4-field Readings 1 Hz", "env"],
+  ["analog 10 Hz", "adc"],
+] as const) {
+  const b = baseline.computronsPerReading[key]!;
+  const c = cost[key]!;
+  console.log(
+    `| ${label} | ${b.capture} → ${c.capture} | ${b.store} → ${c.store} | ${b.sync} → ${c.sync} | ${b.total} → ${c.total} |`,
+  );
+}
+console.log(`BENCH ${JSON.stringify({ key: "capture", figures: { ...figures, ...format2 } })}`);

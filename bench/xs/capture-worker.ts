@@ -34,9 +34,17 @@ let tmpCounter = 0;
 const tmpName = (_opts: unknown, cb: (e: null, name: string) => void) =>
   cb(null, path.join(os.tmpdir(), `capsync-capture-xs-${process.pid}-${tmpCounter++}`));
 
+interface Usage {
+  heapCount: number;
+  allocate: number;
+  /** XS computrons of the evaluate (deterministic). */
+  compute: number;
+}
+
 async function withWorker<T>(
-  body: (run: (code: string) => Promise<{ heapCount: number; allocate: number }>) => Promise<T>,
+  body: (run: (code: string) => Promise<Usage>) => Promise<T>,
   onMessage: (message: Record<string, unknown>) => void = () => {},
+  entry = "bench/xs/capture-hot-path.ts",
 ): Promise<T> {
   const decoder = new TextDecoder();
   const worker = await xsnap({
@@ -53,12 +61,12 @@ async function withWorker<T>(
     },
   } as never);
   try {
-    const script = await bundle(path.join(root, "bench/xs/capture-hot-path.ts"));
+    const script = await bundle(path.join(root, entry));
     await worker.evaluate(`globalThis.console = { log: (...a) => print(a.join(" ")) }; ${script}`);
     return await body(async (code) => {
       const result = await worker.evaluate(code);
-      const usage = result.meterUsage as { currentHeapCount: number; allocate: number };
-      return { heapCount: usage.currentHeapCount, allocate: usage.allocate };
+      const usage = result.meterUsage as { currentHeapCount: number; allocate: number; compute: number };
+      return { heapCount: usage.currentHeapCount, allocate: usage.allocate, compute: usage.compute };
     });
   } finally {
     await worker.close().catch(() => {});
@@ -106,12 +114,56 @@ export async function runBench(): Promise<Record<string, unknown>> {
   return figures;
 }
 
+export interface StageCost {
+  /** XS computrons per reading of each stage, and their sum. */
+  capture: number;
+  store: number;
+  sync: number;
+  total: number;
+  /** Of sync: reading the records back from flash (CRC checks included); the rest is transcoding. */
+  syncRead: number;
+}
+
+/** Computrons per reading of capture, store and sync for one signal of capture-signals.ts. */
+export async function measureCost(signal: string): Promise<StageCost> {
+  let readings = 0;
+  return withWorker(
+    async (run) => {
+      await run(`__costPrepare(${JSON.stringify(signal)})`);
+      const noop = (await run("__costNoop(); __report()")).compute;
+      const stage = async (name: string) => {
+        const r = await run(`__costRun(${JSON.stringify(name)}); __report()`);
+        return { compute: (r.compute - noop) / readings };
+      };
+      // Once to warm every path, then measured.
+      await run(`__costRun("capture")`);
+      const capture = await stage("capture");
+      const store = await stage("store");
+      const read = await stage("read");
+      const sync = await stage("sync");
+      const round = (x: number) => Math.round(x);
+      return {
+        capture: round(capture.compute),
+        store: round(store.compute),
+        sync: round(sync.compute),
+        total: round(capture.compute + store.compute + sync.compute),
+        syncRead: round(read.compute),
+      };
+    },
+    (message) => {
+      if (typeof message.readings === "number") readings = message.readings;
+    },
+    "bench/xs/capture-cost.ts",
+  );
+}
+
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
   const mode = process.argv[2];
   if (mode === "heap") console.log(JSON.stringify(await measureHeap()));
   else if (mode === "bench") console.log(JSON.stringify(await runBench()));
+  else if (mode === "cost") console.log(JSON.stringify(await measureCost(process.argv[3] ?? "imu200")));
   else {
-    console.error("usage: node --import tsx bench/xs/capture-worker.ts heap|bench");
+    console.error("usage: node --import tsx bench/xs/capture-worker.ts heap|bench|cost [imu200|env|adc]");
     process.exitCode = 2;
   }
 }

@@ -207,7 +207,8 @@ test("sampler: batches flush when full and when older than the flush interval", 
   rig.apply(
     [
       {
-        ...sensor("fast", 200),
+        // "fake": inexact doubles (8 bytes each in flash), so 300 readings fill many half-KB blocks.
+        ...sensor("fast", 200, { model: "fake" }),
         methods: [{ method: "Readings", capture_frequency_hz: 200, batch_bytes: 512 }],
       },
       sensor("slow", 1),
@@ -219,6 +220,7 @@ test("sampler: batches flush when full and when older than the flush interval", 
   assert.equal(slow.flushed, 0, "a young batch stays in RAM");
   assert.ok(slow.batched > 0);
   const fast = rig.stats(key(SENSOR, "fast", "Readings"));
+  // 300 readings in 1.5 s, younger than the 2 s flush interval: every block so far was flushed because it was full.
   assert.ok(fast.blocks >= 10, `fast filled ${fast.blocks} half-KB blocks`);
   rig.clock.advance(1000);
   assert.ok(rig.stats(key(SENSOR, "slow", "Readings")).flushed >= 2, "aged batch flushed");

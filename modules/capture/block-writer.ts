@@ -1,12 +1,22 @@
 /*
  * A collector's RAM batch: readings encoded in place into one preallocated
- * block (format in FORMAT.md). Nothing here allocates per reading: buffers,
- * the schema arrays and the DataViews are made once per collector.
+ * block, format 2 (FORMAT.md): every number an integer code at the column's
+ * step, delta-coded against the previous reading and bit-packed at the
+ * column's width; times as delta-of-delta. Nothing here allocates per
+ * reading: buffers, column state and DataViews are made once per collector
+ * (the width statistics once per schema).
+ *
+ * Lossless: a value is stored as a code only if the decoder's own arithmetic
+ * (code / divisor or code × multiplier, the same IEEE operation) gives back
+ * exactly the same double (Object.is); anything else is escaped as its raw
+ * 64 bits. Widths and steps are chosen when a block starts, from the previous
+ * block's statistics and the first reading; the driver may declare its step.
  *
  * Fixed-shape methods append straight into the block. Readings maps are first
- * written to a scratch area while their keys are checked against the block's
- * schema; only a reading whose keys differ from the block's (rare: a sensor
- * that changed its fields) starts a new block with a new schema.
+ * written to a scratch area (format 1's per-reading encoding) while their
+ * keys are checked against the block's schema; the commit then packs them.
+ * Only a reading whose keys differ from the block's (rare: a sensor that
+ * changed its fields) starts a new block with a new schema.
  */
 
 import { encodeUtf8 } from "../proto/writer";
@@ -19,7 +29,8 @@ import {
   ANY_STRING,
   ANY_TRUE,
   BLOCK_FIXED_HEADER,
-  BLOCK_MAGIC,
+  BLOCK_MAGIC_V2,
+  ESCAPE_LENGTH_BITS,
   FIELD_ANY,
   FIELD_BOOL,
   FIELD_END,
@@ -27,15 +38,25 @@ import {
   FIELD_NUMBER,
   FIELD_OBJECT,
   FIELD_STRING,
+  FLAG_BASE_MS,
+  FLAG_STEP_MS,
   FLAG_WALL_BASE,
   MAX_BLOCK_READINGS,
+  MAX_CODE,
   MAX_DEPTH,
   MAX_SCHEMA_ENTRIES,
+  MAX_TIME_WIDTH,
+  MAX_WIDTH,
+  MODE_DIVIDE,
+  MODE_MAX_DECIMALS,
+  MODE_MULTIPLY,
+  MODE_RAW,
+  NAME_DICTIONARY,
   OFFSET_COUNT,
   OFFSET_SPAN_MS,
 } from "./block-format";
 import type { FieldWriter } from "./component";
-import { KIND_GPIO, KIND_READINGS } from "./methods";
+import { KIND_GPIO, KIND_READINGS, kindArity } from "./methods";
 
 /** Why the last Readings reading was refused (the collector counts it as a sensor error). */
 export const READING_OK = 0;
@@ -63,8 +84,78 @@ function utf8Bytes(value: string): Uint8Array {
   return tmp.slice(0, encodeUtf8(value, tmp, 0, tmp.length));
 }
 
-/** Worst-case bytes of one reading's time fields (two varints). */
+/** Exact powers of ten 10^0 … 10^9 (the decoder uses the same table). */
+export const POW10: readonly number[] = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+/** 2^w − 1: the escape marker of a w-bit field. */
+export const ONES: readonly number[] = (() => {
+  const a: number[] = [];
+  for (let w = 0; w <= 32; w++) a.push(2 ** w - 1);
+  return a;
+})();
+const TWO_32_F = 4294967296;
+/** Width statistics buckets per column: bucket b counts zigzags needing b bits (33: more than 32). */
+const BUCKETS = 34;
+/** Widths of a column with no statistics yet (its first block). */
+const DEFAULT_WIDTH = 10;
+const DEFAULT_TIME_WIDTH = 4;
+/** Worst-case bytes of one reading's times: two fields of ≤ 15 bits, each escaped with ≤ 6 + 53 bits. */
 const TIME_BYTES = 20;
+/** Worst-case bytes of one number: a 32-bit field, the escape bit and a raw double. */
+const NUMBER_BYTES = 13;
+/** Worst-case header bytes after the schema: time step and widths. */
+const HEADER_BYTES = 8 + 1;
+/** Worst-case descriptor bytes of one column: mode/width, width, factor double, base varint. */
+const COLUMN_BYTES = 2 + 8 + 8;
+
+/** Bits of a safe integer z ≥ 1. */
+function bitLength(z: number): number {
+  return z < TWO_32_F ? 32 - Math.clz32(z) : 64 - Math.clz32(Math.floor(z / TWO_32_F));
+}
+
+/** Smallest k ≤ 9 with value = code / 10^k exactly (Object.is), or −1. */
+export function decimalsOf(value: number): number {
+  for (let k = 0; k <= MODE_MAX_DECIMALS; k++) {
+    const f = POW10[k]!;
+    const code = Math.round(value * f) + 0;
+    if (
+      code % 1 === 0 &&
+      code < MAX_CODE &&
+      code > -MAX_CODE &&
+      code / f === value &&
+      (value !== 0 || 1 / value > 0)
+    ) {
+      return k;
+    }
+  }
+  return -1;
+}
+
+/** Best width for a column from its bucket counts: bits of the fields plus the escapes' long form. */
+function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number): number {
+  let n = 0;
+  for (let b = 1; b < BUCKETS; b++) n += hist[at + b]!;
+  if (n === 0) return fallback;
+  // cost(w) = n·w + Σ_{b>w} count_b · (1 + 6 + b): the escapes bit, the length and the bits.
+  let escapes = 0;
+  for (let b = maxWidth + 1; b < BUCKETS; b++) escapes += hist[at + b]! * (b + 8);
+  let best = maxWidth;
+  let bestCost = n * maxWidth + escapes;
+  for (let w = maxWidth - 1; w >= 1; w--) {
+    escapes += hist[at + w + 1]! * (w + 9);
+    const cost = n * w + escapes;
+    if (cost <= bestCost) {
+      best = w;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+/** Dictionary index of a schema name, or −1. */
+function dictionaryIndex(name: string): number {
+  for (let i = 0; i < NAME_DICTIONARY.length; i++) if (NAME_DICTIONARY[i] === name) return i;
+  return -1;
+}
 
 export class BlockWriter implements FieldWriter {
   readonly kind: number;
@@ -78,15 +169,45 @@ export class BlockWriter implements FieldWriter {
   wallBase = false;
 
   private readonly view: DataView;
+  /** Bit stream: whole bytes written up to `pos`, `used` bits pending in `cur`. */
   private pos = 0;
+  private cur = 0;
+  private used = 0;
   private baseUs = 0;
   private prevUs = 0;
+  /** Δ time_requested of the latest reading (carried into the next block's header). */
+  private prevDelta = 0;
+  private readonly eight = new Uint8Array(8);
+  private readonly eightView = new DataView(this.eight.buffer);
+
+  // Numeric columns: the fixed kind's values, or a Readings schema's NUMBER fields in order.
+  private columns = 0;
+  private readonly mode: Uint8Array;
+  private readonly factor: Float64Array;
+  private readonly width: Uint8Array;
+  private readonly prevCode: Float64Array;
+  /** Decimals the column needs (from values that were escaped), −1 unknown. */
+  private readonly learned: Int8Array;
+  /** Values of the column escaped raw in the block (of `count`; the last block's count is `lastCount`). */
+  private readonly raws: Uint16Array;
+  private lastCount = 0;
+  /** The first reading's numbers (steps are chosen from them when a block starts). */
+  private readonly firstValues: Float64Array;
+  /** Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes. */
+  private hist: Uint16Array;
+  private timeWidthDod = DEFAULT_TIME_WIDTH;
+  private timeWidthLatency = DEFAULT_TIME_WIDTH;
+  /** The driver's declared step for every column (0: none; else MODE_DIVIDE / MODE_MULTIPLY). */
+  private declaredMode = 0;
+  private declaredFactor = 1;
 
   // Readings schema of the current block.
-  private readonly kinds = new Uint8Array(MAX_SCHEMA_ENTRIES);
-  private readonly names: string[] = new Array<string>(MAX_SCHEMA_ENTRIES).fill("");
+  private readonly kinds: Uint8Array;
+  private readonly names: string[];
   /** UTF-8 of each name, made when the schema changes, so starting a block allocates nothing. */
-  private readonly nameBytes: Uint8Array[] = new Array<Uint8Array>(MAX_SCHEMA_ENTRIES).fill(EMPTY);
+  private readonly nameBytes: Uint8Array[];
+  /** Dictionary index of each name (−1: written out). */
+  private readonly nameIndex: Int16Array;
   private schemaLength = 0;
   // The reading being written (Readings only).
   private readonly scratch: Uint8Array;
@@ -94,8 +215,8 @@ export class BlockWriter implements FieldWriter {
   private spos = 0;
   private cursor = 0;
   private learning = false;
-  private readonly newKinds = new Uint8Array(MAX_SCHEMA_ENTRIES);
-  private readonly newNames: string[] = new Array<string>(MAX_SCHEMA_ENTRIES).fill("");
+  private readonly newKinds: Uint8Array;
+  private readonly newNames: string[];
   private newLength = 0;
   private depth = 0;
   /** READING_* code of the reading being written. */
@@ -109,12 +230,46 @@ export class BlockWriter implements FieldWriter {
     this.bytes = new Uint8Array(capacityBytes);
     this.view = new DataView(this.bytes.buffer);
     this.scratch = new Uint8Array(kind === KIND_READINGS ? capacityBytes : 0);
+    // The schema (names as strings to compare, and as UTF-8) only for Readings: a fixed-shape writer
+    // carries no JS arrays at all (on the ESP32 they were most of a collector's chunk memory).
+    const entries = kind === KIND_READINGS ? MAX_SCHEMA_ENTRIES : 0;
+    this.kinds = new Uint8Array(entries);
+    this.names = new Array<string>(entries).fill("");
+    this.nameBytes = new Array<Uint8Array>(entries).fill(EMPTY);
+    this.nameIndex = new Int16Array(entries);
+    this.newKinds = new Uint8Array(entries);
+    this.newNames = new Array<string>(entries).fill("");
     this.scratchView = new DataView(this.scratch.buffer);
+    const max = kind === KIND_READINGS ? MAX_SCHEMA_ENTRIES : kind === KIND_GPIO ? 0 : kindArity(kind);
+    this.columns = kind === KIND_READINGS ? 0 : max;
+    this.mode = new Uint8Array(max);
+    this.factor = new Float64Array(max);
+    this.width = new Uint8Array(max);
+    this.prevCode = new Float64Array(max);
+    this.learned = new Int8Array(max).fill(-1);
+    this.raws = new Uint16Array(max);
+    this.firstValues = new Float64Array(max);
+    this.hist = new Uint16Array((this.columns + 2) * BUCKETS);
+  }
+
+  /**
+   * The driver's step for every value (FORMAT.md, mode A/B): value = code /
+   * divisor, or code × multiplier. Values that are not such a code are still
+   * stored exactly (escaped), so a wrong declaration costs bytes, never data.
+   */
+  declareStep(divisor: number, multiplier: number): void {
+    if (divisor > 0 && Number.isFinite(divisor)) {
+      this.declaredMode = MODE_DIVIDE;
+      this.declaredFactor = divisor;
+    } else if (multiplier > 0 && Number.isFinite(multiplier)) {
+      this.declaredMode = MODE_MULTIPLY;
+      this.declaredFactor = multiplier;
+    } else this.declaredMode = 0;
   }
 
   /** Bytes used so far. */
   get length(): number {
-    return this.pos;
+    return this.used > 0 ? this.pos + 1 : this.pos;
   }
 
   /** Patch the count and span into the header; the block is then `bytes[0 .. ends[0])`. */
@@ -122,12 +277,16 @@ export class BlockWriter implements FieldWriter {
     this.view.setUint16(OFFSET_COUNT, this.count, true);
     const spanMs = Math.ceil((this.prevUs - this.baseUs) / 1000);
     this.view.setUint32(OFFSET_SPAN_MS, spanMs > 0xffffffff ? 0xffffffff : spanMs < 0 ? 0 : spanMs, true);
-    this.ends[0] = this.pos;
+    if (this.used > 0) this.bytes[this.pos] = this.cur;
+    this.ends[0] = this.length;
   }
 
   /** Forget the block's readings (after they went to the store). The Readings schema is kept. */
   clear(): void {
+    this.lastCount = this.count;
     this.pos = 0;
+    this.cur = 0;
+    this.used = 0;
     this.count = 0;
   }
 
@@ -139,7 +298,7 @@ export class BlockWriter implements FieldWriter {
   fitsFixed(wallBase: boolean, arity: number): boolean {
     if (this.count === 0) return true;
     if (wallBase !== this.wallBase || this.count >= MAX_BLOCK_READINGS) return false;
-    return this.pos + TIME_BYTES + arity * 8 <= this.capacity;
+    return this.length + TIME_BYTES + arity * NUMBER_BYTES + 1 <= this.capacity;
   }
 
   /** Append a fixed-shape reading. Caller checked `fitsFixed`. Returns false if it cannot fit even alone. */
@@ -152,24 +311,18 @@ export class BlockWriter implements FieldWriter {
     values: Float64Array,
     arity: number,
   ): boolean {
+    const columns = this.columns;
     if (this.count === 0) {
+      for (let c = 0; c < columns; c++) this.firstValues[c] = values[c]!;
       this.start(wallBase, bootId, requestedUs, monotonicMs, 0);
-      if (this.pos + TIME_BYTES + arity * 8 > this.capacity) {
-        this.pos = 0;
+      if (this.length + TIME_BYTES + arity * NUMBER_BYTES + 1 > this.capacity) {
+        this.clear();
         return false;
       }
     }
     this.times(requestedUs, receivedUs);
-    if (this.kind === KIND_GPIO) this.bytes[this.pos++] = values[0] ? 1 : 0;
-    else {
-      const view = this.view;
-      let pos = this.pos;
-      for (let i = 0; i < arity; i++) {
-        view.setFloat64(pos, values[i]!, true);
-        pos += 8;
-      }
-      this.pos = pos;
-    }
+    if (this.kind === KIND_GPIO) this.put(values[0] ? 1 : 0, 1);
+    else for (let c = 0; c < columns; c++) this.number1(c, values[c]!);
     this.count++;
     return true;
   }
@@ -199,11 +352,20 @@ export class BlockWriter implements FieldWriter {
     return this.learning;
   }
 
+  /**
+   * Worst-case bytes the finished Readings reading takes in the bit stream:
+   * its scratch bytes (8 per number, a byte per bool), each number's field and
+   * escape bit on top, a byte of alignment per entry, the times.
+   */
+  private readingBytes(): number {
+    return TIME_BYTES + this.spos + ((this.columns * (MAX_WIDTH + 1)) >> 3) + this.schemaLength + 1;
+  }
+
   /** Room for the finished Readings reading in the current block with this time base? */
   fitsReading(wallBase: boolean): boolean {
     if (this.count === 0) return true;
     if (this.learning || wallBase !== this.wallBase || this.count >= MAX_BLOCK_READINGS) return false;
-    return this.pos + TIME_BYTES + this.spos <= this.capacity;
+    return this.length + this.readingBytes() <= this.capacity;
   }
 
   /** Store the finished Readings reading. Caller checked `fitsReading`. false: it cannot fit even alone. */
@@ -222,7 +384,8 @@ export class BlockWriter implements FieldWriter {
       for (let i = 0; i < this.newLength; i++) {
         kinds[n] = this.newKinds[i]!;
         names[n] = this.newNames[i]!;
-        this.nameBytes[n] = utf8Bytes(this.newNames[i]!);
+        this.nameIndex[n] = this.newKinds[i] === FIELD_END ? -1 : dictionaryIndex(this.newNames[i]!);
+        this.nameBytes[n] = this.nameIndex[n]! >= 0 ? EMPTY : utf8Bytes(this.newNames[i]!);
         n++;
       }
       for (let i = n; i < this.schemaLength; i++) {
@@ -231,24 +394,78 @@ export class BlockWriter implements FieldWriter {
       }
       this.schemaLength = n;
       this.learning = false;
+      let columns = 0;
+      for (let i = 0; i < n; i++) if (kinds[i] === FIELD_NUMBER) columns++;
+      this.columns = columns;
+      // New fields: forget what was learned about the old ones (allocates, as a schema change may).
+      this.hist = new Uint16Array((columns + 2) * BUCKETS);
+      this.learned.fill(-1);
+      this.raws.fill(0);
     }
     if (this.count === 0) {
+      this.collectFirstValues();
       this.start(wallBase, bootId, requestedUs, monotonicMs, this.schemaLength);
-      if (this.pos + TIME_BYTES + this.spos > this.capacity) {
-        this.pos = 0;
+      if (this.length + this.readingBytes() > this.capacity) {
+        this.clear();
         return false;
       }
     }
     this.times(requestedUs, receivedUs);
-    // A byte loop, not set(subarray()): a subarray is an object per reading.
-    const bytes = this.bytes;
-    const scratch = this.scratch;
-    const n = this.spos;
-    let pos = this.pos;
-    for (let i = 0; i < n; i++) bytes[pos++] = scratch[i]!;
-    this.pos = pos;
+    this.packScratch();
     this.count++;
     return true;
+  }
+
+  /** The scratch (format 1's encoding of one reading) into the bit stream, walking the schema. */
+  private packScratch(): void {
+    const s = this.scratch;
+    const b = this.bytes;
+    let sp = 0;
+    let column = 0;
+    for (let i = 0; i < this.schemaLength; i++) {
+      switch (this.kinds[i]) {
+        case FIELD_NUMBER:
+          this.number1(column++, this.scratchView.getFloat64(sp, true));
+          sp += 8;
+          break;
+        case FIELD_BOOL:
+          this.put(s[sp++]!, 1);
+          break;
+        case FIELD_STRING:
+        case FIELD_ANY: {
+          const end = this.kinds[i] === FIELD_STRING ? skipText(s, sp) : skipAny(s, sp);
+          this.align();
+          let pos = this.pos;
+          while (sp < end) b[pos++] = s[sp++]!;
+          this.pos = pos;
+          break;
+        }
+      }
+    }
+  }
+
+  /** The first reading's numbers, from the scratch. */
+  private collectFirstValues(): void {
+    const s = this.scratch;
+    let sp = 0;
+    let column = 0;
+    for (let i = 0; i < this.schemaLength; i++) {
+      switch (this.kinds[i]) {
+        case FIELD_NUMBER:
+          this.firstValues[column++] = this.scratchView.getFloat64(sp, true);
+          sp += 8;
+          break;
+        case FIELD_BOOL:
+          sp++;
+          break;
+        case FIELD_STRING:
+          sp = skipText(s, sp);
+          break;
+        case FIELD_ANY:
+          sp = skipAny(s, sp);
+          break;
+      }
+    }
   }
 
   // FieldWriter
@@ -344,7 +561,7 @@ export class BlockWriter implements FieldWriter {
       }
       this.learning = true;
     }
-    if (this.cursor + this.newLength >= MAX_SCHEMA_ENTRIES) {
+    if (this.cursor + this.newLength >= this.kinds.length) {
       this.fail(READING_TOO_MANY_FIELDS, name);
       return false;
     }
@@ -448,54 +665,299 @@ export class BlockWriter implements FieldWriter {
     schema: number,
   ): void {
     const b = this.bytes;
-    b[0] = BLOCK_MAGIC;
+    const delta0 = this.prevDelta;
+    const baseMs = baseUs % 1000 === 0;
+    const stepMs = delta0 % 1000 === 0;
+    b[0] = BLOCK_MAGIC_V2;
     b[1] = this.kind;
-    b[2] = wallBase ? FLAG_WALL_BASE : 0;
+    b[2] = (wallBase ? FLAG_WALL_BASE : 0) | (baseMs ? FLAG_BASE_MS : 0) | (stepMs ? FLAG_STEP_MS : 0);
     b[3] = b[4] = b[5] = b[6] = b[7] = b[8] = 0;
     let pos = putVarint(b, BLOCK_FIXED_HEADER, bootId);
-    pos = putVarint(b, pos, baseUs);
+    pos = putVarint(b, pos, baseMs ? baseUs / 1000 : baseUs);
     if (this.kind === KIND_READINGS) {
       pos = putVarint(b, pos, schema);
       for (let i = 0; i < schema; i++) {
         const kind = this.kinds[i]!;
         const name = this.nameBytes[i]!;
+        const index = this.nameIndex[i]!;
         // A huge name could overflow a tiny batch; the caller's fit check catches pos > capacity.
         if (pos + 6 + name.length > this.capacity) {
           pos = this.capacity + 1;
           break;
         }
-        b[pos++] = kind;
-        if (kind !== FIELD_END) {
+        if (kind === FIELD_END) b[pos++] = kind;
+        else if (index >= 0 && kind === FIELD_NUMBER) b[pos++] = 0x80 + index;
+        else if (index >= 0) {
+          b[pos++] = 0x40 + kind;
+          b[pos++] = index;
+        } else {
+          b[pos++] = kind;
           pos = putVarint(b, pos, name.length);
           b.set(name, pos);
           pos += name.length;
         }
       }
     }
+    if (pos + HEADER_BYTES + this.columns * COLUMN_BYTES > this.capacity) {
+      // Not even the header fits (a tiny batch): the caller's fit check refuses the reading.
+      this.pos = this.capacity + 1;
+      return;
+    }
+    // Time: the step the last block ended with (Δ² is 0 for a steady rate), widths from its statistics.
+    const step = stepMs ? delta0 / 1000 : delta0;
+    pos = putVarint(b, pos, step >= 0 ? step * 2 : -step * 2 - 1);
+    const hist = this.hist;
+    const dod = bestWidth(hist, 0, MAX_TIME_WIDTH, this.timeWidthDod);
+    const latency = bestWidth(hist, BUCKETS, MAX_TIME_WIDTH, this.timeWidthLatency);
+    this.timeWidthDod = dod;
+    this.timeWidthLatency = latency;
+    b[pos++] = dod | (latency << 4);
+    // Columns: step (declared, or decimals that the first value and the last block needed) and width.
+    for (let c = 0; c < this.columns; c++) {
+      const v = this.firstValues[c]!;
+      let mode = this.declaredMode;
+      let f = this.declaredFactor;
+      if (mode === 0) {
+        const k = decimalsOf(v);
+        // More than half of the last block's values of this column escaped raw: no step fits.
+        const heavy = this.raws[c]! * 2 > this.lastCount;
+        let use = heavy ? -1 : this.learned[c]!;
+        if (k > use) use = k;
+        if (use < 0) mode = MODE_RAW;
+        else {
+          mode = use;
+          f = POW10[use]!;
+        }
+        this.learned[c] = use;
+      }
+      this.mode[c] = mode;
+      this.factor[c] = f;
+      this.raws[c] = 0;
+      if (mode === MODE_RAW) {
+        b[pos++] = MODE_RAW << 4;
+        continue;
+      }
+      const width = bestWidth(hist, (c + 2) * BUCKETS, MAX_WIDTH, this.width[c] || DEFAULT_WIDTH);
+      this.width[c] = width;
+      if (width <= 15) b[pos++] = (mode << 4) | width;
+      else {
+        b[pos++] = mode << 4;
+        b[pos++] = width;
+      }
+      if (mode === MODE_DIVIDE || mode === MODE_MULTIPLY) {
+        this.view.setFloat64(pos, f, true);
+        pos += 8;
+      }
+      let code = mode === MODE_MULTIPLY ? Math.round(v / f) + 0 : Math.round(v * f) + 0;
+      if (!(code % 1 === 0 && code < MAX_CODE && code > -MAX_CODE)) code = 0;
+      this.prevCode[c] = code;
+      pos = putVarint(b, pos, code >= 0 ? code * 2 : -code * 2 - 1);
+    }
+    hist.fill(0);
     this.pos = pos;
+    this.cur = 0;
+    this.used = 0;
     this.wallBase = wallBase;
     this.baseUs = baseUs;
     this.prevUs = baseUs;
     this.firstMonotonicMs = monotonicMs;
   }
 
+  /** time_requested as Δ² (none for the first reading: it is the base), then the latency. */
   private times(requestedUs: number, receivedUs: number): void {
-    const delta = requestedUs - this.prevUs;
-    // zigzag: the wall clock may step backwards between two readings
-    const zigzag = delta >= 0 ? delta * 2 : -delta * 2 - 1;
     const latency = receivedUs > requestedUs ? receivedUs - requestedUs : 0;
-    const b = this.bytes;
-    let pos = this.pos;
-    // Inline the common sizes (a call costs more than the encoding on XS).
-    if (zigzag < 0x80) b[pos++] = zigzag;
-    else if (zigzag < 0x4000) {
-      b[pos++] = (zigzag & 0x7f) | 0x80;
-      b[pos++] = zigzag >>> 7;
-    } else pos = putVarint(b, pos, zigzag);
-    if (latency < 0x80) b[pos++] = latency;
-    else pos = putVarint(b, pos, latency);
-    this.pos = pos;
+    if (this.count > 0) {
+      const delta = requestedUs - this.prevUs;
+      const dod = delta - this.prevDelta;
+      this.prevUs = requestedUs;
+      this.prevDelta = delta;
+      if (dod === 0 && latency === 0) {
+        // A steady rate and an instant read (the common case): two zero fields, one write.
+        const hist = this.hist;
+        hist[1]++;
+        hist[BUCKETS + 1]++;
+        this.put(0, this.timeWidthDod + this.timeWidthLatency);
+        return;
+      }
+      // zigzag: the wall clock may step backwards between two readings
+      this.field(dod >= 0 ? dod * 2 : -dod * 2 - 1, this.timeWidthDod, 0);
+    }
     this.prevUs = requestedUs;
+    this.field(latency, this.timeWidthLatency, BUCKETS);
+  }
+
+  /** A zigzag or unsigned z in a `width`-bit field, escaped to its long form when it does not fit. */
+  private field(z: number, width: number, hist: number): void {
+    this.hist[hist + (z < 0xffffffff ? 32 - Math.clz32(z + 1) : 33)]++;
+    if (z < ONES[width]!) {
+      this.put(z, width);
+      return;
+    }
+    this.put(ONES[width]!, width);
+    this.putLong(z);
+  }
+
+  /** Escape's long form: 6 bits of length n, then z in n bits. */
+  private putLong(z: number): void {
+    const n = bitLength(z);
+    this.put(n, ESCAPE_LENGTH_BITS);
+    if (n <= 32) this.put(z, n);
+    else {
+      this.put(z % TWO_32_F, 32);
+      this.put(Math.floor(z / TWO_32_F), n - 32);
+    }
+  }
+
+  /** One number of column c: its code's delta, or an escape (long delta, or the raw double). */
+  private number1(c: number, v: number): void {
+    const mode = this.mode[c]!;
+    if (mode === MODE_RAW) {
+      this.putDouble(v);
+      return;
+    }
+    const f = this.factor[c]!;
+    const width = this.width[c]!;
+    let code: number;
+    let back: number;
+    if (mode === MODE_MULTIPLY) {
+      code = Math.round(v / f) + 0;
+      back = code * f;
+    } else {
+      code = Math.round(v * f) + 0;
+      back = code / f;
+    }
+    // The proof: the decoder computes exactly `back` from the integer `code`; store the code only if that
+    // is v itself (=== and the sign of zero: Object.is without a call). `% 1`: XS's Math.round returns a
+    // subnormal unchanged, not an integer.
+    if (back === v && (v !== 0 || 1 / v > 0) && code % 1 === 0 && code < MAX_CODE && code > -MAX_CODE) {
+      const delta = code - this.prevCode[c]!;
+      this.prevCode[c] = code;
+      const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+      if (z < 0xffffffff) {
+        // bucket(z), inlined: the bits z + 1 needs
+        const b = 32 - Math.clz32(z + 1);
+        this.hist[(c + 2) * BUCKETS + b]++;
+        if (b <= width) {
+          this.put(z, width);
+          return;
+        }
+      } else this.hist[(c + 2) * BUCKETS + 33]++;
+      this.put(ONES[width]!, width);
+      this.put(1, 1);
+      this.putLong(z);
+      return;
+    }
+    this.raws[c]++;
+    if (mode <= MODE_MAX_DECIMALS && this.declaredMode === 0 && this.learned[c]! < MODE_MAX_DECIMALS) {
+      const k = decimalsOf(v);
+      if (k > this.learned[c]!) this.learned[c] = k;
+    }
+    this.put(ONES[width]!, width);
+    this.put(0, 1);
+    this.putDouble(v);
+  }
+
+  private putDouble(v: number): void {
+    const e = this.eightView;
+    e.setFloat64(0, v, true);
+    this.put(e.getUint32(0, true), 32);
+    this.put(e.getUint32(4, true), 32);
+  }
+
+  /** The low `n` bits (n ≤ 32) of v ≥ 0, least significant first. */
+  private put(v: number, n: number): void {
+    let used = this.used;
+    const free = 8 - used;
+    if (n < free) {
+      this.cur |= v << used;
+      this.used = used + n;
+      return;
+    }
+    if (n < free + 8) {
+      // Completes the current byte and starts the next (v < 2^15: the shift stays exact).
+      this.bytes[this.pos++] = (this.cur | (v << used)) & 0xff;
+      this.cur = v >>> free;
+      this.used = n - free;
+      return;
+    }
+    let cur = this.cur;
+    while (n > 0) {
+      const room = 8 - used;
+      if (n < room) {
+        cur |= v << used;
+        used += n;
+        break;
+      }
+      this.bytes[this.pos++] = (cur | ((v & ((1 << room) - 1)) << used)) & 0xff;
+      v = v >>> room;
+      n -= room;
+      used = 0;
+      cur = 0;
+    }
+    this.used = used;
+    this.cur = cur;
+  }
+
+  /** Pad the bit stream to a whole byte (before strings and self-describing values). */
+  private align(): void {
+    if (this.used > 0) {
+      this.bytes[this.pos++] = this.cur;
+      this.cur = 0;
+      this.used = 0;
+    }
+  }
+}
+
+/** End of a `varint len, UTF-8` string at `at` in format 1's reading encoding. */
+function skipText(s: Uint8Array, at: number): number {
+  let length = 0;
+  let scale = 1;
+  for (;;) {
+    const b = s[at++]!;
+    length += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+    scale *= 128;
+  }
+  return at + length;
+}
+
+function readCount(s: Uint8Array, at: number, out: Uint32Array): number {
+  let n = 0;
+  let scale = 1;
+  for (;;) {
+    const b = s[at++]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+    scale *= 128;
+  }
+  out[0] = n;
+  return at;
+}
+
+const countOut = new Uint32Array(1);
+
+/** End of a self-describing value at `at` (FORMAT.md, ANY). */
+function skipAny(s: Uint8Array, at: number): number {
+  const tag = s[at++]!;
+  switch (tag) {
+    case ANY_NUMBER:
+      return at + 8;
+    case ANY_STRING:
+      return skipText(s, at);
+    case ANY_LIST: {
+      at = readCount(s, at, countOut);
+      const n = countOut[0]!;
+      for (let i = 0; i < n; i++) at = skipAny(s, at);
+      return at;
+    }
+    case ANY_OBJECT: {
+      at = readCount(s, at, countOut);
+      const n = countOut[0]!;
+      for (let i = 0; i < n; i++) at = skipAny(s, skipText(s, at));
+      return at;
+    }
+    default:
+      return at; // null, false, true
   }
 }
 

@@ -165,6 +165,15 @@ export class Collector {
     this.pin = options.pin;
     this.fifo = options.fifo;
     this.block = new BlockWriter(options.kind, options.batchBytes);
+    try {
+      const step = options.component.valueStep?.(options.kind);
+      if (step) this.block.declareStep(step.divisor ?? 0, step.multiplier ?? 0);
+    } catch (error) {
+      // A step is only an optimization: without one, values are stored exactly all the same.
+      host.log.warn(
+        `capture: ${options.componentName} ${options.method}: valueStep failed (${(error as Error)?.message ?? error}); step detected instead`,
+      );
+    }
     this.batch = { bytes: this.block.bytes, ends: this.block.ends, count: 1 };
     this.values = new Float64Array(this.arity > 0 ? this.arity : 1);
     this.fifoSamples = new Float64Array(options.fifo ? FIFO_MAX_SAMPLES * this.arity : 0);

@@ -71,6 +71,20 @@ export interface SampleFifo {
 export const FIFO_LOST_UNKNOWN = -1;
 
 /**
+ * How a driver makes a method's values from its sensor's integer codes, when
+ * it knows: value = code / divisor (an MPU-6050 gyro: 131 LSB per °/s), or
+ * code × multiplier (its accelerometer: 9.80665 / 16384 m/s² per LSB), with
+ * exactly that IEEE operation. Capture then stores the codes (a few bits per
+ * value instead of 8 bytes). Optional: without it the step is detected
+ * (whole numbers, decimals); a value that is not such a code is still stored
+ * exactly, so a wrong declaration costs flash, never data.
+ */
+export interface ValueStep {
+  readonly divisor?: number;
+  readonly multiplier?: number;
+}
+
+/**
  * One object per configured component. Implement the members of the
  * component's API that the model supports; a configured method whose member
  * is missing is a config error naming component and method.
@@ -94,6 +108,8 @@ export interface Component {
   motorPosition?(): number;
   /** servo: degrees */
   servoPositionDegrees?(): number;
+  /** The step of method `kind`'s values (KIND_* in methods.ts), if the driver knows it. */
+  valueStep?(kind: number): ValueStep | undefined;
   /** Optional FIFO for rates beyond the timer (movement_sensor). */
   fifo?: SampleFifo;
   /** Release hardware (called when the component leaves the configuration). */

@@ -29,23 +29,33 @@ export const MIN_RING_SECTORS = 2;
 export const RESERVE_DIVISOR = 8;
 
 /**
- * Flash bytes per reading besides its values: Δ time (2–3 bytes of varint at
- * 1–1000 Hz), latency (1–2) and the block and record framing shared by the
- * readings of a batch (under 1).
+ * Flash bytes per reading besides its values (block format 2, capture/FORMAT.md):
+ * time as Δ² and latency (a few bits at a steady rate) and the block and
+ * record framing shared by the readings of a batch.
  */
-export const READING_OVERHEAD_BYTES = 5;
+export const READING_OVERHEAD_BYTES = 1;
 
 /**
- * Values of one Readings reading: its shape is known only when it arrives, so
- * this is an estimate, a map of about five numbers (8 bytes each).
+ * Bytes of one number of a fixed-shape method: a code delta of up to 16 bits
+ * (a sensor's counts or decimals; measured: 1 byte per gyro axis at 200 Hz,
+ * under 1 for a 12-bit ADC). A value with no step (an arbitrary double)
+ * takes 8: such a ring fills faster than planned.
  */
-export const READINGS_VALUE_BYTES_ESTIMATE = 40;
+export const VALUE_BYTES_ESTIMATE = 2;
+
+/**
+ * One Readings reading: its shape is known only when it arrives, so this is
+ * an estimate, a map of about five numbers with two decimals, flushed every
+ * few seconds (the block header then weighs; measured 10.4 bytes for a
+ * 4-field BME280-like map at 1 Hz).
+ */
+export const READINGS_VALUE_BYTES_ESTIMATE = 12;
 
 /** Estimated flash bytes one reading of method `kind` takes (capture/FORMAT.md). */
 export function estimatedFlashBytesPerReading(kind: number): number {
   if (kind === KIND_READINGS) return READING_OVERHEAD_BYTES + READINGS_VALUE_BYTES_ESTIMATE;
-  if (kind === KIND_GPIO) return READING_OVERHEAD_BYTES + 1;
-  return READING_OVERHEAD_BYTES + 8 * kindArity(kind);
+  if (kind === KIND_GPIO) return READING_OVERHEAD_BYTES;
+  return READING_OVERHEAD_BYTES + VALUE_BYTES_ESTIMATE * kindArity(kind);
 }
 
 /** One ring the layout needs. */

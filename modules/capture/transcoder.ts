@@ -13,7 +13,7 @@
  * fields left out, so the output is byte-identical to protobuf-es's
  * `toBinary(SensorDataSchema, …)` for the same reading (host-tests check it).
  */
-import { type ProtoWriter, WIRE_LEN } from "../proto/writer";
+import { ProtoWriter, WIRE_LEN } from "../proto/writer";
 import {
   ANY_FALSE,
   ANY_LIST,
@@ -24,6 +24,8 @@ import {
   ANY_TRUE,
   BLOCK_FIXED_HEADER,
   BLOCK_MAGIC,
+  BLOCK_MAGIC_V2,
+  ESCAPE_LENGTH_BITS,
   FIELD_ANY,
   FIELD_BOOL,
   FIELD_END,
@@ -31,14 +33,24 @@ import {
   FIELD_NUMBER,
   FIELD_OBJECT,
   FIELD_STRING,
+  FLAG_BASE_MS,
+  FLAG_STEP_MS,
   FLAG_WALL_BASE,
   MAX_DEPTH,
   MAX_SCHEMA_ENTRIES,
+  MAX_TIME_WIDTH,
+  MAX_WIDTH,
+  MODE_DIVIDE,
+  MODE_MAX_DECIMALS,
+  MODE_MULTIPLY,
+  MODE_RAW,
+  NAME_DICTIONARY,
   OFFSET_COUNT,
   OFFSET_FLAGS,
   OFFSET_KIND,
   OFFSET_SPAN_MS,
 } from "./block-format";
+import { ONES, POW10, putVarint } from "./block-writer";
 import {
   KIND_ANALOG,
   KIND_ANGULAR_VELOCITY,
@@ -52,6 +64,7 @@ import {
   KIND_READINGS,
   KIND_SERVO_POSITION,
   KIND_TICKS,
+  kindArity,
 } from "./methods";
 
 /** Maps a block's (boot id, last monotonic µs) to the µs to add to its monotonic times; NaN = not yet known. */
@@ -91,6 +104,10 @@ const KEY_TICKS = ascii("ticks");
 const KEY_POSITION = ascii("position");
 const KEY_POSITION_DEG = ascii("position_deg");
 
+/** The format-2 name dictionary as UTF-8 (ASCII), made once. */
+const DICTIONARY_BYTES: readonly Uint8Array[] = NAME_DICTIONARY.map(ascii);
+const TWO_32 = 4294967296;
+
 /** Scratch slot for a payload's outer entry marks (after the Readings nesting slots). */
 const OUTER = MAX_DEPTH * 3;
 
@@ -117,7 +134,9 @@ export function blockTimes(record: Uint8Array): { bootId: number; wallBase: bool
     throw new BlockFormatError("varint longer than 8 bytes");
   };
   const bootId = read();
-  const baseUs = read();
+  const base = read();
+  const baseUs =
+    record[0] === BLOCK_MAGIC_V2 && (record[OFFSET_FLAGS]! & FLAG_BASE_MS) !== 0 ? base * 1000 : base;
   const span =
     record[OFFSET_SPAN_MS]! | (record[OFFSET_SPAN_MS + 1]! << 8) | (record[OFFSET_SPAN_MS + 2]! << 16);
   const spanMs = span + record[OFFSET_SPAN_MS + 3]! * 0x1000000;
@@ -145,7 +164,7 @@ function readU32(b: Uint8Array, at: number): number {
 }
 
 function checkHeader(record: Uint8Array): void {
-  if (record.length < BLOCK_FIXED_HEADER + 2 || record[0] !== BLOCK_MAGIC) {
+  if (record.length < BLOCK_FIXED_HEADER + 2 || (record[0] !== BLOCK_MAGIC && record[0] !== BLOCK_MAGIC_V2)) {
     throw new BlockFormatError("not a capsync capture block (bad magic or too short)");
   }
   const kind = record[OFFSET_KIND]!;
@@ -168,6 +187,25 @@ export class SensorDataTranscoder {
   private readonly names: Uint8Array[] = new Array<Uint8Array>(MAX_SCHEMA_ENTRIES).fill(NO_BYTES);
   private schemaLength = 0;
   private readonly marks = new Int32Array(MAX_DEPTH * 3 + 3);
+  // Format 2: the bit stream (whole bytes up to `pos` consumed, `avail` bits left in `cur`) and the columns.
+  private v2 = false;
+  private cur = 0;
+  private avail = 0;
+  private column = 0;
+  private readonly mode = new Uint8Array(MAX_SCHEMA_ENTRIES);
+  private readonly width = new Uint8Array(MAX_SCHEMA_ENTRIES);
+  private readonly factor = new Float64Array(MAX_SCHEMA_ENTRIES);
+  private readonly prevCode = new Float64Array(MAX_SCHEMA_ENTRIES);
+  /** Per fixed-shape kind: its Struct with zero values, and where each value sits (3 slots per kind). */
+  private readonly templates: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KIND_MAX + 1);
+  private readonly templateAt = new Int32Array((KIND_MAX + 1) * 3);
+  private readonly values = new Float64Array(3);
+  /** The second (since the epoch) of the latest templated time_requested, its start in µs and varint size. */
+  private second = 0;
+  private secondStartUs = Number.NaN;
+  private secondSize = 1;
+  /** Values per reading of the block being transcoded (fixed-shape kinds). */
+  private arity = 0;
 
   constructor(offsets: BootOffsets) {
     this.offsets = offsets;
@@ -188,23 +226,63 @@ export class SensorDataTranscoder {
     const count = record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
     this.record = record;
     this.pos = BLOCK_FIXED_HEADER;
+    const v2 = record[0] === BLOCK_MAGIC_V2;
+    this.v2 = v2;
+    this.cur = 0;
+    this.avail = 0;
+    const flags = record[OFFSET_FLAGS]!;
     const bootId = this.varint();
-    const baseUs = this.varint();
+    const base = this.varint();
+    const baseUs = v2 && (flags & FLAG_BASE_MS) !== 0 ? base * 1000 : base;
     let offsetUs = 0;
     if (!wallBase) {
       const spanUs = readU32(record, OFFSET_SPAN_MS) * 1000;
       offsetUs = this.offsets.offsetUs(bootId, baseUs + spanUs);
       if (Number.isNaN(offsetUs)) return TIMES_NOT_KNOWN_YET;
     }
-    if (kind === KIND_READINGS) this.readSchema();
     const start = w.pos;
     try {
+      if (kind === KIND_READINGS) this.readSchema(v2);
       let previousUs = baseUs;
+      let delta = 0;
+      let widthDod = 0;
+      let widthLatency = 0;
+      if (v2) {
+        const step = unzigzag(this.varint());
+        delta = (flags & FLAG_STEP_MS) !== 0 ? step * 1000 : step;
+        const widths = this.byte();
+        widthDod = widths & 15;
+        widthLatency = widths >> 4;
+        if (widthDod < 1 || widthLatency < 1 || widthDod > MAX_TIME_WIDTH) {
+          throw new BlockFormatError("bad time widths");
+        }
+        this.readColumns(kind);
+      }
+      // Format 2 fixed-shape kinds: the Struct is the same bytes for every reading but its doubles.
+      const template = v2 && kind !== KIND_READINGS ? this.template(kind) : NO_BYTES;
+      this.arity = kind === KIND_GPIO ? 1 : kindArity(kind);
       for (let i = 0; i < count; i++) {
-        const zigzag = this.varint();
-        const requestedUs = previousUs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
-        const receivedUs = requestedUs + this.varint();
+        let requestedUs: number;
+        let receivedUs: number;
+        if (v2) {
+          if (i > 0) {
+            const z = this.bits(widthDod);
+            delta += z === ONES[widthDod] ? unzigzag(this.long()) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+            requestedUs = previousUs + delta;
+          } else requestedUs = baseUs;
+          const latency = this.bits(widthLatency);
+          receivedUs = requestedUs + (latency === ONES[widthLatency] ? this.long() : latency);
+          this.column = 0;
+        } else {
+          const zigzag = this.varint();
+          requestedUs = previousUs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
+          receivedUs = requestedUs + this.varint();
+        }
         previousUs = requestedUs;
+        if (template !== NO_BYTES) {
+          this.templated(w, field, template, kind, requestedUs + offsetUs, receivedUs + offsetUs);
+          continue;
+        }
         const message = w.begin(field);
         const metadata = w.begin(1);
         writeTimestampUs(w, 1, requestedUs + offsetUs);
@@ -226,6 +304,173 @@ export class SensorDataTranscoder {
     return count;
   }
 
+  /**
+   * The Struct of fixed-shape kind `kind` with zero values (SensorData field
+   * 2, tag included), made once per kind; `templateAt` gets where each value
+   * sits in it. NO_BYTES if it would need a length prefix over one byte.
+   */
+  private template(kind: number): Uint8Array {
+    const known = this.templates[kind];
+    if (known) return known;
+    const w = new ProtoWriter(256);
+    const at = this.templateAt;
+    let n = 0;
+    const struct = w.begin(2);
+    const marks = this.marks;
+    switch (kind) {
+      case KIND_ANGULAR_VELOCITY:
+      case KIND_LINEAR_ACCELERATION:
+      case KIND_LINEAR_VELOCITY:
+        beginEntry(
+          w,
+          kind === KIND_ANGULAR_VELOCITY
+            ? KEY_ANGULAR_VELOCITY
+            : kind === KIND_LINEAR_ACCELERATION
+              ? KEY_LINEAR_ACCELERATION
+              : KEY_LINEAR_VELOCITY,
+          marks,
+          OUTER,
+        );
+        for (const key of [KEY_X, KEY_Y, KEY_Z]) {
+          numberEntry(w, key, 0);
+          at[kind * 3 + n++] = w.pos - 8 - struct + 2;
+        }
+        endEntry(w, marks, OUTER);
+        break;
+      case KIND_GEO_POSITION:
+        beginEntry(w, KEY_COORDINATE, marks, OUTER);
+        numberEntry(w, KEY_LATITUDE, 0);
+        at[kind * 3] = w.pos - 8 - struct + 2;
+        numberEntry(w, KEY_LONGITUDE, 0);
+        at[kind * 3 + 1] = w.pos - 8 - struct + 2;
+        endEntry(w, marks, OUTER);
+        numberEntry(w, KEY_ALTITUDE, 0);
+        at[kind * 3 + 2] = w.pos - 8 - struct + 2;
+        break;
+      case KIND_GPIO:
+        boolEntry(w, KEY_HIGH, false);
+        at[kind * 3] = w.pos - 1 - struct + 2;
+        break;
+      default:
+        numberEntry(
+          w,
+          kind === KIND_TICKS
+            ? KEY_TICKS
+            : kind === KIND_MOTOR_POSITION
+              ? KEY_POSITION
+              : kind === KIND_SERVO_POSITION
+                ? KEY_POSITION_DEG
+                : KEY_VALUE,
+          0,
+        );
+        at[kind * 3] = w.pos - 8 - struct + 2;
+    }
+    const long = w.pos - struct >= 0x80;
+    w.end(struct);
+    const bytes = long ? NO_BYTES : w.finish().slice();
+    this.templates[kind] = bytes;
+    return bytes;
+  }
+
+  /** One SensorData of a fixed-shape format-2 block: timestamps, then the template with the values patched in. */
+  private templated(
+    w: ProtoWriter,
+    field: number,
+    template: Uint8Array,
+    kind: number,
+    requestedUs: number,
+    receivedUs: number,
+  ): void {
+    // Values first: they come after the times in the stream.
+    const values = this.values;
+    const arity = this.arity;
+    if (kind === KIND_GPIO) values[0] = this.bits(1);
+    else {
+      // number(), inlined for the common case (a code in its field); escapes and raw columns go through it.
+      const modes = this.mode;
+      const widths = this.width;
+      const prev = this.prevCode;
+      const factors = this.factor;
+      for (let c = 0; c < arity; c++) {
+        const mode = modes[c]!;
+        if (mode === MODE_RAW) {
+          values[c] = this.rawDouble();
+          continue;
+        }
+        const width = widths[c]!;
+        const z = this.bits(width);
+        if (z === ONES[width]) {
+          values[c] = this.bits(1) === 0 ? this.rawDouble() : this.longCode(c, mode);
+          continue;
+        }
+        const code = prev[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+        prev[c] = code;
+        values[c] = mode === MODE_MULTIPLY ? code * factors[c]! : code / factors[c]!;
+      }
+    }
+    // Timestamp{seconds = 1, nanos = 2}, zero fields left out, as protobuf-es writes it.
+    const rq = requestedUs > 0 ? requestedUs : 0;
+    // Readings of one second share their seconds (200 of them at 200 Hz): no division, no size to count.
+    let rqS = this.second;
+    if (!(rq >= this.secondStartUs && rq < this.secondStartUs + 1e6)) {
+      rqS = Math.floor(rq / 1e6);
+      this.second = rqS;
+      this.secondStartUs = rqS * 1e6;
+      this.secondSize = varintSize(rqS);
+    }
+    const rqN = (rq - this.secondStartUs) * 1000;
+    const rqLength = (rqS !== 0 ? 1 + this.secondSize : 0) + (rqN !== 0 ? 1 + varintSize(rqN) : 0);
+    const rc = receivedUs > 0 ? receivedUs : 0;
+    const rcS = rc === rq ? rqS : Math.floor(rc / 1e6);
+    const rcN = rc === rq ? rqN : (rc - rcS * 1e6) * 1000;
+    const rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
+    const metadata = 2 + rqLength + 2 + rcLength;
+    const length = 2 + metadata + template.length;
+    let buf: Uint8Array;
+    let pos: number;
+    if (field < 16 && length < 0x80) {
+      buf = w.reserve(length + 2);
+      pos = w.pos;
+      buf[pos++] = field * 8 + WIRE_LEN;
+      buf[pos++] = length;
+    } else {
+      w.tag(field, WIRE_LEN);
+      w.varint(length);
+      buf = w.reserve(length);
+      pos = w.pos;
+    }
+    buf[pos++] = 0x0a; // metadata
+    buf[pos++] = metadata;
+    buf[pos++] = 0x0a; // time_requested
+    buf[pos++] = rqLength;
+    if (rqS !== 0) {
+      buf[pos++] = 0x08;
+      pos = rqS < TWO_32 ? putVarintU32(buf, pos, rqS) : putVarint(buf, pos, rqS);
+    }
+    if (rqN !== 0) {
+      buf[pos++] = 0x10;
+      pos = putVarintU32(buf, pos, rqN);
+    }
+    buf[pos++] = 0x12; // time_received
+    buf[pos++] = rcLength;
+    if (rcS !== 0) {
+      buf[pos++] = 0x08;
+      pos = rcS < TWO_32 ? putVarintU32(buf, pos, rcS) : putVarint(buf, pos, rcS);
+    }
+    if (rcN !== 0) {
+      buf[pos++] = 0x10;
+      pos = putVarintU32(buf, pos, rcN);
+    }
+    buf.set(template, pos);
+    const at = this.templateAt;
+    if (kind === KIND_GPIO) buf[pos + at[kind * 3]!] = values[0]! !== 0 ? 1 : 0;
+    else {
+      const view = w.dataView;
+      for (let c = 0; c < arity; c++) view.setFloat64(pos + at[kind * 3 + c]!, values[c]!, true);
+    }
+    w.pos = pos + template.length;
+  }
+
   private payload(kind: number, w: ProtoWriter): void {
     switch (kind) {
       case KIND_READINGS: {
@@ -244,35 +489,35 @@ export class SensorDataTranscoder {
               ? KEY_LINEAR_ACCELERATION
               : KEY_LINEAR_VELOCITY;
         beginEntry(w, key, this.marks, OUTER);
-        numberEntry(w, KEY_X, this.double());
-        numberEntry(w, KEY_Y, this.double());
-        numberEntry(w, KEY_Z, this.double());
+        numberEntry(w, KEY_X, this.number());
+        numberEntry(w, KEY_Y, this.number());
+        numberEntry(w, KEY_Z, this.number());
         endEntry(w, this.marks, OUTER);
         return;
       }
       case KIND_GEO_POSITION: {
         beginEntry(w, KEY_COORDINATE, this.marks, OUTER);
-        numberEntry(w, KEY_LATITUDE, this.double());
-        numberEntry(w, KEY_LONGITUDE, this.double());
+        numberEntry(w, KEY_LATITUDE, this.number());
+        numberEntry(w, KEY_LONGITUDE, this.number());
         endEntry(w, this.marks, OUTER);
-        numberEntry(w, KEY_ALTITUDE, this.double());
+        numberEntry(w, KEY_ALTITUDE, this.number());
         return;
       }
       case KIND_COMPASS_HEADING:
       case KIND_ANALOG:
-        numberEntry(w, KEY_VALUE, this.double());
+        numberEntry(w, KEY_VALUE, this.number());
         return;
       case KIND_GPIO:
-        boolEntry(w, KEY_HIGH, this.byte() !== 0);
+        boolEntry(w, KEY_HIGH, this.flag() !== 0);
         return;
       case KIND_TICKS:
-        numberEntry(w, KEY_TICKS, this.double());
+        numberEntry(w, KEY_TICKS, this.number());
         return;
       case KIND_MOTOR_POSITION:
-        numberEntry(w, KEY_POSITION, this.double());
+        numberEntry(w, KEY_POSITION, this.number());
         return;
       case KIND_SERVO_POSITION:
-        numberEntry(w, KEY_POSITION_DEG, this.double());
+        numberEntry(w, KEY_POSITION_DEG, this.number());
         return;
       default:
         throw new BlockFormatError(`unknown method kind ${kind}`);
@@ -288,12 +533,13 @@ export class SensorDataTranscoder {
       const name = this.names[i]!;
       switch (kind) {
         case FIELD_NUMBER:
-          numberEntry(w, name, this.double());
+          numberEntry(w, name, this.number());
           break;
         case FIELD_BOOL:
-          boolEntry(w, name, this.byte() !== 0);
+          boolEntry(w, name, this.flag() !== 0);
           break;
         case FIELD_STRING: {
+          this.avail = 0; // format 2: strings start on a whole byte
           const entry = w.begin(1);
           w.bytes(1, name);
           const value = w.begin(2);
@@ -319,6 +565,7 @@ export class SensorDataTranscoder {
           w.end(marks[depth * 3]!);
           break;
         case FIELD_ANY: {
+          this.avail = 0;
           const entry = w.begin(1);
           w.bytes(1, name);
           const value = w.begin(2);
@@ -379,15 +626,29 @@ export class SensorDataTranscoder {
     }
   }
 
-  private readSchema(): void {
+  private readSchema(v2: boolean): void {
     const n = this.varint();
     if (n > MAX_SCHEMA_ENTRIES) throw new BlockFormatError(`schema of ${n} entries is too long`);
     let depth = 0;
     for (let i = 0; i < n; i++) {
-      const kind = this.byte();
+      let kind = this.byte();
+      let index = -1;
+      if (v2 && kind >= 0x80) {
+        index = kind - 0x80;
+        kind = FIELD_NUMBER;
+      } else if (v2 && kind >= 0x40) {
+        kind -= 0x40;
+        index = this.byte();
+      }
       if (kind < FIELD_NUMBER || kind > FIELD_ANY) throw new BlockFormatError(`unknown field kind ${kind}`);
       this.kinds[i] = kind;
-      if (kind === FIELD_END) {
+      if (index >= 0) {
+        if (index >= DICTIONARY_BYTES.length || kind === FIELD_END) {
+          throw new BlockFormatError(`unknown name index ${index}`);
+        }
+        if (kind === FIELD_OBJECT && ++depth > MAX_DEPTH) throw new BlockFormatError("schema nests too deep");
+        this.names[i] = DICTIONARY_BYTES[index]!;
+      } else if (kind === FIELD_END) {
         if (--depth < 0) throw new BlockFormatError("schema closes an object it never opened");
         this.names[i] = NO_BYTES;
       } else {
@@ -403,6 +664,121 @@ export class SensorDataTranscoder {
     }
     if (depth !== 0) throw new BlockFormatError("schema leaves an object open");
     this.schemaLength = n;
+  }
+
+  /** Format 2 column descriptors: one per number of the kind (or NUMBER field of the schema). */
+  private readColumns(kind: number): void {
+    let columns = 0;
+    if (kind === KIND_READINGS) {
+      for (let i = 0; i < this.schemaLength; i++) if (this.kinds[i] === FIELD_NUMBER) columns++;
+    } else if (kind !== KIND_GPIO) columns = kindArity(kind);
+    for (let c = 0; c < columns; c++) {
+      const d = this.byte();
+      const mode = d >> 4;
+      let width = d & 15;
+      this.mode[c] = mode;
+      if (mode === MODE_RAW) {
+        if (width !== 0) throw new BlockFormatError("raw column with a width");
+        continue;
+      }
+      if (width === 0) width = this.byte();
+      if (width < 1 || width > MAX_WIDTH) throw new BlockFormatError(`column width ${width}`);
+      this.width[c] = width;
+      if (mode === MODE_DIVIDE || mode === MODE_MULTIPLY) {
+        const f = this.double();
+        if (!(f > 0 && f < Number.POSITIVE_INFINITY)) throw new BlockFormatError("bad column step");
+        this.factor[c] = f;
+      } else if (mode <= MODE_MAX_DECIMALS) this.factor[c] = POW10[mode]!;
+      else throw new BlockFormatError(`unknown column mode ${mode}`);
+      this.prevCode[c] = unzigzag(this.varint());
+    }
+  }
+
+  /** The next number of the reading: format 1 a double; format 2 its column's code (or escape). */
+  private number(): number {
+    if (!this.v2) return this.double();
+    const c = this.column++;
+    const mode = this.mode[c]!;
+    if (mode === MODE_RAW) return this.rawDouble();
+    const width = this.width[c]!;
+    const z = this.bits(width);
+    let code: number;
+    if (z === ONES[width]) {
+      if (this.bits(1) === 0) return this.rawDouble();
+      code = this.prevCode[c]! + unzigzag(this.long());
+    } else code = this.prevCode[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    this.prevCode[c] = code;
+    // The same operation the writer checked the value with (block-writer.ts number1).
+    return mode === MODE_MULTIPLY ? code * this.factor[c]! : code / this.factor[c]!;
+  }
+
+  /** An escaped long delta of column c: the new code's value. */
+  private longCode(c: number, mode: number): number {
+    const code = this.prevCode[c]! + unzigzag(this.long());
+    this.prevCode[c] = code;
+    return mode === MODE_MULTIPLY ? code * this.factor[c]! : code / this.factor[c]!;
+  }
+
+  /** An escape's long form: 6 bits of length n, then n bits. */
+  private long(): number {
+    const n = this.bits(ESCAPE_LENGTH_BITS);
+    if (n > 53) throw new BlockFormatError("escaped value wider than 53 bits");
+    if (n <= 32) return this.bits(n);
+    const low = this.bits(32);
+    return low + this.bits(n - 32) * TWO_32;
+  }
+
+  /** 64 bits as an IEEE double (low word first). */
+  private rawDouble(): number {
+    const low = this.bits(32);
+    const high = this.bits(32);
+    this.eightView.setUint32(0, low, true);
+    this.eightView.setUint32(4, high, true);
+    return this.eightView.getFloat64(0, true);
+  }
+
+  /** A bool (format 2: one bit; format 1: one byte). */
+  private flag(): number {
+    return this.v2 ? this.bits(1) : this.byte();
+  }
+
+  /** The next n ≤ 32 bits of the stream, least significant first. */
+  private bits(n: number): number {
+    let avail = this.avail;
+    if (n <= avail) {
+      // Within the current byte (most time fields, many values).
+      const cur = this.cur;
+      this.cur = cur >>> n;
+      this.avail = avail - n;
+      return cur & ((1 << n) - 1);
+    }
+    if (n <= avail + 8 && this.pos < this.record.length) {
+      // The rest of this byte and part of the next: one load.
+      const next = this.record[this.pos++]!;
+      const value = this.cur | ((next & ((1 << (n - avail)) - 1)) << avail);
+      this.cur = next >>> (n - avail);
+      this.avail = 8 - (n - avail);
+      return value;
+    }
+    let value = 0;
+    let scale = 1;
+    let cur = this.cur;
+    while (n > 0) {
+      if (avail === 0) {
+        if (this.pos >= this.record.length) throw new BlockFormatError("block ends inside a reading");
+        cur = this.record[this.pos++]!;
+        avail = 8;
+      }
+      const take = n < avail ? n : avail;
+      value += (cur & ((1 << take) - 1)) * scale;
+      cur >>>= take;
+      avail -= take;
+      scale *= 1 << take;
+      n -= take;
+    }
+    this.cur = cur;
+    this.avail = avail;
+    return value;
   }
 
   private byte(): number {
@@ -450,6 +826,10 @@ export class SensorDataTranscoder {
   }
 }
 
+function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
 /** Timestamp from integer µs since the epoch, zero fields left out as protobuf-es does. */
 export function writeTimestampUs(w: ProtoWriter, field: number, epochUs: number): void {
   const us = epochUs > 0 ? epochUs : 0;
@@ -465,12 +845,25 @@ export function writeTimestampUs(w: ProtoWriter, field: number, epochUs: number)
 }
 
 function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 0x80);
-    size++;
-  }
+  // Comparisons, not divisions: this runs twice per reading on sync's hot path.
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  if (value < 0x800000000) return 5;
+  let size = 6;
+  for (let v = value / 0x40000000000; v >= 1; v /= 0x80) size++;
   return size;
+}
+
+/** Varint of 0 ≤ value < 2^32 at `pos` (bit operations are exact there); returns the position after it. */
+function putVarintU32(buf: Uint8Array, pos: number, value: number): number {
+  while (value >= 0x80) {
+    buf[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[pos++] = value;
+  return pos;
 }
 
 /** Open map entry `name` → Value{struct_value{ … }}; its three marks go to marks[slot..slot+2]. */

@@ -21,7 +21,13 @@
  * Nothing on the read paths allocates: register reads go into preallocated
  * buffers (I2C.read(buffer)), frames are decoded with a DataView.
  */
-import { type Component, FIFO_LOST_UNKNOWN, type SampleFifo, type Vector3 } from "../../../capture/component";
+import {
+  type Component,
+  FIFO_LOST_UNKNOWN,
+  type SampleFifo,
+  type ValueStep,
+  type Vector3,
+} from "../../../capture/component";
 import { KIND_ANGULAR_VELOCITY, KIND_LINEAR_ACCELERATION } from "../../../capture/methods";
 
 /** The part of ECMA-419 `embedded:io/i2c` this driver uses (injected, so it can run against an emulated chip). */
@@ -132,6 +138,10 @@ export class Mpu6050 implements Component, SampleFifo {
   private readonly accel = new SampleQueue();
   private rateHz = 0;
 
+  /** The driver's steps (capture stores the int16 counts, not 8-byte doubles: capture/FORMAT.md). */
+  private static readonly GYRO_STEP: ValueStep = { divisor: GYRO_LSB_PER_DPS };
+  private static readonly ACCEL_STEP: ValueStep = { multiplier: STANDARD_GRAVITY / ACCEL_LSB_PER_G };
+
   constructor(i2c: I2cBus) {
     this.i2c = i2c;
     if (this.readByte(REG_WHO_AM_I) !== 0x68) {
@@ -157,6 +167,12 @@ export class Mpu6050 implements Component, SampleFifo {
     out[0] = this.sixView.getInt16(0) * k;
     out[1] = this.sixView.getInt16(2) * k;
     out[2] = this.sixView.getInt16(4) * k;
+  }
+
+  valueStep(kind: number): ValueStep | undefined {
+    if (kind === KIND_ANGULAR_VELOCITY) return Mpu6050.GYRO_STEP;
+    if (kind === KIND_LINEAR_ACCELERATION) return Mpu6050.ACCEL_STEP;
+    return undefined;
   }
 
   // SampleFifo

@@ -93,6 +93,8 @@ async function issue(options: IssueOptions): Promise<Issued> {
   }
   extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
   const signer = options.issuer?.keys ?? keys;
+  // authorityKeyIdentifier as real CAs write it (the SDK's stock verifier needs it to find an issuer).
+  extensions.push(await x509.AuthorityKeyIdentifierExtension.create(signer.publicKey));
   const issuerName = options.claimIssuer ?? options.issuer?.cert.subject ?? options.subject;
   const signerAlgorithm = (signer.privateKey.algorithm as { name: string }).name === "ECDSA" ? EC : RSA;
   const cert = await x509.X509CertificateGenerator.create({

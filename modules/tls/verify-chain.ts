@@ -26,6 +26,7 @@ import {
   KU_KEY_CERT_SIGN,
   parseCertificate,
   type SignatureAlgorithm,
+  selfIssued,
 } from "./certificate";
 import { equalBytes } from "./der";
 import { certificateMatchesHost } from "./host-name";
@@ -165,6 +166,7 @@ export function verifyServerChain(presented: readonly Uint8Array[], options: Ver
           `the signature on ${who} does not verify with the key of its named issuer ${describeName(current.issuer)}`,
         );
       }
+      if (selfIssued(current)) return fail("untrusted", `${who} is self-signed and is not a trusted root`);
       return fail(
         "untrusted",
         `${who} is issued by ${describeName(current.issuer)}, which is neither a trusted root nor in the chain`,

@@ -232,6 +232,13 @@ export async function runTlsLane(
   }
 }
 
+/** The simulator lane's check: throws unless every bad chain was refused and every good one accepted. */
+export async function tlsCheck(sdk: SdkPaths, verbose: boolean): Promise<void> {
+  const onLine = verbose ? (line: string) => console.log(`  probe | ${line}`) : undefined;
+  const result = await runTlsLane(sdk, { onLine });
+  if (result.problems.length > 0) throw new Error(result.problems.join("; "));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { findSdk } = await import("../../tools/sim/simulator");
   const sdk = findSdk();

@@ -2,6 +2,7 @@
 // engine too — over real DER certificates with a toy signature
 // (../support/toy-pki.ts): every case the simulator lane runs over real TLS.
 import { parseCertificate } from "../../modules/tls/certificate";
+import { DerReader } from "../../modules/tls/der";
 import { dnsNameMatches } from "../../modules/tls/host-name";
 import { AnchorList, type ChainResult, verifyServerChain } from "../../modules/tls/verify-chain";
 import { assert, test } from "../harness/index";
@@ -238,6 +239,20 @@ test("tls chain: every bad chain is refused by the check that names its fault", 
     [p.leaf({ issuer: "Below P0", signer: belowKey }), below, pathZeroIntermediate, intermediate],
     "path-length",
   ]);
+  const sanIntermediate = toyCertificate({
+    subject: "Intermediate S",
+    issuer: "Root R",
+    key: intermediateKey,
+    signer: p.rootKey,
+    ca: true,
+    dns: [HOST],
+    ...valid,
+  });
+  cases.push([
+    "wrong-host leaf under an intermediate whose SAN names the host",
+    [p.leaf({ issuer: "Intermediate S", dns: ["other.example.org"] }), sanIntermediate],
+    "host-name",
+  ]);
   cases.push(["unknown critical extension", [p.leaf({ critical: "1.2.3.4" }), intermediate], "malformed"]);
   cases.push(["empty", [], "empty"]);
 
@@ -264,6 +279,18 @@ test("tls chain: truncated or corrupted certificates are refused as malformed, n
     assert.ok(!result.ok, `byte ${at} changed: accepted`);
   }
   assert.equal(parseCertificate(leaf).dnsNames[0], HOST);
+});
+
+test("tls der: lengths are bounded by their container; long forms must be minimal", () => {
+  assert.throws(() => new DerReader(new Uint8Array([0x30, 0x05, 0x01])).next(), /runs past/);
+  assert.throws(
+    () => new DerReader(new Uint8Array([0x30, 0x03, 0x02, 0x05, 0x00]), 0, 5).enter(0x30).next(),
+    /runs past/,
+  );
+  assert.throws(() => new DerReader(new Uint8Array([0x04, 0x81, 0x05, 1, 2, 3, 4, 5])).next(), /non-minimal/);
+  assert.throws(() => new DerReader(new Uint8Array([0x04, 0x80, 0x00, 0x00])).next(), /indefinite/);
+  const ok = new DerReader(new Uint8Array([0x04, 0x02, 7, 8])).next(0x04);
+  assert.equal(ok.end, 4);
 });
 
 test("tls names: wildcards only as a whole left-most label matching one label", () => {

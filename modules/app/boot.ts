@@ -16,6 +16,7 @@
  */
 import type { KeyValueStore, Logger, TimerId, Timers } from "../ports";
 import { formatCloudAddress } from "./cloud-address";
+import { insecureHttpAllowed, judgeCloudAddress } from "./cloud-policy";
 import type { ConfigCache } from "./config-cache";
 import { ConfigFollower, type ConfigOrigin } from "./config-follower";
 import type { CloudConfigSource, DataPlane, InterpretConfig, TimeSync } from "./contracts";
@@ -104,7 +105,14 @@ export class Boot<S> {
       }
     }
     const credentials = loadCredentials(options.kv);
-    if (credentials.ok) {
+    const verdict = credentials.ok
+      ? judgeCloudAddress(credentials.credentials.cloud, insecureHttpAllowed(options.buildConfig))
+      : {};
+    if (verdict.warning) log.warn(verdict.warning);
+    if (credentials.ok && verdict.refused) {
+      this.credentialProblems = [verdict.refused];
+      log.error(`boot: ${verdict.refused}. Capture continues into flash; nothing is synced.`);
+    } else if (credentials.ok) {
       log.info(
         `boot: credentials for part ${credentials.credentials.partId}, cloud ${formatCloudAddress(credentials.credentials.cloud)}`,
       );

@@ -48,6 +48,8 @@ export interface Firmware {
   manager(): DataManager | undefined;
   /** The cloud client (undefined without credentials). */
   cloud(): CloudClient | undefined;
+  /** The cloud connection's counters (TLS failures included), or undefined without a cloud. */
+  connection(): Http1Transport | undefined;
   close(): void;
 }
 
@@ -156,6 +158,7 @@ export function startFirmware(ports: PlatformPorts): Firmware {
     boot,
     manager: () => manager,
     cloud: () => client,
+    connection: () => transport,
     close: () => boot.close(),
   };
 }

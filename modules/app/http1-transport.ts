@@ -7,6 +7,11 @@
  * supplies the byte stream), sends requests on it one at a time, and reopens
  * only when the server closed it or a request failed. It is platform-free so
  * the same code runs in the simulator, on the device, and under Node tests.
+ *
+ * Nothing is written before the stream reports `connected`, which a TLS
+ * stream does only after the handshake, certificate check included, has
+ * completed: a refused server never receives a byte of the request (whose
+ * first one, on a new connection, carries the robot secret).
  */
 import {
   type HttpRequest,
@@ -62,6 +67,10 @@ export class Http1Transport implements HttpTransport {
   /** Connections opened so far (a TLS handshake each on the device). */
   connectionsOpened = 0;
   requestsSent = 0;
+  /** Connections that ended in a TLS failure (a refused certificate, a failed handshake). */
+  tlsFailures = 0;
+  /** The last TLS failure's reason ("certificate refused for app.viam.com (expired): …"), or "". */
+  lastTlsFailure = "";
 
   constructor(options: Http1TransportOptions) {
     this.options = options;
@@ -171,6 +180,10 @@ export class Http1Transport implements HttpTransport {
   }
 
   private onClosed(kind: TransportErrorKind, reason: string): void {
+    if (kind === "tls") {
+      this.tlsFailures++;
+      this.lastTlsFailure = reason;
+    }
     const wasConnected = this.connected;
     this.stream = undefined;
     this.connected = false;

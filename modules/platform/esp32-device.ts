@@ -23,11 +23,11 @@ import { simulatedModels } from "../capture/simulated";
 import { esp32Models } from "./esp32/drivers/index";
 import { Esp32Flash } from "./esp32/flash";
 import { SntpTimeSync } from "./esp32/sntp-time";
-import { secureOptions } from "./esp32/tls";
 import { WifiLink } from "./esp32/wifi-link";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
 import { openSocketStream } from "./moddable/socket-stream";
+import { cloudRoots, secureOptions } from "./moddable/tls/secure-options";
 import { traceLogger } from "./moddable/trace-logger";
 
 export function startDevice(): void {
@@ -62,6 +62,12 @@ function startNow(): void {
     );
   }
   const cloudCa = typeof config.cloudCa === "string" && config.cloudCa !== "" ? config.cloudCa : undefined;
+  let extraRoots: ArrayBuffer[] = [];
+  try {
+    extraRoots = cloudRoots(cloudCa);
+  } catch (error) {
+    log.error(`tls: ${(error as Error).message}; trusting only the bundled roots`);
+  }
   startFirmware({
     kv: new PreferenceStore(),
     clock,
@@ -80,7 +86,7 @@ function startNow(): void {
             ? {
                 host: address.host,
                 port: address.port,
-                secure: secureOptions(cloudCa),
+                secure: secureOptions(extraRoots),
                 SecureSocket: SecureSocket as unknown as new (dictionary: Record<string, unknown>) => unknown,
               }
             : { host: address.host, port: address.port },

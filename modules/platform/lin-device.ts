@@ -7,11 +7,13 @@
  * Flash: two NOR images in files under the simulator's file root (capture
  * ring store and config cache), written through on every change, so killing
  * mcsim is a power cut and the next start is a reboot. Sensors: the
- * simulated models. Network: the host's, always up; plain HTTP (or TLS) to
+ * simulated models. Network: the host's, always up; TLS (the ESP32's code:
+ * SecureSocket with capsync's verifier) or, to loopback only, plain HTTP to
  * the cloud named in the credentials. Clock: the host's, valid from the start.
  * Credentials: provisioned from `mcconfig … partId=… secret=… appAddress=…`.
  */
 import config from "mc/config";
+import SecureSocket from "securesocket";
 import Time from "time";
 import Timer from "timer";
 import type { CloudAddress } from "../app/cloud-address";
@@ -24,6 +26,7 @@ import { LinFlash } from "./lin/flash";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
 import { openSocketStream } from "./moddable/socket-stream";
+import { cloudRoots, secureOptions } from "./moddable/tls/secure-options";
 import { traceLogger } from "./moddable/trace-logger";
 
 export function startDevice(): void {
@@ -43,6 +46,13 @@ function startNow(): void {
   const flash = new LinFlash({ path: `${root}capsync-capture.nor`, size: captureKb * 1024 });
   const configFlash = new LinFlash({ path: `${root}capsync-config.nor`, size: 64 * 1024 });
   log.info(`sim: flash images in ${root} (capture ${captureKb} KB, config 64 KB)`);
+  const cloudCa = typeof config.cloudCa === "string" && config.cloudCa !== "" ? config.cloudCa : undefined;
+  let extraRoots: ArrayBuffer[] = [];
+  try {
+    extraRoots = cloudRoots(cloudCa);
+  } catch (error) {
+    log.error(`tls: ${(error as Error).message}; trusting only the bundled roots`);
+  }
   startFirmware({
     kv: new PreferenceStore(),
     clock,
@@ -52,10 +62,21 @@ function startNow(): void {
     configFlash,
     registry: simulatedModels(),
     openLink: () => new AlwaysUpLink(),
-    openStream: (address: CloudAddress): OpenByteStream => {
-      if (address.secure) log.warn("sim: https cloud addresses need a TLS build; connecting without TLS");
-      return (handler) => openSocketStream({ host: address.host, port: address.port }, handler);
-    },
+    // TLS exactly as on the ESP32: SecureSocket with capsync's verifier as the SDK's ssl/cert.
+    openStream:
+      (address: CloudAddress): OpenByteStream =>
+      (handler) =>
+        openSocketStream(
+          address.secure
+            ? {
+                host: address.host,
+                port: address.port,
+                secure: secureOptions(extraRoots),
+                SecureSocket: SecureSocket as unknown as new (dictionary: Record<string, unknown>) => unknown,
+              }
+            : { host: address.host, port: address.port },
+          handler,
+        ),
     buildConfig: config as Record<string, unknown>,
   });
 }

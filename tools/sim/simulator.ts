@@ -49,12 +49,15 @@ export interface BuildOptions {
   outDir: string;
   config: Record<string, string>;
   onLine?: (line: string) => void;
+  /** Another app's manifest (default: the repository's own). */
+  manifest?: string;
 }
 
 /** `mcconfig -d -m -p lin -t build` with config values; returns the mc.so path. */
 export async function buildApp(options: BuildOptions): Promise<string> {
   fs.mkdirSync(options.outDir, { recursive: true });
   const args = ["-d", "-m", "-p", "lin", "-t", "build", "-o", options.outDir];
+  if (options.manifest) args.push(options.manifest);
   for (const [key, value] of Object.entries(options.config)) args.push(`${key}=${value}`);
   const code = await run(options.sdk.mcconfig, args, {
     cwd: root,
@@ -63,7 +66,8 @@ export async function buildApp(options: BuildOptions): Promise<string> {
   });
   if (code !== 0) throw new Error(`mcconfig failed with exit code ${code}`);
   // mcconfig names the app (and its build folder) after the folder that holds manifest.json.
-  const so = path.join(options.outDir, "bin/lin/mc/debug", path.basename(root), "mc.so");
+  const appName = path.basename(options.manifest ? path.dirname(options.manifest) : root);
+  const so = path.join(options.outDir, "bin/lin/mc/debug", appName, "mc.so");
   if (!fs.existsSync(so)) throw new Error(`mcconfig succeeded but ${so} is missing`);
   return so;
 }

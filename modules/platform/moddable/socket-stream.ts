@@ -29,6 +29,8 @@ export interface SocketStreamOptions {
   port: number;
   /** SecureSocket options (`secure: {...}`) for TLS; omitted for plain TCP. */
   secure?: Record<string, unknown>;
+  /** The name the server's certificate must carry (default: `host`). */
+  serverName?: string;
   /** The SecureSocket class (passed in so plain-TCP builds need not include TLS). */
   SecureSocket?: new (
     dictionary: Record<string, unknown>,
@@ -38,8 +40,18 @@ export interface SocketStreamOptions {
 export function openSocketStream(options: SocketStreamOptions, handler: ByteStreamHandler): ByteStream {
   const dictionary: Record<string, unknown> = { host: options.host, port: options.port, noDelay: true };
   let socket: CallbackSocket;
+  // Why a TLS connection failed, when the certificate check says (modules/platform/moddable/tls).
+  let certificateRefusal: string | undefined;
   if (options.secure && options.SecureSocket) {
-    socket = new options.SecureSocket({ ...dictionary, secure: options.secure }) as CallbackSocket;
+    const name = options.serverName ?? options.host;
+    const secure = {
+      ...options.secure,
+      tls_server_name: name,
+      onCertificateError: (check: string, detail: string): void => {
+        certificateRefusal = `certificate refused for ${name} (${check}): ${detail}`;
+      },
+    };
+    socket = new options.SecureSocket({ ...dictionary, secure }) as CallbackSocket;
   } else {
     socket = new Socket(dictionary as { host: string; port: number }) as unknown as CallbackSocket;
   }
@@ -100,10 +112,11 @@ export function openSocketStream(options: SocketStreamOptions, handler: ByteStre
         end("reset", "connection closed by the server");
         break;
       case ERROR:
-        end(
-          options.secure ? "tls" : connected ? "reset" : "refused",
-          connected ? "socket error" : "could not connect",
-        );
+        if (options.secure) {
+          end("tls", certificateRefusal ?? (connected ? "TLS error" : "TLS handshake failed"));
+          break;
+        }
+        end(connected ? "reset" : "refused", connected ? "socket error" : "could not connect");
         break;
     }
   };

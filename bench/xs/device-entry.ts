@@ -614,7 +614,7 @@ function watchReads(manager: DataManager): void {
   }
 }
 
-function hourStart(): void {
+function hourStart(dm: Record<string, unknown> = {}): void {
   const clock = new StepClock();
   const cloud = new LoopbackCloud();
   cloud.hold = true;
@@ -626,7 +626,7 @@ function hourStart(): void {
     registry: simulatedModels(),
     partId: "bench-part",
     sender: cloudClient(cloud),
-    settings: parseMachineConfig(exampleConfig({})),
+    settings: parseMachineConfig(exampleConfig(dm)),
   });
   watchReads(manager);
   const sync = manager.sync;

@@ -16,20 +16,24 @@
  * lane green.
  */
 
-const TABLES = new Uint32Array(8 * 256);
-{
+const TABLES = buildTables();
+
+/** Table k maps a byte to its CRC contribution k bytes further on (table 0: the classic one). */
+function buildTables(): Uint32Array {
+  const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    TABLES[n] = c >>> 0;
+    t[n] = c >>> 0;
   }
   for (let n = 0; n < 256; n++) {
-    let c = TABLES[n]!;
-    for (let t = 1; t < 8; t++) {
-      c = TABLES[c & 0xff]! ^ (c >>> 8);
-      TABLES[t * 256 + n] = c >>> 0;
+    let c = t[n]!;
+    for (let k = 1; k < 8; k++) {
+      c = t[c & 0xff]! ^ (c >>> 8);
+      t[k * 256 + n] = c >>> 0;
     }
   }
+  return t;
 }
 
 /**

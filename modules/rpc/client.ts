@@ -1,7 +1,9 @@
 /*
  * Unary gRPC-web calls over the HttpTransport port. One call in flight per
  * client is the device's normal case; the frame buffer is then reused, so a
- * call allocates nothing proportional to the request.
+ * call allocates nothing proportional to the request. Upload requests are
+ * built in place behind 5 bytes of header room and sent with `unaryFramed`,
+ * so the request buffer is never copied into a second one.
  */
 
 import { type HttpResponse, type HttpTransport, TransportError } from "../ports";
@@ -62,7 +64,9 @@ export class GrpcWebClient {
     let frame: Uint8Array;
     const reuse = !this.frameBusy;
     if (reuse) {
-      if (this.frame.length < need) this.frame = new Uint8Array(Math.max(need, this.frame.length * 2));
+      // Exactly what this call needs, never a doubling: uploads go through unaryFramed (no copy),
+      // so this buffer only ever holds small control requests (Authenticate, Config).
+      if (this.frame.length < need) this.frame = new Uint8Array(need);
       frame = this.frame.subarray(0, need);
       this.frameBusy = true;
     } else frame = new Uint8Array(need);

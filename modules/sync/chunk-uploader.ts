@@ -243,7 +243,7 @@ export class ChunkUploader {
     if (encoded.oversized > 0) {
       this.counters.oversized += encoded.oversized;
       this.log.error(
-        `sync ${this.target.key}: ${encoded.oversized} reading(s) set aside: record larger than maxRequestBytes alone`,
+        `sync ${this.target.key}: ${encoded.oversized} reading(s) set aside: record larger than one request alone (maxRequestBytes, or the request buffer of upload_budget_kb)`,
       );
     }
   }
@@ -273,6 +273,7 @@ export class ChunkUploader {
       const record = records[i]!;
       const before = w.pos;
       let n: number;
+      w.overflowed = false;
       try {
         n = target.writeSensorContents(record, w);
         if (n < 0) {
@@ -283,6 +284,15 @@ export class ChunkUploader {
         }
       } catch {
         w.pos = before;
+        if (w.overflowed) {
+          // The fixed request buffer is full: this record goes in the next request,
+          // or, if it cannot fit even alone, it is set aside as oversized.
+          if (sent > 0) break;
+          oversized += this.readingsIn(record);
+          kept++;
+          keptStoredBytes += record.length;
+          continue;
+        }
         undecodable += this.readingsIn(record);
         kept++;
         keptStoredBytes += record.length;

@@ -50,6 +50,9 @@ export class GrpcWebClient {
   private readonly userAgent: string;
   private frame = new Uint8Array(0);
   private frameBusy = false;
+  private lastHeaders: Record<string, string> | undefined;
+  private lastTimeoutMs = 0;
+  private lastExtra: Record<string, string> | undefined;
 
   constructor(options: GrpcWebClientOptions) {
     this.transport = options.transport;
@@ -79,20 +82,36 @@ export class GrpcWebClient {
   }
 
   /**
-   * Call with a request whose first 5 bytes are room for the frame header
-   * (e.g. built by `encodeUploadRequest(w, meta, data, 5)`): no copy at all.
+   * The request headers for a deadline and extra headers. The last set is
+   * kept and handed out again while neither changed (the same deadline and
+   * the same `extra` object, e.g. a token's authorization): uploads then
+   * build no header object or timeout string per request. Transports treat
+   * request headers as read-only.
    */
-  async unaryFramed(path: string, frame: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
-    writeFrameHeader(frame);
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+  private headersFor(timeoutMs: number, extra: Record<string, string> | undefined): Record<string, string> {
+    if (this.lastHeaders && this.lastTimeoutMs === timeoutMs && this.lastExtra === extra)
+      return this.lastHeaders;
     const headers: Record<string, string> = {
       "content-type": GRPC_WEB_CONTENT_TYPE,
       "x-grpc-web": "1",
       "x-user-agent": this.userAgent,
       "grpc-timeout": `${Math.max(1, Math.ceil(timeoutMs))}m`,
     };
-    const extra = options.headers;
     if (extra) for (const key in extra) headers[key] = extra[key]!;
+    this.lastHeaders = headers;
+    this.lastTimeoutMs = timeoutMs;
+    this.lastExtra = extra;
+    return headers;
+  }
+
+  /**
+   * Call with a request whose first 5 bytes are room for the frame header
+   * (e.g. built by `encodeUploadRequest(w, meta, data, 5)`): no copy at all.
+   */
+  async unaryFramed(path: string, frame: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    writeFrameHeader(frame);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const headers = this.headersFor(timeoutMs, options.headers);
     let response: HttpResponse;
     try {
       response = await this.transport.request({

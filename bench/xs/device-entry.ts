@@ -17,6 +17,7 @@
  * handful of fields (on a device they are native Moddable timers).
  */
 import { Capture } from "../../modules/capture/capture";
+import { ModelRegistry } from "../../modules/capture/registry";
 import { simulatedModels } from "../../modules/capture/simulated";
 import { parseMachineConfig } from "../../modules/config/machine-config";
 import { DataManager } from "../../modules/manager/data-manager";
@@ -310,10 +311,30 @@ function machine(kind: Kind, dm: Record<string, unknown> = {}) {
   };
 }
 
+/** Control for the allocation test: the simulated IMU, allocating one small object per reading. */
+export let leakSink: unknown;
+function leakyModels(): ModelRegistry {
+  const base = simulatedModels();
+  const imu = base.lookup("rdk:component:movement_sensor", "fake")!;
+  return new ModelRegistry().include(base).register("fake", {
+    ...imu,
+    create(options) {
+      const inner = imu.create(options);
+      const angularVelocity = inner.angularVelocity!;
+      inner.angularVelocity = (out) => {
+        leakSink = { out };
+        angularVelocity.call(inner, out);
+      };
+      return inner;
+    },
+  });
+}
+
 /** Capture alone (sample + encode + RAM batch; batches handed to a ring that forgets them). */
-const captureOnly: Partial<Record<Kind, { clock: StepClock; capture: Capture }>> = {};
-function captureStage(kind: Kind, readings: number): void {
-  let s = captureOnly[kind];
+const captureOnly: Record<string, { clock: StepClock; capture: Capture }> = {};
+function captureStage(kind: Kind, readings: number, leaky = false): void {
+  const tag = `${kind}${leaky ? "-leaky" : ""}`;
+  let s = captureOnly[tag];
   if (!s) {
     const clock = new StepClock();
     const capture = new Capture({
@@ -321,11 +342,11 @@ function captureStage(kind: Kind, readings: number): void {
       clock,
       timers: clock,
       log: silentLogger,
-      registry: simulatedModels(),
+      registry: leaky ? leakyModels() : simulatedModels(),
     });
     capture.apply(parseMachineConfig(machine(kind)));
     clock.advance(10_000); // warm: first batches, first flushes
-    s = captureOnly[kind] = { clock, capture };
+    s = captureOnly[tag] = { clock, capture };
   }
   s.clock.advance((readings * 1000) / RATE[kind]);
 }

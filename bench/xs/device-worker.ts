@@ -177,12 +177,24 @@ async function stages(
   };
 }
 
-/** Allocation per reading of each hot-path stage (for the test). */
-export async function measureAllocations(): Promise<Record<string, StageFigures>> {
-  return withWorker(async (run, messages) => ({
-    imu: await stages(run, messages, "imu"),
-    env: await stages(run, messages, "env"),
-  }));
+/** Allocation per reading of each hot-path stage (for the test), and of a control that leaks one object per reading. */
+export async function measureAllocations(): Promise<{
+  imu: StageFigures;
+  env: StageFigures;
+  controlSlotsPerReading: number;
+}> {
+  return withWorker(async (run, messages) => {
+    const imu = await stages(run, messages, "imu");
+    const env = await stages(run, messages, "env");
+    const n = SIZES.imu.capture;
+    await run(`__dev.captureStage("imu", ${n}, true)`);
+    const l1 = await run("gc()");
+    const c1 = await run(`__dev.captureStage("imu", ${n}, true)`);
+    const l2 = await run("gc()");
+    const c2 = await run(`__dev.captureStage("imu", ${2 * n}, true)`);
+    const controlSlotsPerReading = (c2.heap - l2.heap - (c1.heap - l1.heap)) / n;
+    return { imu, env, controlSlotsPerReading };
+  });
 }
 
 export async function measureDevice(): Promise<DeviceFigures> {

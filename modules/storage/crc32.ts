@@ -42,11 +42,11 @@ function buildTables(): Uint32Array {
  */
 export type NativeCrc32 = (crc: number, bytes: Uint8Array, start: number, end: number) => number;
 
-let native: NativeCrc32 | undefined;
+let nativeCrc: NativeCrc32 | undefined;
 
 /** Route CRC-32 to a native implementation (ESP32 ROM); undefined restores the JavaScript one. */
 export function setNativeCrc32(fn: NativeCrc32 | undefined): void {
-  native = fn;
+  nativeCrc = fn;
 }
 
 /** Below this many bytes the JavaScript loop beats the call into native code. */
@@ -74,7 +74,7 @@ let view: DataView | undefined;
  * `crc` to chain several ranges; start a new CRC with `crc32Start()`.
  */
 export function crc32Update(crc: number, bytes: Uint8Array, start: number, end: number): number {
-  if (native !== undefined && end - start >= NATIVE_MIN_BYTES) return native(crc, bytes, start, end);
+  if (nativeCrc !== undefined && end - start >= NATIVE_MIN_BYTES) return nativeCrc(crc, bytes, start, end);
   let c = crc | 0;
   let i = start;
   if (end - start >= 16) {

@@ -109,6 +109,10 @@ async function main() {
       console.log(`FAIL ${rel}: ${error?.message ?? error}`);
     }
   }
+  // Metered checks drive an XS worker crank by crank from Node (its heap and computron meters are read
+  // between cranks): host-tests/xs-metered/*.metered.ts, each printing `ok …` / `FAIL …` lines.
+  const metered = await import("./xs-metered.mjs");
+  ({ passed, failed } = metered.runMetered(root, filter, { passed, failed }));
   console.log(`xs: ${passed} passed, ${failed} failed`);
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
 }

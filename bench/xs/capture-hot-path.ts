@@ -322,67 +322,6 @@ function sizes(kind: Kind): { flash: number; sensorData: number; readings: numbe
   return { flash: flash / readings, sensorData: sensorData / readings, readings };
 }
 
-/**
- * Highest aggregate rate (8 collectors at equal rates, real time, the timer
- * spun by hand) with zero missed deadlines over `trialMs`. The XS worker is an
- * ordinary process on a shared machine: an OS preemption longer than two
- * periods shows up as misses at any rate, so a rate passes if one of five
- * attempts misses nothing. On a loaded machine the figure is still bounded by
- * preemption, not by the hot path: compare it with 1e9 / xsNsPerReading.
- */
-function maxSustainedHz(trialMs: number): { hz: number; trials: string[] } {
-  const collectors = 8;
-  const trials: string[] = [];
-  const attempt = (perCollector: number): number => {
-    const clock = new StepClock();
-    clock.realTime = true;
-    const capture = new Capture({
-      store: new NullStore(),
-      clock,
-      timers: clock,
-      log: silentLogger,
-      registry: simulatedModels(),
-    });
-    capture.apply(parseMachineConfig(config("vector", perCollector, collectors)));
-    // Collect the harness's own garbage (earlier trials, protobuf-es runs) first: capture allocates
-    // nothing while it runs, so a collection during the trial could only be someone else's.
-    (globalThis as { gc?: () => void }).gc?.();
-    clock.spin(20); // warm up
-    let missedBefore = 0;
-    for (const s of capture.stats()) missedBefore += s.missedDeadlines;
-    clock.spin(trialMs);
-    let missed = -missedBefore;
-    for (const s of capture.stats()) missed += s.missedDeadlines;
-    capture.close();
-    return missed;
-  };
-  const ok = (perCollector: number): boolean => {
-    for (let i = 0; i < 5; i++) {
-      const missed = attempt(perCollector);
-      trials.push(`${perCollector * collectors}:${missed}`);
-      if (missed === 0) return true;
-    }
-    return false;
-  };
-  let good = 0;
-  let bad = 0;
-  for (let hz = 125; hz <= 512_000; hz *= 2) {
-    if (ok(hz)) good = hz;
-    else {
-      bad = hz;
-      break;
-    }
-  }
-  if (bad > 0) {
-    for (let i = 0; i < 4; i++) {
-      const mid = Math.round((good + bad) / 2);
-      if (ok(mid)) good = mid;
-      else bad = mid;
-    }
-  }
-  return { hz: good * collectors, trials };
-}
-
 function send(message: object): void {
   issueCommand(new TextEncoder().encode(JSON.stringify(message)).buffer as ArrayBuffer);
 }
@@ -400,7 +339,6 @@ function captureBench(): void {
   const pbReadings = protobufEsRun("readings", n);
   const vectorSizes = sizes("vector");
   const readingsSizes = sizes("readings");
-  const sustained = maxSustainedHz(200);
   send({
     kind: "bench",
     xsNsPerReading: xsVector,
@@ -409,8 +347,6 @@ function captureBench(): void {
     protobufEsXsNsPerReadingReadings: pbReadings,
     vectorSizes,
     readingsSizes,
-    maxSustainedHzXs: sustained.hz,
-    sustainedTrials: sustained.trials,
   });
 }
 

@@ -147,7 +147,9 @@ export function syncSettingsFrom(dm: DataManagerSettings): Partial<SyncSettings>
     intervalMs: dm.syncIntervalMins * 60_000,
     disabled: dm.syncDisabled,
     requestBudgetBytes: budget,
-    maxRequestBytes: Math.max(budget, 256 * 1024),
+    // One fixed request buffer of this size (proto/upload.ts requestBufferBytes): a record above the
+    // budget still travels alone up to 16 KB of SensorData.
+    maxRequestBytes: Math.max(budget, 16 * 1024),
   };
 }
 

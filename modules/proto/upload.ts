@@ -124,6 +124,30 @@ export function appendSensorData(w: ProtoWriter, sensorData: Uint8Array): void {
 
 const ZERO = new Uint8Array(1);
 
+/** gRPC-web frame header room kept before a request built in place. */
+export const REQUEST_FRAME_ROOM = 5;
+
+/**
+ * Largest request body (SensorData bytes) a device request buffer may hold:
+ * the buffer is one fixed allocation in the XS chunk pool (72 KB on a
+ * no-PSRAM ESP32, shared with TLS, batches and the config), so it is bounded.
+ * upload_budget_kb may not exceed it.
+ */
+export const MAX_REQUEST_BUDGET_BYTES = 32 * 1024;
+
+/**
+ * Bytes of the one request buffer sync allocates: frame header room, the
+ * metadata field (largest of the collectors' UploadMetadata bodies) and room
+ * for `sensorBytes` of SensorData (clamped to 1..MAX_REQUEST_BUDGET_BYTES).
+ * A record that would cross the end is rolled back and waits for the next
+ * request; one that cannot fit even alone is set aside (counted, logged).
+ */
+export function requestBufferBytes(sensorBytes: number, metadataBytes: number): number {
+  const room = Math.min(MAX_REQUEST_BUDGET_BYTES, Math.max(1, Math.floor(sensorBytes) || 1));
+  const meta = Math.max(0, Math.floor(metadataBytes) || 0);
+  return REQUEST_FRAME_ROOM + 1 + varintSize(meta) + meta + room;
+}
+
 /** The UploadMetadata message body on its own (what sync caches per collector); a view into `w`. */
 export function encodeUploadMetadata(w: ProtoWriter, meta: UploadMetadata): Uint8Array {
   const start = w.pos;

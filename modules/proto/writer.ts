@@ -1,12 +1,20 @@
 /*
  * ProtoWriter: protobuf wire-format encoding into one reusable buffer.
  *
- * Allocation-lean by construction: the buffer is allocated once (and grown by
- * doubling only if a message outgrows it), strings are UTF-8 encoded in place,
+ * Allocation-lean by construction: the buffer is allocated once, strings are
+ * UTF-8 encoded in place,
  * and nested messages are written without encoding them twice: `begin(field)`
  * reserves a one-byte length prefix and `end(mark)` fills it in, widening it
  * (one copy of the body) only for messages of 128 bytes or more. `finish()`
  * returns a view into the buffer, valid until the next `reset()`.
+ *
+ * Two kinds of buffer: a growable one (host tools, small control messages:
+ * grows by doubling when a message outgrows it) and a fixed one
+ * (`{ fixed: true }`, the device's upload request): it never grows, and a
+ * write that does not fit throws WriterFullError before touching the buffer,
+ * so the caller can roll back to an earlier `pos` and send what fits. A fixed
+ * buffer is sized once from a bounded budget (see upload.ts) and changes size
+ * only through `resize`, between requests.
  *
  * The common cases (tags and lengths under 128, short ASCII keys) take
  * straight-line fast paths: under XS, calls and float divisions per reading
@@ -20,18 +28,57 @@ export const WIRE_I32 = 5;
 
 const TWO_32 = 4294967296;
 
+/** A fixed ProtoWriter ran out of room; nothing of the write that threw was written. */
+export class WriterFullError extends RangeError {
+  constructor(need: number, capacity: number) {
+    super(`proto: ${need} bytes needed, the fixed buffer holds ${capacity}`);
+    // Defined, not assigned: Moddable freezes Error.prototype (the "override mistake").
+    Object.defineProperty(this, "name", { value: "WriterFullError" });
+  }
+}
+
+export interface ProtoWriterOptions {
+  /** Never grow: throw WriterFullError instead. */
+  fixed?: boolean;
+}
+
 export class ProtoWriter {
   private buf: Uint8Array;
   private view: DataView;
+  private readonly fixed: boolean;
   pos = 0;
+  /**
+   * Set when a fixed writer refused a write (WriterFullError); cleared by
+   * `reset`. Callers that roll back clear it themselves. It survives code that
+   * wraps the error in its own (a decoder reporting "malformed block").
+   */
+  overflowed = false;
 
-  constructor(capacity = 1024) {
+  constructor(capacity = 1024, options: ProtoWriterOptions = {}) {
     this.buf = new Uint8Array(capacity);
     this.view = new DataView(this.buf.buffer);
+    this.fixed = options.fixed === true;
+  }
+
+  /** Bytes the buffer holds. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /**
+   * Replace the buffer with one of exactly `capacity` bytes (contents are
+   * dropped: call between messages). For a fixed writer whose budget changed.
+   */
+  resize(capacity: number): void {
+    if (capacity === this.buf.length) return;
+    this.buf = new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer);
+    this.pos = 0;
   }
 
   reset(): this {
     this.pos = 0;
+    this.overflowed = false;
     return this;
   }
 
@@ -43,6 +90,10 @@ export class ProtoWriter {
   private ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
+    if (this.fixed) {
+      this.overflowed = true;
+      throw new WriterFullError(need, this.buf.length);
+    }
     let size = this.buf.length * 2 || 16;
     while (size < need) size *= 2;
     const next = new Uint8Array(size);
@@ -54,7 +105,10 @@ export class ProtoWriter {
   /** Unsigned varint for 0 ≤ value ≤ 2^53 (protobuf int64/uint64 of safe integers). */
   varint(value: number): void {
     // Fast paths first: on XS every division and call shows up per reading.
-    if (this.pos + 10 > this.buf.length) this.ensure(10);
+    // Near the end of the buffer, ask for what this value takes (a fixed buffer must not refuse a
+    // 1-byte varint because 10 bytes are not left).
+    if (this.pos + 10 > this.buf.length)
+      this.ensure(value >= 0 && value <= 0xffffffff ? varint32Size(value) : 10);
     const buf = this.buf;
     let pos = this.pos;
     if (value >= 0 && value < 0x80) {

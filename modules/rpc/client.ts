@@ -1,7 +1,9 @@
 /*
  * Unary gRPC-web calls over the HttpTransport port. One call in flight per
  * client is the device's normal case; the frame buffer is then reused, so a
- * call allocates nothing proportional to the request.
+ * call allocates nothing proportional to the request. Upload requests are
+ * built in place behind 5 bytes of header room and sent with `unaryFramed`,
+ * so the request buffer is never copied into a second one.
  */
 
 import { type HttpResponse, type HttpTransport, TransportError } from "../ports";
@@ -48,6 +50,9 @@ export class GrpcWebClient {
   private readonly userAgent: string;
   private frame = new Uint8Array(0);
   private frameBusy = false;
+  private lastHeaders: Record<string, string> | undefined;
+  private lastTimeoutMs = 0;
+  private lastExtra: Record<string, string> | undefined;
 
   constructor(options: GrpcWebClientOptions) {
     this.transport = options.transport;
@@ -62,7 +67,9 @@ export class GrpcWebClient {
     let frame: Uint8Array;
     const reuse = !this.frameBusy;
     if (reuse) {
-      if (this.frame.length < need) this.frame = new Uint8Array(Math.max(need, this.frame.length * 2));
+      // Exactly what this call needs, never a doubling: uploads go through unaryFramed (no copy),
+      // so this buffer only ever holds small control requests (Authenticate, Config).
+      if (this.frame.length < need) this.frame = new Uint8Array(need);
       frame = this.frame.subarray(0, need);
       this.frameBusy = true;
     } else frame = new Uint8Array(need);
@@ -75,20 +82,36 @@ export class GrpcWebClient {
   }
 
   /**
-   * Call with a request whose first 5 bytes are room for the frame header
-   * (e.g. built by `encodeUploadRequest(w, meta, data, 5)`): no copy at all.
+   * The request headers for a deadline and extra headers. The last set is
+   * kept and handed out again while neither changed (the same deadline and
+   * the same `extra` object, e.g. a token's authorization): uploads then
+   * build no header object or timeout string per request. Transports treat
+   * request headers as read-only.
    */
-  async unaryFramed(path: string, frame: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
-    writeFrameHeader(frame);
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+  private headersFor(timeoutMs: number, extra: Record<string, string> | undefined): Record<string, string> {
+    if (this.lastHeaders && this.lastTimeoutMs === timeoutMs && this.lastExtra === extra)
+      return this.lastHeaders;
     const headers: Record<string, string> = {
       "content-type": GRPC_WEB_CONTENT_TYPE,
       "x-grpc-web": "1",
       "x-user-agent": this.userAgent,
       "grpc-timeout": `${Math.max(1, Math.ceil(timeoutMs))}m`,
     };
-    const extra = options.headers;
     if (extra) for (const key in extra) headers[key] = extra[key]!;
+    this.lastHeaders = headers;
+    this.lastTimeoutMs = timeoutMs;
+    this.lastExtra = extra;
+    return headers;
+  }
+
+  /**
+   * Call with a request whose first 5 bytes are room for the frame header
+   * (e.g. built by `encodeUploadRequest(w, meta, data, 5)`): no copy at all.
+   */
+  async unaryFramed(path: string, frame: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    writeFrameHeader(frame);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const headers = this.headersFor(timeoutMs, options.headers);
     let response: HttpResponse;
     try {
       response = await this.transport.request({

@@ -126,6 +126,53 @@ function statusFrom(
   return { code, message: text };
 }
 
+const OK_STATUS: Status = Object.freeze({ code: Code.OK, message: "" });
+/** Lower-case ASCII of the trailer keys (byte arrays: reading a string's characters allocates in XS). */
+const GRPC_STATUS_KEY = new Uint8Array([0x67, 0x72, 0x70, 0x63, 0x2d, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73]);
+const GRPC_MESSAGE_KEY = new Uint8Array([
+  0x67, 0x72, 0x70, 0x63, 0x2d, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65, 0x3a,
+]);
+
+/**
+ * The trailer every successful call ends with — a `grpc-status` line whose
+ * value is 0 and no other line but an empty `grpc-message` — recognised on the
+ * bytes, without decoding a string (an upload per few hundred readings would
+ * otherwise allocate dozens of strings and String wrappers in XS). Anything
+ * else returns undefined and takes the general path.
+ */
+function okTrailer(body: Uint8Array, start: number, end: number): Status | undefined {
+  let sawStatus = false;
+  let line = start;
+  while (line < end) {
+    let stop = line;
+    while (stop < end && body[stop] !== 0x0d && body[stop] !== 0x0a) stop++;
+    if (stop > line) {
+      // "grpc-status" (any case) ':' spaces '0' spaces
+      let p = line;
+      let i = 0;
+      for (; i < 11 && p < stop; i++, p++) if ((body[p]! | 0x20) !== GRPC_STATUS_KEY[i]) break;
+      if (i === 11 && body[p] === 0x3a) {
+        p++;
+        while (p < stop && body[p] === 0x20) p++;
+        if (body[p] !== 0x30) return undefined;
+        p++;
+        while (p < stop && body[p] === 0x20) p++;
+        if (p !== stop || sawStatus) return undefined;
+        sawStatus = true;
+      } else {
+        // Only an empty grpc-message may accompany it.
+        const k = line;
+        let j = 0;
+        for (; j < 13 && k + j < stop; j++) if ((body[k + j]! | 0x20) !== GRPC_MESSAGE_KEY[j]) break;
+        if (j !== 13) return undefined;
+        for (let q = k + 13; q < stop; q++) if (body[q] !== 0x20) return undefined;
+      }
+    }
+    line = stop + 1;
+  }
+  return sawStatus ? OK_STATUS : undefined;
+}
+
 const NAME_GRPC_STATUS = "grpc-status";
 const NAME_GRPC_MESSAGE = "grpc-message";
 
@@ -162,6 +209,8 @@ function parseTrailer(body: Uint8Array, start: number, end: number): Status | un
   if (end - start > MAX_TRAILER_BYTES) {
     throw protocolError(`trailer frame of ${end - start} bytes (more than ${MAX_TRAILER_BYTES})`);
   }
+  const ok = okTrailer(body, start, end);
+  if (ok) return ok;
   let codeText: string | undefined;
   let message: string | undefined;
   let pos = start;

@@ -651,15 +651,11 @@ export class FlashRing implements Ring {
     for (;;) {
       const end = s === this.head ? this.headOffset : S;
       // Load the sector's bytes as parsing reaches them: a small budget reads
-      // little, and a resumed read does not re-read what came before.
+      // little, and a resumed read does not re-read what came before. Each
+      // load asks for what the rest of the budget needs (at least LOAD_STEP),
+      // so a large read is one flash read (one view) per sector, not one per 256 bytes.
       let loaded = pos;
       const base = this.base(s);
-      const load = (upTo: number): void => {
-        if (upTo <= loaded) return;
-        const stop = Math.min(end, Math.max(upTo, loaded + LOAD_STEP));
-        this.ctx.flash.read(base + loaded, b.subarray(loaded, stop));
-        loaded = stop;
-      };
       for (;;) {
         // A full budget stops before the next frame is even loaded.
         if (records.length > 0 && total >= budgetBytes) full = true;
@@ -668,9 +664,11 @@ export class FlashRing implements Ring {
           break;
         }
         if (pos + FRAME_OVERHEAD_BYTES > end) break;
-        load(pos + FRAME_HEAD_BYTES);
+        if (pos + FRAME_HEAD_BYTES > loaded)
+          loaded = this.load(base, loaded, pos + FRAME_HEAD_BYTES, end, budgetBytes - total);
         if (b[pos] === ERASED) break;
-        load(Math.min(end, pos + FRAME_OVERHEAD_BYTES + getU16(b, pos + 2)));
+        const frameEnd = Math.min(end, pos + FRAME_OVERHEAD_BYTES + getU16(b, pos + 2));
+        if (frameEnd > loaded) loaded = this.load(base, loaded, frameEnd, end, budgetBytes - total);
         const frameStop = checkFrame(b, pos, Math.min(end, loaded));
         if (
           frameStop < 0 ||
@@ -827,6 +825,18 @@ export class FlashRing implements Ring {
     if (this.tail < 0) return this.sync;
     const beforeTail = this.firstSeqs[this.tail]! - 1;
     return Math.max(beforeTail, this.sync);
+  }
+
+  /**
+   * Reads scratch[loaded, stop) of the sector at `base` and returns `stop`: at
+   * least up to `upTo`, and as far as the rest of the budget (plus framing) or
+   * LOAD_STEP reaches, never past `end`.
+   */
+  private load(base: number, loaded: number, upTo: number, end: number, budgetLeft: number): number {
+    const want = budgetLeft > LOAD_STEP ? budgetLeft + (budgetLeft >> 3) : LOAD_STEP;
+    const stop = Math.min(end, Math.max(upTo, loaded + want));
+    this.ctx.flash.read(base + loaded, this.ctx.scratch.subarray(loaded, stop));
+    return stop;
   }
 
   private setCursor(sector: number, pos: number, seq: number): void {

@@ -409,7 +409,7 @@ export class ChunkUploader {
     if (oversized > 0) {
       this.counters.oversized += oversized;
       this.log.error(
-        `sync ${this.target.key}: ${oversized} reading(s) set aside: record larger than maxRequestBytes alone`,
+        `sync ${this.target.key}: ${oversized} reading(s) set aside: record larger than one request alone (maxRequestBytes, or the request buffer of upload_budget_kb)`,
       );
     }
   }
@@ -439,6 +439,7 @@ export class ChunkUploader {
       const record = records[i]!;
       const before = w.pos;
       let n: number;
+      w.overflowed = false;
       try {
         n = target.writeSensorContents(record, w);
         if (n < 0) {
@@ -449,6 +450,15 @@ export class ChunkUploader {
         }
       } catch {
         w.pos = before;
+        if (w.overflowed) {
+          // The fixed request buffer is full: this record goes in the next request,
+          // or, if it cannot fit even alone, it is set aside as oversized.
+          if (sent > 0) break;
+          oversized += this.readingsIn(record);
+          kept++;
+          keptStoredBytes += record.length;
+          continue;
+        }
         undecodable += this.readingsIn(record);
         kept++;
         keptStoredBytes += record.length;

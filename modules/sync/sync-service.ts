@@ -29,6 +29,7 @@
  * Capture is never blocked: a round awaits the network between requests.
  */
 import type { Clock, Logger, TimerId, Timers } from "../ports";
+import { requestBufferBytes } from "../proto/upload";
 import { ProtoWriter } from "../proto/writer";
 import { Backoff, type BackoffOptions } from "./backoff";
 import { ChunkUploader, StepFailure, type TargetSyncCounters, type UploadLimits } from "./chunk-uploader";
@@ -36,8 +37,11 @@ import type { SyncTarget, UploadSender } from "./target";
 
 export const DEFAULT_SYNC_INTERVAL_MS = 6_000;
 export const DEFAULT_REQUEST_BUDGET_BYTES = 32 * 1024;
-/** gRPC's customary 4 MiB message ceiling, lowered: a request must fit the device's heap. */
-export const DEFAULT_MAX_REQUEST_BYTES = 256 * 1024;
+/**
+ * A record larger than the budget travels alone up to this many SensorData bytes. The request buffer
+ * is sized from it (fixed, at most MAX_REQUEST_BUDGET_BYTES of proto/upload.ts): it must fit the heap.
+ */
+export const DEFAULT_MAX_REQUEST_BYTES = 32 * 1024;
 /**
  * Encoding a 32 KB request takes ~9 ms in XS on a desktop (bench/xs/sync-encode.ts)
  * and tens of times that on an ESP32: requests are closed early rather than
@@ -129,7 +133,8 @@ export class SyncService {
   /** Shared backoff for the link itself (no answer from the cloud for anyone). */
   private readonly transport: Backoff;
   private transportRetryAt = Number.NaN;
-  private readonly writer = new ProtoWriter(4096);
+  /** The one request buffer: fixed, sized from the budget at the start of each round (never grows). */
+  private readonly writer: ProtoWriter;
   private settings: SyncSettings;
   private uploaders = new Map<string, ChunkUploader>();
   /** Uploaders of keys no longer targeted: their counters still count. */
@@ -164,6 +169,7 @@ export class SyncService {
       ...options.settings,
     });
     this.lastRoundEndMonotonic = this.clock.monotonic();
+    this.writer = new ProtoWriter(requestBufferBytes(this.settings.maxRequestBytes, 0), { fixed: true });
   }
 
   /**
@@ -327,6 +333,11 @@ export class SyncService {
       maxStallMs: this.settings.maxStallMs,
       now: () => clock.monotonic(),
     };
+    // Sized for the request ceiling and the largest metadata; reallocated only when those change.
+    let metadataBytes = 0;
+    for (const uploader of this.uploaders.values())
+      metadataBytes = Math.max(metadataBytes, uploader.target.metadata().length);
+    this.writer.resize(requestBufferBytes(this.settings.maxRequestBytes, metadataBytes));
     // A forced round, the link's retry and the interval round serve every healthy collector;
     // a collector in its own backoff joins only once its wait is over (or when forced).
     const intervalRound = forced || this.transport.failures > 0 || startedAt >= this.nextIntervalAt;

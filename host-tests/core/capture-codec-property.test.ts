@@ -2,7 +2,7 @@
 // exact and inexact values mixed, steady or jittery times — comes back from flash bit for bit, and the
 // SensorData the cloud gets is byte-identical to protobuf-es's encoding of the original readings.
 // Runs in the Node and XS lanes (sized for CI here; host-tests/node/capture-codec-soak.test.ts runs more).
-import "../support/xs-timer-globals";
+import "../support/timers-absent";
 import fc from "fast-check";
 import { assert, test } from "../harness/index";
 import { roundTrip, streamParams } from "../support/capture-streams";

@@ -11,7 +11,7 @@
  * doubles, random bit patterns), drifting codes with sudden jumps, values of
  * another model mixed in, steady or jittery times that may step backwards.
  */
-import "./xs-timer-globals";
+import "./timers-absent";
 import { create, type JsonObject, toBinary } from "@bufbuild/protobuf";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
 import fc from "fast-check";

@@ -8,3 +8,4 @@ if (typeof g.setTimeout !== "function") {
   };
   g.clearTimeout = () => {};
 }
+export {};

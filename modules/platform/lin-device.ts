@@ -20,6 +20,7 @@ import type { OpenByteStream } from "../app/http1-transport";
 import { SettableWallClock } from "../app/wall-clock";
 import { simulatedModels } from "../capture/simulated";
 import { AlwaysUpLink } from "./lin/always-up-link";
+import { ignoreBrokenPipes } from "./lin/broken-pipe";
 import { LinFlash } from "./lin/flash";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
@@ -35,6 +36,9 @@ export function startDevice(): void {
 
 function startNow(): void {
   const log = traceLogger();
+  // A cloud that vanishes mid-request must fail a write (EPIPE), not end mcsim (SIGPIPE): broken-pipe.c.
+  if (ignoreBrokenPipes())
+    log.info("sim: SIGPIPE ignored: a vanished peer fails the write instead of ending mcsim");
   const start = Time.ticks;
   const clock = new SettableWallClock(() => Time.delta(start));
   clock.set(Date.now(), "host clock");
@@ -54,7 +58,10 @@ function startNow(): void {
     openLink: () => new AlwaysUpLink(),
     openStream: (address: CloudAddress): OpenByteStream => {
       if (address.secure) log.warn("sim: https cloud addresses need a TLS build; connecting without TLS");
-      return (handler) => openSocketStream({ host: address.host, port: address.port }, handler);
+      return (handler) => {
+        ignoreBrokenPipes(); // again: the SDK restores the default when its debugger (re)connects
+        return openSocketStream({ host: address.host, port: address.port }, handler);
+      };
     },
     buildConfig: config as Record<string, unknown>,
   });

@@ -153,6 +153,19 @@ test("a frequency change through the cloud config takes effect without a reboot"
   } finally {
     await demo.stop();
   }
+  // The next start continues the revision history: the device never sees "revision 1" after "2".
+  const again = await Demo.start({ dataDir: demo.dataDir, port: 0, log: new RecentLog(500) });
+  try {
+    const partId = JSON.parse(fs.readFileSync(path.join(demo.dataDir, "viam.json"), "utf8")).cloud.id;
+    assert.equal(again.cloud.config(partId).revision, "2");
+    const next = again.setFrequency(
+      row(again.status(), "temperature")?.key ?? "rdk:component:sensor/temperature/Readings",
+      5,
+    );
+    assert.equal(next, "3");
+  } finally {
+    await again.stop();
+  }
 });
 
 test("reboot cuts power mid flash operation; the store reopens and the counts reconcile", async () => {

@@ -226,7 +226,10 @@ export class Demo {
     const cloudOptions = {
       host: options.host ?? "127.0.0.1",
       dbPath: path.join(options.dataDir, "cloud.sqlite"),
-      parts: [{ id: credentials.partId, secret: credentials.secret }],
+      // The config revision continues from the last run's, so the device's log never reads like a rollback.
+      parts: [
+        { id: credentials.partId, secret: credentials.secret, revision: loadRevision(options.dataDir) },
+      ],
       machineConfig: config,
       extraRoutes: (req: IncomingMessage, res: ServerResponse) => (web ? web(req, res) : false),
       log: (line: string) => {
@@ -328,6 +331,7 @@ export class Demo {
     const revision = this.cloud.setConfig(next);
     this.config = next;
     this.saveConfig();
+    saveRevision(this.dataDir, Number(revision));
     this.log.info(
       `demo: ${componentName} ${method}: ${before} Hz → ${hz} Hz in the cloud config (revision ${revision})`,
     );
@@ -719,6 +723,22 @@ function loadOrCreateCredentials(dataDir: string): Credentials {
     `${JSON.stringify({ cloud: { id: credentials.partId, secret: credentials.secret, app_address: "http://127.0.0.1" } }, null, 2)}\n`,
   );
   return credentials;
+}
+
+/** The machine config's revision, kept across runs in config-revision.txt (1 when absent or unreadable). */
+function loadRevision(dataDir: string): number {
+  try {
+    const n = Number(fs.readFileSync(path.join(dataDir, "config-revision.txt"), "utf8").trim());
+    return Number.isInteger(n) && n >= 1 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
+
+function saveRevision(dataDir: string, revision: number): void {
+  if (Number.isInteger(revision) && revision >= 1) {
+    fs.writeFileSync(path.join(dataDir, "config-revision.txt"), `${revision}\n`);
+  }
 }
 
 function loadMachineConfig(options: DemoOptions, log: RecentLog): MachineConfigJson {

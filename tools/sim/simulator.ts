@@ -73,10 +73,14 @@ export async function buildApp(options: BuildOptions): Promise<string> {
     onLine: options.onLine,
   });
   if (code !== 0) throw new Error(`mcconfig failed with exit code ${code}`);
-  // mcconfig names the app (and its build folder) after the folder that holds manifest.json.
-  const so = path.join(options.outDir, "bin/lin/mc/debug", path.basename(root), "mc.so");
+  const so = appSoPath(options.outDir);
   if (!fs.existsSync(so)) throw new Error(`mcconfig succeeded but ${so} is missing`);
   return so;
+}
+
+/** Where mcconfig puts the app: it names the app (and its build folder) after the folder that holds manifest.json. */
+export function appSoPath(outDir: string, appRoot: string = root): string {
+  return path.join(outDir, "bin/lin/mc/debug", path.basename(appRoot), "mc.so");
 }
 
 function sdkEnv(sdk: SdkPaths): NodeJS.ProcessEnv {

@@ -133,3 +133,26 @@ test("a closed stdout (npm start | head -3) ends the demo cleanly, and the next 
   }
   assert.doesNotMatch(next.stderr, /unsynced reading\(s\) discarded|from before the reboot discarded/);
 });
+
+test("Ctrl-C (SIGINT) stops cleanly: capture stops, a last sync, the closing line last, nothing left pending", async (t) => {
+  const dir = tempDir(t, "demo-sigint");
+  let signalled = false;
+  const run = await runDemo(
+    ["--for", "120", "--status-every", "1", "--port", "0", "--data-dir", dir],
+    (child, text) => {
+      // After two status lines (uploads under way), press Ctrl-C.
+      if (!signalled && (text.match(/^status: /gm) ?? []).length >= 2) {
+        signalled = true;
+        child.kill("SIGINT");
+      }
+    },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /stopping: capture stopped, a last sync round/);
+  const lines = run.stdout.trimEnd().split("\n");
+  const m = /^demo: (\d+) readings captured, (\d+) synced$/.exec(lines.at(-1)!);
+  assert.ok(m, `last line: ${lines.at(-1)}`);
+  assert.equal(m[1], m[2], "everything captured was synced before the stop");
+  for (const line of lines.filter((l) => /^demo: {3}\S+\/\S+: captured/.test(l)))
+    assert.match(line, /pending 0$/, line);
+});

@@ -13,6 +13,9 @@ import { statusLine } from "../../tools/demo/status-line.ts";
 import { renderScreen } from "../../tools/demo/terminal-view.ts";
 import { WearCounter } from "../../tools/demo/wear.ts";
 
+// Fake time: every age on screen is computed against this instant, never the machine's clock.
+const NOW = 1_800_000_000_000;
+
 function sample(): DemoStatus {
   const row = (name: string, method: string, hz: number, captured: number, synced: number, lost = 0) => ({
     key: `rdk:component:sensor/${name}/${method}`,
@@ -27,6 +30,7 @@ function sample(): DemoStatus {
     lost,
     pending: captured - synced - 2 - lost,
     setAside: 0,
+    missed: name === "imu" ? 3 : 0,
   });
   return {
     uptimeMs: 83_000,
@@ -39,9 +43,9 @@ function sample(): DemoStatus {
     sync: {
       state: "backing-off",
       lastError: "UNAVAILABLE: network is down",
-      lastErrorMs: Date.now() - 2000,
+      lastErrorMs: NOW - 2000,
       backoffMs: 6400,
-      lastSuccessMs: Date.now() - 5000,
+      lastSuccessMs: NOW - 5000,
     },
     flash: {
       sizeBytes: 1 << 20,
@@ -64,14 +68,18 @@ const escapeSequence = new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, "g");
 const strip = (s: string) => s.replace(escapeSequence, "");
 
 test("terminal view shows every column, the state, the controls, and fits the width", () => {
-  const lines = renderScreen(sample(), { selected: 1, notice: "network cut" }, 100, 40);
+  const lines = renderScreen(sample(), { selected: 1, notice: "network cut" }, 100, 40, NOW);
   const text = lines.map(strip).join("\n");
   assert.match(text, /boot #2/);
   assert.match(text, /network DOWN/);
-  assert.match(text, /captured\s+in flash\s+synced\s+dropped\s+lost\s+pending/);
-  assert.match(text, /imu\/AngularVelocity\s+200\s+16,000\s+7\s+15,000\s+2\s+100\s+898/);
+  assert.match(text, /Hz\s+captured\s+synced\s+lost\s+dropped\s+pending\s+missed\s+in flash/);
+  assert.match(text, /imu\/AngularVelocity\s+200\s+16,000\s+15,000\s+100\s+2\s+898\s+3\s+7/);
   assert.match(text, />2 {2}temp\/Readings/, "the selected row is marked");
-  assert.match(text, /total\s+16,080\s+14\s+15,070/);
+  assert.match(text, /total\s+16,080\s+15,070\s+100\s+4\s+906\s+3\s+14/);
+  assert.doesNotMatch(text, /columns cut/, "100 columns show every column");
+  assert.match(text, /missed: 3 sampler deadline\(s\) passed/);
+  assert.match(text, /earlier runs: 40 unsynced reading\(s\) found at boot and discarded/);
+  assert.match(text, /last upload 5\.0 s ago/);
   assert.match(text, /backing-off/);
   assert.match(text, /backoff 6\.4 s/);
   assert.match(text, /last error \(2\.0 s ago\): UNAVAILABLE: network is down/);
@@ -84,16 +92,47 @@ test("terminal view shows every column, the state, the controls, and fits the wi
   assert.match(text, /\[\+\] double Hz/);
   assert.match(text, /line two/);
   for (const line of lines) assert.ok(strip(line).length <= 100, `line too wide: ${strip(line)}`);
-  assert.ok(renderScreen(sample(), { selected: 0, notice: "" }, 60, 40).every((l) => strip(l).length <= 60));
+  assert.ok(
+    renderScreen(sample(), { selected: 0, notice: "" }, 60, 40, NOW).every((l) => strip(l).length <= 60),
+  );
+});
+
+test("at 80×24 the table says which columns it cut, and the screen fits", () => {
+  const lines = renderScreen(sample(), { selected: 0, notice: "" }, 80, 24, NOW).slice(0, 24);
+  const text = lines.map(strip).join("\n");
+  for (const line of lines) assert.ok(strip(line).length <= 80, `line too wide: ${strip(line)}`);
+  const cut = /columns cut to fit 80 columns: (.+) \(make the terminal wider\)/.exec(text);
+  assert.ok(cut, text);
+  const header = lines.map(strip).find((l) => l.includes("collector"))!;
+  // Every column is either in the header or named as cut, never silently gone.
+  for (const title of ["Hz", "captured", "synced", "lost", "dropped", "pending", "missed", "in flash"]) {
+    assert.ok(
+      header.includes(title) !== cut[1]!.split(", ").includes(title),
+      `${title}: shown xor named as cut`,
+    );
+  }
+  assert.match(header, /captured\s+synced\s+lost/, "the essential columns stay");
+});
+
+test("wear before a minute of erases says it is measuring, once", () => {
+  const status = sample();
+  status.flash.maxSectorErasesPerHour = Number.NaN;
+  status.flash.projectedLifetimeDays = Number.NaN;
+  const text = renderScreen(status, { selected: 0, notice: "" }, 120, 40, NOW).map(strip).join("\n");
+  assert.match(
+    text,
+    /wear: busiest sector 12 erases \(all sectors 300\) {2}· {2}erase rate and lifetime: measuring/,
+  );
+  assert.doesNotMatch(text, /measuring….*measuring/);
 });
 
 test("flash line: a ring past its capacity (up to a sector, just before it overwrites) reads as full", () => {
   const status = sample();
   status.flash.pendingBytes = status.flash.capacityBytes + 2048;
-  const text = renderScreen(status, { selected: 0, notice: "" }, 100, 40).map(strip).join("\n");
+  const text = renderScreen(status, { selected: 0, notice: "" }, 100, 40, NOW).map(strip).join("\n");
   assert.match(text, /402\.0 KB unsynced of 400\.0 KB ring capacity \(100%, full\)/);
   status.flash.pendingBytes = 0;
-  const synced = renderScreen(status, { selected: 0, notice: "" }, 100, 40).map(strip).join("\n");
+  const synced = renderScreen(status, { selected: 0, notice: "" }, 100, 40, NOW).map(strip).join("\n");
   assert.match(synced, /0 B unsynced of 400\.0 KB ring capacity \(0\.0%\)/);
 });
 
@@ -110,8 +149,9 @@ test("status line and closing line carry the totals", () => {
   );
   assert.ok(!line.includes(ESC));
   assert.equal(closingLine(s), "demo: 16080 readings captured, 15070 synced");
-  // carriedIn (40) is not part of this run's captured readings.
-  assert.equal(unaccounted(s), 40);
+  // carriedIn (40) is kept apart: neither in this run's captured nor in its lost.
+  assert.equal(unaccounted(s), 0);
+  assert.match(line, / missed=3 /);
   assert.equal(totals(s).pending, 898 + 8);
 });
 

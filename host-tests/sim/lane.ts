@@ -8,10 +8,16 @@
  * SKIPPED otherwise), or directly: node --import tsx host-tests/sim/lane.ts
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { SIM_COLLECTORS, simMachineConfig, startScenario } from "../../tools/sim/scenario";
-import { buildApp, findSdk, type RunningSimulator, runApp, sleep } from "../../tools/sim/simulator";
+import {
+  buildApp,
+  defaultBuildDir,
+  findSdk,
+  type RunningSimulator,
+  runApp,
+  sleep,
+} from "../../tools/sim/simulator";
+import { cloudDyingChecks, startDyingProxy } from "./cloud-dying";
 import { tlsCheck } from "./tls";
 
 const verbose = process.argv.includes("--verbose");
@@ -48,6 +54,8 @@ if (typeof sdk === "string") {
 
 const scenario = await startScenario();
 const { cloud } = scenario;
+const proxy = await startDyingProxy(cloud.url); // the app calls the cloud through it (cloud-dying.ts)
+scenario.buildConfig.appAddress = proxy.url;
 let sim: RunningSimulator | undefined;
 const onLine = verbose ? (line: string) => console.log(`  device | ${line}`) : undefined;
 const countOf = (component: string, method: string): number =>
@@ -58,7 +66,7 @@ try {
   await check("the app builds for lin with mcconfig", async () => {
     so = await buildApp({
       sdk,
-      outDir: path.join(os.tmpdir(), "capsync-sim-build"),
+      outDir: defaultBuildDir(),
       config: scenario.buildConfig,
       onLine: verbose ? (line) => console.log(`  build | ${line}`) : undefined,
     });
@@ -107,6 +115,8 @@ try {
     if (Date.now() - t0 > 30_000) throw new Error("the new rate took too long to show");
   });
 
+  await cloudDyingChecks({ sim: running, cloud, proxy, check });
+
   await check("after a restart (power cut) it captures from the cached config and syncs again", async () => {
     await running.stop();
     const before = countOf("env", "Readings");
@@ -140,6 +150,7 @@ try {
     console.log("sim: last trace lines of the app:");
     for (const line of sim.lines.slice(-25)) console.log(`  device | ${line}`);
   }
+  await proxy.close();
   await scenario.close();
   fs.rmSync(scenario.workDir, { recursive: true, force: true });
 }

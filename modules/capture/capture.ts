@@ -378,6 +378,15 @@ export class Capture implements CollectorHost {
     block.clear();
   }
 
+  /**
+   * Stop sampling (the timer) and keep everything else: collectors, their
+   * counters and RAM batches. A clean shutdown's first step, so the last
+   * sync round can take every reading captured; `apply` starts it again.
+   */
+  pause(): void {
+    if (!this.closed) this.setTimer(0);
+  }
+
   /** Flush, stop the timer, release components. */
   close(): void {
     if (this.closed) return;

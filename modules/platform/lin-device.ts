@@ -22,6 +22,7 @@ import type { OpenByteStream } from "../app/http1-transport";
 import { SettableWallClock } from "../app/wall-clock";
 import { simulatedModels } from "../capture/simulated";
 import { AlwaysUpLink } from "./lin/always-up-link";
+import { ignoreBrokenPipes } from "./lin/broken-pipe";
 import { LinFlash } from "./lin/flash";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
@@ -38,6 +39,9 @@ export function startDevice(): void {
 
 function startNow(): void {
   const log = traceLogger();
+  // A cloud that vanishes mid-request must fail a write (EPIPE), not end mcsim (SIGPIPE): broken-pipe.c.
+  if (ignoreBrokenPipes())
+    log.info("sim: SIGPIPE ignored: a vanished peer fails the write instead of ending mcsim");
   const start = Time.ticks;
   const clock = new SettableWallClock(() => Time.delta(start));
   clock.set(Date.now(), "host clock");
@@ -65,8 +69,9 @@ function startNow(): void {
     // TLS exactly as on the ESP32: SecureSocket with capsync's verifier as the SDK's ssl/cert.
     openStream:
       (address: CloudAddress): OpenByteStream =>
-      (handler) =>
-        openSocketStream(
+      (handler) => {
+        ignoreBrokenPipes(); // again: the SDK restores the default when its debugger (re)connects
+        return openSocketStream(
           address.secure
             ? {
                 host: address.host,
@@ -76,7 +81,8 @@ function startNow(): void {
               }
             : { host: address.host, port: address.port },
           handler,
-        ),
+        );
+      },
     buildConfig: config as Record<string, unknown>,
   });
 }

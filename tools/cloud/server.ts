@@ -39,6 +39,8 @@ export interface PartCredentials {
   secret: string;
   /** This part's machine config; defaults to `CloudOptions.machineConfig`. */
   machineConfig?: MachineConfigJson;
+  /** The config's revision number to start from (default 1): a restarted cloud continues its history. */
+  revision?: number;
 }
 
 export type ExtraRoutes = (req: http.IncomingMessage, res: http.ServerResponse) => boolean | Promise<boolean>;
@@ -164,7 +166,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
   for (const p of options.parts) {
     const config = p.machineConfig ?? options.machineConfig ?? {};
     robotConfigFromJson(config, p.id, "1"); // validate up front: a bad file fails at start, not at first fetch
-    parts.set(p.id, { secret: p.secret, config, revision: 1 });
+    parts.set(p.id, { secret: p.secret, config, revision: p.revision ?? 1 });
   }
   const tokens = new Map<string, TokenInfo>();
 

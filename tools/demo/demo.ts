@@ -15,14 +15,21 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import * as net from "node:net";
 import * as path from "node:path";
 import type { DataManagerStatus } from "../../modules/manager/data-manager.ts";
+import type { Logger } from "../../modules/ports.ts";
 import type { TearMode } from "../../modules/storage/nor-image.ts";
 import { type Cloud, type MachineConfigJson, startCloud } from "../cloud/index.ts";
 import { createWebRoutes, type WebRoutes } from "../web/routes.ts";
 import { SqliteReadingsSource } from "../web/sqlite-readings-source.ts";
 import { RecentLog } from "./node-ports.ts";
-import { type PowerCutPlan, SimulatedDevice } from "./simulated-device.ts";
+import {
+  CONFIG_FLASH_BYTES,
+  DEFAULT_FLASH_BYTES,
+  type PowerCutPlan,
+  SimulatedDevice,
+} from "./simulated-device.ts";
 import { SimulatedNetwork } from "./simulated-network.ts";
 import type { CollectorStatus, DemoStatus, SyncStatus } from "./status.ts";
 import { WearCounter } from "./wear.ts";
@@ -36,8 +43,10 @@ export const exampleConfigPaths = [
 
 export interface DemoOptions {
   dataDir: string;
-  /** Port of the local cloud (and web page); 0 picks a free one. If taken, a free one is used instead. */
+  /** Port of the local cloud (and web page); 0 picks a free one. */
   port?: number;
+  /** The port was asked for (--port): taken means a clear failure. Otherwise a taken port means a free one instead. */
+  portExplicit?: boolean;
   host?: string;
   /** Machine config for a fresh data dir (later starts use dataDir/machine-config.json). */
   machineConfigPath?: string;
@@ -54,6 +63,7 @@ interface PastBoots {
   dropped: number;
   lost: number;
   setAside: number;
+  missed: number;
 }
 
 interface Credentials {
@@ -74,15 +84,70 @@ export interface RebootOptions {
 
 const tears: TearMode[] = ["none", "prefix", "bits", "random"];
 
-function readJson(file: string): unknown {
-  const text = fs.readFileSync(file, "utf8");
+/**
+ * A startup problem with one of the demo's files: the message names the file,
+ * says what is wrong and what to do. main.ts prints it and exits non-zero.
+ */
+export class StartupError extends Error {}
+
+function readJson(file: string, advice: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new StartupError(`${file} cannot be read (${(error as Error).message}). ${advice}`);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(
-      `${file} is not valid JSON (${(error as Error).message}); fix it, or delete it to start from the example`,
-    );
+    throw new StartupError(`${file} is damaged: not valid JSON (${(error as Error).message}). ${advice}`);
   }
+}
+
+/**
+ * The device's files, checked before anything starts: a damaged one stops
+ * the demo with a message that names it and says what to do, instead of
+ * being replaced (flash.img holds unsynced readings) or read as empty.
+ */
+export function checkDeviceFiles(
+  dataDir: string,
+  flashBytes: number,
+  configFlashBytes: number,
+): { configImageHasData: boolean } {
+  const nvs = path.join(dataDir, "nvs.json");
+  if (fs.existsSync(nvs)) {
+    const parsed = readJson(
+      nvs,
+      "It is the simulated device's NVS (credentials copied from viam.json, boot timeline); delete it and start again: the device is provisioned again from viam.json and no reading is lost.",
+    );
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new StartupError(
+        `${nvs} is damaged: expected a JSON object of string values. Delete it and start again (the device is provisioned again from viam.json; no reading is lost).`,
+      );
+    }
+  }
+  const image = (name: string, expected: number, holds: string): void => {
+    const file = path.join(dataDir, name);
+    if (!fs.existsSync(file)) return;
+    const size = fs.statSync(file).size;
+    if (size === expected) return;
+    throw new StartupError(
+      `${file} is damaged: ${size} bytes where the device's partition is ${expected} bytes (truncated, or from another flash size). ` +
+        `It ${holds}; the demo does not replace it. To keep it, restore the whole file; to start from a blank image, move it away (mv ${file} ${file}.damaged) and start again.`,
+    );
+  };
+  image(
+    "flash.img",
+    flashBytes,
+    "holds the captured readings not yet synced (a blank image would discard them)",
+  );
+  image("config.img", configFlashBytes, "holds the cached machine config (the cloud serves it again)");
+  // A config image that is not blank but holds no valid cache reads as "no cached config yet" to the
+  // firmware; the caller warns that it is damaged when that happens.
+  const configImage = path.join(dataDir, "config.img");
+  const configImageHasData =
+    fs.existsSync(configImage) && !fs.readFileSync(configImage).every((b) => b === 0xff);
+  return { configImageHasData };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -108,6 +173,8 @@ export class Demo {
   private inFlashAtCut = 0;
   /** Readings discarded at this run's first boot: captured by an earlier run, not this one. */
   private carriedIn = 0;
+  /** The same, per collector key: shown apart from this run's `lost`. */
+  private readonly carriedInByKey = new Map<string, number>();
   private firstBootSettled = false;
   private rebooting: Promise<void> | undefined;
   private stopped: DemoStatus | undefined;
@@ -149,12 +216,20 @@ export class Demo {
   private static async open(options: DemoOptions, log: RecentLog): Promise<Demo> {
     const credentials = loadOrCreateCredentials(options.dataDir);
     const config = loadMachineConfig(options, log);
+    const files = checkDeviceFiles(
+      options.dataDir,
+      options.flashBytes ?? DEFAULT_FLASH_BYTES,
+      CONFIG_FLASH_BYTES,
+    );
     // The page needs the cloud's database, which exists once the cloud has started.
     let web: WebRoutes | undefined;
     const cloudOptions = {
       host: options.host ?? "127.0.0.1",
       dbPath: path.join(options.dataDir, "cloud.sqlite"),
-      parts: [{ id: credentials.partId, secret: credentials.secret }],
+      // The config revision continues from the last run's, so the device's log never reads like a rollback.
+      parts: [
+        { id: credentials.partId, secret: credentials.secret, revision: loadRevision(options.dataDir) },
+      ],
       machineConfig: config,
       extraRoutes: (req: IncomingMessage, res: ServerResponse) => (web ? web(req, res) : false),
       log: (line: string) => {
@@ -163,18 +238,30 @@ export class Demo {
       },
     };
     let cloud: Cloud;
-    try {
-      cloud = await startCloud({ ...cloudOptions, port: options.port ?? 0 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
-      log.warn(`demo: port ${options.port} is taken; using a free port instead`);
+    const port = options.port ?? 0;
+    if (port !== 0 && !(await portIsFree(cloudOptions.host, port))) {
+      if (options.portExplicit) {
+        throw new StartupError(
+          `port ${port} is taken (another program, or another demo, listens on ${cloudOptions.host}:${port}); stop it, or choose another with --port N (--port 0 picks a free one)`,
+        );
+      }
       cloud = await startCloud({ ...cloudOptions, port: 0 });
+      log.info(`demo: port ${port} is taken; the local cloud and web page use port ${cloud.port} instead`);
+    } else {
+      cloud = await startCloud({ ...cloudOptions, port });
     }
     const readings = new SqliteReadingsSource(cloud.store.db);
     web = createWebRoutes(readings);
     const demo = new Demo(options, cloud, readings, credentials, config, log);
+    demo.configImageHadData = files.configImageHasData;
     log.info(`demo: local cloud at ${cloud.url} (database ${cloudOptions.dbPath})`);
-    demo.bootDevice();
+    try {
+      demo.bootDevice();
+    } catch (error) {
+      // Nothing may keep the process alive after a failed start: close the cloud (and its database).
+      await cloud.close();
+      throw error;
+    }
     return demo;
   }
 
@@ -244,6 +331,7 @@ export class Demo {
     const revision = this.cloud.setConfig(next);
     this.config = next;
     this.saveConfig();
+    saveRevision(this.dataDir, Number(revision));
     this.log.info(
       `demo: ${componentName} ${method}: ${before} Hz → ${hz} Hz in the cloud config (revision ${revision})`,
     );
@@ -302,6 +390,8 @@ export class Demo {
   }
 
   private onCut: (() => void) | undefined;
+  /** config.img held data at startup: "no cached config" from the first boot then means it is damaged. */
+  private configImageHadData = false;
 
   /** Stop everything cleanly: a last sync round, then the device (RAM flushed, store closed), cloud, database. */
   async stop(): Promise<DemoStatus> {
@@ -310,9 +400,18 @@ export class Demo {
     const device = this.device;
     // A last upload round, so what was captured reaches the cloud instead of
     // waiting in flash (where the next boot would discard it: the default reboot rule).
-    if (device && this.network.up) {
-      this.log.info("demo: stopping: a last sync round");
-      await Promise.race([device.syncNow().catch(() => false), sleep(5000)]);
+    if (device) {
+      // Sampling stops first, so the last round takes every reading captured: nothing is
+      // left in RAM or flash for the next boot to discard (the default reboot rule).
+      this.log.info(
+        this.network.up
+          ? "demo: stopping: capture stopped, a last sync round"
+          : "demo: stopping: capture stopped; the network is cut, so unsynced readings stay in flash",
+      );
+      if (this.network.up) {
+        const ok = await device.stopCaptureAndSync(5000);
+        if (!ok) this.log.warn("demo: the last sync round did not finish; what it missed stays in flash");
+      } else await device.stopCaptureAndSync(0);
     }
     const final = device ? await device.shutdown() : undefined;
     this.device = undefined;
@@ -344,7 +443,7 @@ export class Demo {
       if (this.deviceState === "booting") this.deviceState = "running";
       if (!this.firstBootSettled && this.boots === 1) {
         this.firstBootSettled = true;
-        this.carriedIn = current.collectors.reduce((n, c) => n + c.lostAtBoot, 0);
+        this.noteCarriedIn(current);
       }
     }
     const collectors = this.mergeCollectors(current);
@@ -405,6 +504,7 @@ export class Demo {
         lost: 0,
         pending: 0,
         setAside: 0,
+        missed: 0,
       };
       rows.set(key, r);
       return r;
@@ -417,6 +517,7 @@ export class Demo {
       r.dropped += p.dropped;
       r.lost += p.lost;
       r.setAside += p.setAside;
+      r.missed += p.missed;
     }
     for (const c of current?.collectors ?? []) {
       const r = row(c.key, c.componentName, c.method);
@@ -429,7 +530,10 @@ export class Demo {
       r.dropped += c.dropped;
       r.lost += c.lost;
       r.setAside += c.setAside;
+      r.missed += c.missedDeadlines;
     }
+    // What the first boot discarded was captured by an earlier run: shown apart, not in this run's lost.
+    for (const r of rows.values()) r.lost -= this.carriedInByKey.get(r.key) ?? 0;
     if (!current) {
       // Device off: show the configured rates from the cloud's config.
       for (const r of rows.values()) r.hz = this.configuredFrequency(r.key);
@@ -437,36 +541,73 @@ export class Demo {
     return [...rows.values()].sort((a, b) => a.key.localeCompare(b.key));
   }
 
+  private noteCarriedIn(first: DataManagerStatus): void {
+    this.carriedIn = first.collectors.reduce((n, c) => n + c.lostAtBoot, 0);
+    for (const c of first.collectors) this.carriedInByKey.set(c.key, c.lostAtBoot);
+    if (this.carriedIn > 0) {
+      this.log.info(
+        `demo: earlier runs: ${this.carriedIn} unsynced reading(s) found at boot and discarded (the default reboot rule); not counted in this run's lost`,
+      );
+    }
+  }
+
   private bootDevice(): void {
     this.boots++;
     this.deviceState = "booting";
     this.firstBootSettled = this.boots > 1;
-    this.log.info(`demo: device boot #${this.boots}`);
+    this.log.info(`demo: device boot #${this.boots} of this run`);
     this.device = new SimulatedDevice({
       dataDir: this.dataDir,
       credentials: { ...this.credentials, appAddress: this.cloud.url },
       network: this.network,
-      log: this.log.child("device"),
+      log: this.deviceLog(),
       wear: this.wear,
       flashBytes: this.flashBytes,
       onPowerCut: (device) => this.recordPowerCut(device),
     });
   }
 
+  /** The device's logger, which also warns when a config image that held data reads as no cache. */
+  private deviceLog(): Logger {
+    const log = this.log.child("device");
+    const firstBoot = this.boots === 1;
+    const configImage = path.join(this.dataDir, "config.img");
+    return {
+      info: (message) => {
+        log.info(message);
+        if (firstBoot && this.configImageHadData && message.startsWith("config: no cached config yet")) {
+          log.warn(
+            `config: ${configImage} held data but no valid cached config: it is damaged, and is replaced by the cloud's config when it arrives (no reading is lost)`,
+          );
+        }
+      },
+      warn: (message) => log.warn(message),
+      error: (message) => log.error(message),
+    };
+  }
+
   private recordPowerCut(device: SimulatedDevice): void {
     const at = device.statusAtCut;
     if (!this.firstBootSettled && this.boots === 1 && at) {
       this.firstBootSettled = true;
-      this.carriedIn = at.collectors.reduce((n, c) => n + c.lostAtBoot, 0);
+      this.noteCarriedIn(at);
     }
     for (const c of at?.collectors ?? []) {
-      const p = this.past.get(c.key) ?? { captured: 0, synced: 0, dropped: 0, lost: 0, setAside: 0 };
+      const p = this.past.get(c.key) ?? {
+        captured: 0,
+        synced: 0,
+        dropped: 0,
+        lost: 0,
+        setAside: 0,
+        missed: 0,
+      };
       p.captured += c.captured;
       p.synced += c.synced;
       p.dropped += c.dropped;
       // What RAM held is gone with the power; what flash held is found (and discarded) by the next boot.
       p.lost += c.lost + c.inRam;
       p.setAside += c.setAside;
+      p.missed += c.missedDeadlines;
       this.past.set(c.key, p);
       this.inFlashAtCut += c.inFlash;
     }
@@ -546,6 +687,14 @@ function releaseLock(dataDir: string): void {
   }
 }
 
+function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -558,11 +707,15 @@ function processAlive(pid: number): boolean {
 function loadOrCreateCredentials(dataDir: string): Credentials {
   const file = path.join(dataDir, "viam.json");
   if (fs.existsSync(file)) {
-    const json = readJson(file) as { cloud?: { id?: unknown; secret?: unknown } };
-    if (typeof json.cloud?.id === "string" && typeof json.cloud.secret === "string") {
+    const advice =
+      "It holds the demo device's part id and secret (the local cloud accepts them); delete it and start again to make new ones: the readings already in the cloud's database stay.";
+    const json = readJson(file, advice) as { cloud?: { id?: unknown; secret?: unknown } } | null;
+    if (typeof json?.cloud?.id === "string" && typeof json.cloud.secret === "string") {
       return { partId: json.cloud.id, secret: json.cloud.secret };
     }
-    throw new Error(`${file}: expected {"cloud": {"id": "...", "secret": "..."}}`);
+    throw new StartupError(
+      `${file} is damaged: expected {"cloud": {"id": "...", "secret": "..."}}. ${advice}`,
+    );
   }
   const credentials = { partId: randomUUID(), secret: randomBytes(18).toString("base64url") };
   fs.writeFileSync(
@@ -572,16 +725,38 @@ function loadOrCreateCredentials(dataDir: string): Credentials {
   return credentials;
 }
 
+/** The machine config's revision, kept across runs in config-revision.txt (1 when absent or unreadable). */
+function loadRevision(dataDir: string): number {
+  try {
+    const n = Number(fs.readFileSync(path.join(dataDir, "config-revision.txt"), "utf8").trim());
+    return Number.isInteger(n) && n >= 1 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
+
+function saveRevision(dataDir: string, revision: number): void {
+  if (Number.isInteger(revision) && revision >= 1) {
+    fs.writeFileSync(path.join(dataDir, "config-revision.txt"), `${revision}\n`);
+  }
+}
+
 function loadMachineConfig(options: DemoOptions, log: RecentLog): MachineConfigJson {
   const saved = path.join(options.dataDir, "machine-config.json");
   let config: MachineConfigJson;
   if (fs.existsSync(saved)) {
-    config = readJson(saved) as MachineConfigJson;
+    config = readJson(
+      saved,
+      "It is the machine config the demo's cloud serves (your frequency changes); fix it, or delete it to start again from examples/machine-config.json.",
+    ) as MachineConfigJson;
   } else {
     const source = options.machineConfigPath ?? exampleConfigPaths.find((p) => fs.existsSync(p));
     if (!source)
-      throw new Error(`no example machine config found (looked for ${exampleConfigPaths.join(", ")})`);
-    config = readJson(source) as MachineConfigJson;
+      throw new StartupError(`no example machine config found (looked for ${exampleConfigPaths.join(", ")})`);
+    config = readJson(
+      source,
+      "It is the example machine config of the checkout; restore it with git checkout.",
+    ) as MachineConfigJson;
     log.info(`demo: machine config from ${path.relative(repoRoot, source)}`);
   }
   // The demo polls the cloud config every few seconds so a frequency change shows at once

@@ -7,11 +7,12 @@
  *   npm start -- --for 30          stop by itself after 30 s; the last line is
  *                                  "demo: N readings captured, M synced"
  *   npm start -- --data-dir DIR    keep the cloud database and flash image in DIR (default .data/demo)
- *   npm start -- --port 8080       the local cloud's port (default 8080; a free one if taken)
+ *   npm start -- --port 8080       the local cloud's port: fails clearly if taken (without --port:
+ *                                  8080, or a free one if 8080 is taken)
  */
 import * as path from "node:path";
 import { actionForKey, type ControlAction, splitKeys } from "./controls.ts";
-import { Demo } from "./demo.ts";
+import { Demo, StartupError } from "./demo.ts";
 import * as format from "./format.ts";
 import { RecentLog } from "./node-ports.ts";
 import { closingLine, type DemoStatus, unaccounted } from "./status.ts";
@@ -22,6 +23,7 @@ interface Args {
   forSeconds: number | undefined;
   dataDir: string;
   port: number;
+  portExplicit: boolean;
   statusEverySecs: number;
 }
 
@@ -32,6 +34,7 @@ function parseArgs(argv: string[]): Args {
     forSeconds: undefined,
     dataDir: path.resolve(import.meta.dirname, "../../.data/demo"),
     port: 8080,
+    portExplicit: false,
     statusEverySecs: 3,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -53,6 +56,7 @@ function parseArgs(argv: string[]): Args {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0-65535\n${usage}`);
       args.port = n;
+      args.portExplicit = true;
     } else if (flag === "--status-every") args.statusEverySecs = positive("--status-every", value());
     else if (flag === "--help" || flag === "-h") {
       console.log(usage);
@@ -76,7 +80,23 @@ async function main(): Promise<void> {
   // Without a terminal, log lines go to stderr so stdout stays the status lines and the closing line.
   if (!interactive) log.sink = (line) => process.stderr.write(`${line}\n`);
 
-  const demo = await Demo.start({ dataDir: args.dataDir, port: args.port, log });
+  // A closed stdout (`npm start | head`) ends the demo cleanly: nothing more is written to it.
+  let stdoutOpen = true;
+  const out = (text: string): void => {
+    if (stdoutOpen) process.stdout.write(text);
+  };
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    stdoutOpen = false;
+    if (!stopping) void stop("stdout closed");
+  });
+
+  const demo = await Demo.start({
+    dataDir: args.dataDir,
+    port: args.port,
+    portExplicit: args.portExplicit,
+    log,
+  });
   const view: ViewState = { selected: 0, notice: "" };
   const terminal = interactive ? new TerminalView(process.stdout) : undefined;
   let stopping: Promise<void> | undefined;
@@ -99,9 +119,9 @@ async function main(): Promise<void> {
         process.stdin.setRawMode(false);
         process.stdin.pause();
       }
-      printSummary(final, args.dataDir);
+      printSummary(final, args.dataDir, out);
       // Last line on stdout, always: scripts and CI read it.
-      process.stdout.write(`${closingLine(final)}\n`);
+      out(`${closingLine(final)}\n`);
     })();
     return stopping;
   };
@@ -133,9 +153,12 @@ async function main(): Promise<void> {
         view.notice = "sync now: uploading…";
         demo.syncNow().then(
           (ok) => {
-            view.notice = ok
-              ? "sync now: done, everything pending was uploaded"
-              : "sync now: the round failed (see last error)";
+            const pending = demo.status().collectors.reduce((n, c) => n + c.pending, 0);
+            view.notice = !ok
+              ? "sync now: the round failed (see last error)"
+              : pending === 0
+                ? "sync now: done; nothing is pending"
+                : `sync now: done; ${format.count(pending)} reading(s) captured since are pending for the next round`;
           },
           (error: Error) => {
             view.notice = `sync now failed: ${error.message}`;
@@ -175,7 +198,7 @@ async function main(): Promise<void> {
     () => {
       const status = demo.status();
       if (terminal) terminal.draw(status, view);
-      else process.stdout.write(`${statusLine(status)}\n`);
+      else out(`${statusLine(status)}\n`);
     },
     terminal ? 250 : args.statusEverySecs * 1000,
   );
@@ -206,7 +229,7 @@ async function main(): Promise<void> {
     });
     terminal.draw(demo.status(), view);
   } else {
-    process.stdout.write(
+    out(
       `demo: local cloud and web page at ${demo.url}/ ; data in ${args.dataDir}` +
         (args.forSeconds !== undefined ? ` ; stopping after ${args.forSeconds} s` : " ; Ctrl-C stops") +
         "\n",
@@ -214,7 +237,7 @@ async function main(): Promise<void> {
   }
 }
 
-function printSummary(status: DemoStatus, dataDir: string): void {
+function printSummary(status: DemoStatus, dataDir: string, out: (text: string) => void): void {
   const c = status.collectors;
   const lines = [
     `demo: stopped cleanly after ${format.clock(status.uptimeMs)}; ${status.boots} boot(s); data kept in ${dataDir} (npm start continues from it)`,
@@ -224,6 +247,11 @@ function printSummary(status: DemoStatus, dataDir: string): void {
     ),
     `demo: cloud database holds ${status.cloudReadings} readings in total`,
   ];
+  if (status.reconciliation.carriedIn > 0) {
+    lines.push(
+      `demo: earlier runs: ${status.reconciliation.carriedIn} unsynced reading(s) found at this run's first boot and discarded (not in the counts above)`,
+    );
+  }
   const pending = c.reduce((n, r) => n + r.pending, 0);
   if (pending > 0) {
     lines.push(
@@ -233,12 +261,15 @@ function printSummary(status: DemoStatus, dataDir: string): void {
   const gap = unaccounted(status);
   if (gap !== 0)
     lines.push(`demo: ${gap} reading(s) of this run are not accounted for (a commit torn by a power cut)`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  out(`${lines.join("\n")}\n`);
 }
 
 main().catch((error: Error) => {
   // Leave the alternate screen (if the live view was up) so the error is readable.
   if (process.stdout.isTTY) process.stdout.write("\u001b[?25h\u001b[?1049l");
-  console.error(`demo: ${process.env.CAPSYNC_DEBUG ? (error.stack ?? error.message) : error.message}`);
-  process.exitCode = 1;
+  const known = error instanceof StartupError;
+  const text = process.env.CAPSYNC_DEBUG || !known ? (error.stack ?? error.message) : error.message;
+  process.stderr.write(`demo: cannot start: ${text}\n`);
+  // Exit now: nothing started may keep the process waiting (a timer, a server).
+  process.exit(1);
 });

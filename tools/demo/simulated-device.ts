@@ -44,7 +44,7 @@ export interface DeviceOptions {
 }
 
 export const DEFAULT_FLASH_BYTES = 1024 * 1024;
-const CONFIG_FLASH_BYTES = 2 * 4096;
+export const CONFIG_FLASH_BYTES = 2 * 4096;
 
 export interface PowerCutPlan {
   /** Mutating flash operations to let through before the torn one. */
@@ -77,7 +77,8 @@ export class SimulatedDevice {
       path: path.join(options.dataDir, "config.img"),
       size: CONFIG_FLASH_BYTES,
     });
-    if (this.flash.created) options.log.info("device: new blank flash image");
+    if (this.flash.created)
+      options.log.info(`new blank flash image ${path.join(options.dataDir, "flash.img")}`);
     const monotonicOrigin = performance.now();
     this.clock = new SettableWallClock(() => performance.now() - monotonicOrigin);
     // A computer's clock is right from the start (the ESP32 waits for SNTP or the cloud's Date header).
@@ -122,6 +123,26 @@ export class SimulatedDevice {
     return result.ok;
   }
 
+  /**
+   * The first half of a clean stop: sampling stops, then RAM batches go to
+   * flash and a sync round uploads what it can (given `timeoutMs`), so the
+   * stop leaves nothing unsynced that the next boot would discard as lost.
+   * Resolves true when that round succeeded.
+   */
+  async stopCaptureAndSync(timeoutMs: number): Promise<boolean> {
+    const manager = this.firmware.manager();
+    if (!manager || this.off) return false;
+    manager.capture.pause();
+    const round = manager.syncNow().then(
+      (r) => r.ok,
+      () => false,
+    );
+    return Promise.race([
+      round,
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs)),
+    ]);
+  }
+
   /** Arm the flash to lose power during a later mutating operation (a program or an erase, torn per `tear`). */
   armPowerCut(plan: PowerCutPlan): void {
     this.flash.armPowerCut({
@@ -152,7 +173,7 @@ export class SimulatedDevice {
       }
       this.firmware.close();
     } catch (error) {
-      this.log.error(`device: shutdown: ${(error as Error).message}`);
+      this.log.error(`shutdown: ${(error as Error).message}`);
     }
     this.off = true;
     this.timers.halt();
@@ -207,7 +228,7 @@ export class SimulatedDevice {
     this.radio.powerOff();
     if (!torn) this.flash.armPowerCut({ atOperation: this.flash.operations, tear: "none" });
     this.configFlash.armPowerCut({ atOperation: this.configFlash.operations, tear: "none" });
-    this.log.warn(`device: POWER CUT (${torn ? cause : "between flash operations"})`);
+    this.log.warn(`POWER CUT (${torn ? cause : "between flash operations"})`);
     // The counters live in RAM, which is what is being lost: read them once the
     // failing operation has unwound (capture counts the batch the store refused).
     // The census of what is in flash needs the chip, so power it for that read
@@ -217,7 +238,7 @@ export class SimulatedDevice {
       try {
         this.statusAtCut = this.firmware.manager()?.status();
       } catch (error) {
-        this.log.error(`device: counters at the power cut could not be read: ${(error as Error).message}`);
+        this.log.error(`counters at the power cut could not be read: ${(error as Error).message}`);
       }
       this.flash.armPowerCut({ atOperation: this.flash.operations, tear: "none" });
       this.onPowerCut?.(this, cause);

@@ -17,6 +17,7 @@ export function statusLine(status: DemoStatus): string {
     `dropped=${t.dropped}`,
     `lost=${t.lost}`,
     `pending=${t.pending}`,
+    `missed=${status.collectors.reduce((n, c) => n + c.missed, 0)}`,
     `sync=${status.sync.state}`,
   ];
   if (status.sync.backoffMs > 0) parts.push(`backoff=${format.duration(status.sync.backoffMs)}`);

@@ -25,6 +25,8 @@ export interface CollectorStatus {
   pending: number;
   /** Never uploadable: rejected by the cloud, undecodable, or too large alone. */
   setAside: number;
+  /** Sampler deadlines that passed while the CPU was busy (no reading taken for them), across boots. */
+  missed: number;
 }
 
 export interface SyncStatus {
@@ -74,7 +76,7 @@ export interface DemoStatus {
   sync: SyncStatus;
   flash: FlashStatus;
   reconciliation: {
-    /** Readings discarded at this run's first boot: captured by an earlier run (counted in `lost`, not in `captured`). */
+    /** Readings discarded at this run's first boot: captured by an earlier run (in neither `captured` nor `lost`). */
     carriedIn: number;
     /** Readings that were in flash at this run's power cuts (each next boot discards them: counted in `lost` then). */
     inFlashAtCuts: number;
@@ -115,12 +117,11 @@ export function closingLine(status: DemoStatus): string {
 
 /**
  * Readings of this run not accounted for by synced + dropped + lost +
- * set aside + pending (0 when the counts reconcile). Losses carried in from an
- * earlier run are excluded: their readings were captured then, not now.
+ * set aside + pending (0 when the counts reconcile). `lost` is this run's
+ * own: losses carried in from an earlier run are kept apart
+ * (`reconciliation.carriedIn`), their readings were captured then, not now.
  */
 export function unaccounted(status: DemoStatus): number {
   const t = totals(status);
-  return (
-    t.captured - (t.synced + t.dropped + (t.lost - status.reconciliation.carriedIn) + t.setAside + t.pending)
-  );
+  return t.captured - (t.synced + t.dropped + t.lost + t.setAside + t.pending);
 }

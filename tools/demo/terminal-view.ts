@@ -5,7 +5,7 @@
  */
 import { helpLines } from "./controls.ts";
 import * as format from "./format.ts";
-import { type DemoStatus, totals } from "./status.ts";
+import { type CollectorStatus, type DemoStatus, totals } from "./status.ts";
 import { ratedEraseCycles } from "./wear.ts";
 
 const esc = "\u001b[";
@@ -30,43 +30,75 @@ function pad(s: string, width: number, right = false): string {
 }
 
 /** The screen as lines (with ANSI styling), for a terminal `width` columns wide. */
-export function renderScreen(status: DemoStatus, view: ViewState, width: number, height = 40): string[] {
+export function renderScreen(
+  status: DemoStatus,
+  view: ViewState,
+  width: number,
+  height = 40,
+  now: number = Date.now(),
+): string[] {
   const lines: string[] = [];
   const net = status.network === "up" ? green("UP") : red("DOWN (cut)");
   const device =
     status.deviceState === "running" ? green(status.deviceState) : yellow(status.deviceState.toUpperCase());
   lines.push(
-    `${bold("capsync demo")}  device boot #${status.boots} ${device}  ·  network ${net}  ·  up ${format.clock(status.uptimeMs)}`,
+    `${bold("capsync demo")}  boot #${status.boots} of this run ${device}  ·  network ${net}  ·  up ${format.clock(status.uptimeMs)}`,
   );
   lines.push(dim(`web page: ${status.cloudUrl}/   (what arrived in the local cloud, live)`));
   lines.push("");
 
+  // Columns in the order they are given up when the terminal is narrow (last first).
+  const t = totals(status);
+  const missedTotal = status.collectors.reduce((n, c) => n + c.missed, 0);
+  const columns: { title: string; width: number; cell: (c: CollectorStatus | undefined) => string }[] = [
+    { title: "Hz", width: 7, cell: (c) => (c ? (c.disabled ? "off" : format.hz(c.hz)) : "") },
+    { title: "captured", width: 10, cell: (c) => format.count(c ? c.captured : t.captured) },
+    { title: "synced", width: 10, cell: (c) => format.count(c ? c.synced : t.synced) },
+    { title: "lost", width: 7, cell: (c) => format.count(c ? c.lost : t.lost) },
+    { title: "dropped", width: 8, cell: (c) => format.count(c ? c.dropped : t.dropped) },
+    { title: "pending", width: 8, cell: (c) => format.count(c ? c.pending : t.pending) },
+    { title: "missed", width: 7, cell: (c) => format.count(c ? c.missed : missedTotal) },
+    { title: "in flash", width: 9, cell: (c) => format.count(c ? c.inFlash : t.inFlash) },
+  ];
   const longest = status.collectors.reduce(
     (m, c) => Math.max(m, c.componentName.length + c.method.length + 1),
     0,
   );
-  // The numeric columns take 71 columns; the collector name gets what is left (within reason).
-  const nameWidth = Math.max(12, Math.min(40, Math.max(24, longest), width - 71));
-  const header =
-    ` #  ${pad("collector", nameWidth)} ${pad("Hz", 7, true)} ${pad("captured", 10, true)} ${pad("in flash", 9, true)}` +
-    ` ${pad("synced", 10, true)} ${pad("dropped", 8, true)} ${pad("lost", 7, true)} ${pad("pending", 8, true)}`;
-  lines.push(bold(header));
-  status.collectors.forEach((c, i) => {
-    const row =
-      `${i === view.selected ? ">" : " "}${i + 1}  ${pad(`${c.componentName}/${c.method}`, nameWidth)} ${pad(c.disabled ? "off" : format.hz(c.hz), 7, true)}` +
-      ` ${pad(format.count(c.captured), 10, true)} ${pad(format.count(c.inFlash), 9, true)}` +
-      ` ${pad(format.count(c.synced), 10, true)} ${pad(format.count(c.dropped), 8, true)}` +
-      ` ${pad(format.count(c.lost), 7, true)} ${pad(format.count(c.pending), 8, true)}`;
-    lines.push(i === view.selected ? inverse(row) : row);
-  });
-  const t = totals(status);
+  const numericWidth = (cols: typeof columns) => cols.reduce((n, c) => n + c.width + 1, 0);
+  const minName = 14;
+  let shown = columns;
+  while (shown.length > 2 && 4 + minName + numericWidth(shown) > width) shown = shown.slice(0, -1);
+  const cut = columns.slice(shown.length).map((c) => c.title);
+  const nameWidth = Math.max(minName, Math.min(40, Math.max(24, longest), width - 4 - numericWidth(shown)));
+  const cells = (c: CollectorStatus | undefined) =>
+    shown.map((col) => pad(col.cell(c), col.width, true)).join(" ");
   lines.push(
-    dim(
-      `    ${pad("total", nameWidth)} ${pad("", 7)} ${pad(format.count(t.captured), 10, true)} ${pad(format.count(t.inFlash), 9, true)}` +
-        ` ${pad(format.count(t.synced), 10, true)} ${pad(format.count(t.dropped), 8, true)}` +
-        ` ${pad(format.count(t.lost), 7, true)} ${pad(format.count(t.pending), 8, true)}`,
+    bold(
+      ` #  ${pad("collector", nameWidth)} ${shown.map((col) => pad(col.title, col.width, true)).join(" ")}`,
     ),
   );
+  status.collectors.forEach((c, i) => {
+    const row = `${i === view.selected ? ">" : " "}${i + 1}  ${pad(`${c.componentName}/${c.method}`, nameWidth)} ${cells(c)}`;
+    lines.push(i === view.selected ? inverse(row) : row);
+  });
+  lines.push(dim(`    ${pad("total", nameWidth)} ${cells(undefined)}`));
+  if (cut.length > 0) {
+    lines.push(yellow(`columns cut to fit ${width} columns: ${cut.join(", ")} (make the terminal wider)`));
+  }
+  if (status.reconciliation.carriedIn > 0) {
+    lines.push(
+      dim(
+        `earlier runs: ${format.count(status.reconciliation.carriedIn)} unsynced reading(s) found at boot and discarded (not in this run's counts)`,
+      ),
+    );
+  }
+  if (missedTotal > 0) {
+    lines.push(
+      yellow(
+        `missed: ${format.count(missedTotal)} sampler deadline(s) passed while the CPU was busy (counted, not captured late)`,
+      ),
+    );
+  }
   lines.push("");
 
   const s = status.sync;
@@ -77,14 +109,12 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number,
         ? green(s.state)
         : s.state;
   const lastUpload = Number.isFinite(s.lastSuccessMs)
-    ? `${format.duration(Date.now() - s.lastSuccessMs)} ago`
+    ? `${format.duration(now - s.lastSuccessMs)} ago`
     : "none yet";
   lines.push(
     `${bold("sync")}   ${stateText}  ·  last upload ${lastUpload}  ·  backoff ${s.backoffMs > 0 ? yellow(format.duration(s.backoffMs)) : "–"}`,
   );
-  const errorAge = Number.isFinite(s.lastErrorMs)
-    ? ` (${format.duration(Date.now() - s.lastErrorMs)} ago)`
-    : "";
+  const errorAge = Number.isFinite(s.lastErrorMs) ? ` (${format.duration(now - s.lastErrorMs)} ago)` : "";
   lines.push(`       last error${errorAge}: ${s.lastError ? red(s.lastError) : "–"}`);
   const f = status.flash;
   // A full ring may hold up to one sector past its capacity just before it overwrites: that is "full".
@@ -93,11 +123,11 @@ export function renderScreen(status: DemoStatus, view: ViewState, width: number,
   lines.push(
     `${bold("flash")}  ${format.bytes(f.pendingBytes)} unsynced of ${format.bytes(f.capacityBytes)} ring capacity (${pendingPct})  ·  image ${format.bytes(f.sizeBytes)}, ${f.sectorSize} B sectors`,
   );
-  const rate = Number.isFinite(f.maxSectorErasesPerHour)
-    ? `${f.maxSectorErasesPerHour.toFixed(1)}/h`
-    : "measuring…";
+  const projection = Number.isFinite(f.maxSectorErasesPerHour)
+    ? `${f.maxSectorErasesPerHour.toFixed(1)}/h  →  ${format.lifetime(f.projectedLifetimeDays)} to ${format.count(ratedEraseCycles)} cycles`
+    : "erase rate and lifetime: measuring (after the first minute)";
   lines.push(
-    `       wear: busiest sector ${format.count(f.maxSectorErases)} erases (all sectors ${format.count(f.totalErases)})  ·  ${rate}  →  ${format.lifetime(f.projectedLifetimeDays)} to ${format.count(ratedEraseCycles)} cycles`,
+    `       wear: busiest sector ${format.count(f.maxSectorErases)} erases (all sectors ${format.count(f.totalErases)})  ·  ${projection}`,
   );
   lines.push(`${bold("cloud")}  ${format.count(status.cloudReadings)} readings stored`);
   lines.push("");

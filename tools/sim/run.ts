@@ -4,11 +4,10 @@
  * line from the cloud's database every few seconds. Ctrl-C (or `--for
  * SECONDS`) stops everything. Needs a Moddable SDK ($MODDABLE) and Xvfb.
  */
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { startScenario } from "./scenario";
-import { buildApp, findSdk, runApp, sleep } from "./simulator";
+import { buildApp, defaultBuildDir, findSdk, runApp, sleep } from "./simulator";
 
 const { values } = parseArgs({ options: { for: { type: "string" } } });
 const sdk = findSdk();
@@ -21,7 +20,7 @@ console.log(`sim: local cloud at ${scenario.cloud.url}, database ${path.join(sce
 console.log("sim: building the app for lin (mcconfig -d -m -p lin) …");
 const so = await buildApp({
   sdk,
-  outDir: path.join(os.tmpdir(), "capsync-sim-build"),
+  outDir: defaultBuildDir(),
   config: scenario.buildConfig,
   // Compiler chatter (the SDK's own C warnings) is noise; errors and the summary are not.
   onLine: (line) => {

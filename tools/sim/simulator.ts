@@ -8,11 +8,22 @@
  * board uses; the app copies them into its Preference store at boot.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 
 export const root = path.resolve(import.meta.dirname, "../..");
+
+/**
+ * The build folder for this checkout: one per checkout path, so two clones
+ * (or worktrees) building at once never share mcconfig's intermediate files.
+ */
+export function defaultBuildDir(): string {
+  const tag = createHash("sha256").update(root).digest("hex").slice(0, 8);
+  return path.join(os.tmpdir(), `capsync-sim-build-${path.basename(root)}-${tag}`);
+}
 
 export interface SdkPaths {
   moddable: string;
@@ -65,11 +76,14 @@ export async function buildApp(options: BuildOptions): Promise<string> {
     onLine: options.onLine,
   });
   if (code !== 0) throw new Error(`mcconfig failed with exit code ${code}`);
-  // mcconfig names the app (and its build folder) after the folder that holds manifest.json.
-  const appName = path.basename(options.manifest ? path.dirname(options.manifest) : root);
-  const so = path.join(options.outDir, "bin/lin/mc/debug", appName, "mc.so");
+  const so = appSoPath(options.outDir, options.manifest ? path.dirname(options.manifest) : root);
   if (!fs.existsSync(so)) throw new Error(`mcconfig succeeded but ${so} is missing`);
   return so;
+}
+
+/** Where mcconfig puts the app: it names the app (and its build folder) after the folder that holds manifest.json. */
+export function appSoPath(outDir: string, appRoot: string = root): string {
+  return path.join(outDir, "bin/lin/mc/debug", path.basename(appRoot), "mc.so");
 }
 
 function sdkEnv(sdk: SdkPaths): NodeJS.ProcessEnv {
@@ -81,9 +95,17 @@ function sdkEnv(sdk: SdkPaths): NodeJS.ProcessEnv {
   };
 }
 
+export interface SimulatorExit {
+  code: number | null;
+  /** "SIGPIPE" when a write to a vanished peer killed it, "SIGTERM" after `stop()`, … */
+  signal: NodeJS.Signals | null;
+}
+
 export interface RunningSimulator {
   /** Every trace line so far (without xsbug-log's prompt decoration). */
   readonly lines: string[];
+  /** How mcsim ended, or undefined while it runs. */
+  readonly exit: SimulatorExit | undefined;
   /** Resolves with the first line matching, or rejects after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
   stop(): Promise<void>;
@@ -95,7 +117,11 @@ export interface RunOptions {
   onLine?: (line: string) => void;
 }
 
-/** Start Xvfb on a free display and mcsim (via xsbug-log) on a free debugger port. */
+/**
+ * Start Xvfb on a free display, xsbug-log listening on a free debugger port,
+ * and mcsim, which connects to it. mcsim is our own child (not xsbug-log's),
+ * so how it ended — an exit code or a signal such as SIGPIPE — is known.
+ */
 export async function runApp(options: RunOptions): Promise<RunningSimulator> {
   const display = await freeDisplay();
   const xvfb = spawn("Xvfb", [`:${display}`, "-screen", "0", "800x600x24", "-nolisten", "tcp"], {
@@ -104,17 +130,18 @@ export async function runApp(options: RunOptions): Promise<RunningSimulator> {
   });
   await sleep(500);
   const port = await freePort();
-  const log = spawn(process.execPath, [options.sdk.xsbugLog, options.sdk.mcsim, options.so], {
+  const env = {
+    ...process.env,
+    DISPLAY: `:${display}`,
+    XSBUG_LOG_PORT: String(port),
+    XSBUG_PORT: String(port),
+    XSBUG_HOST: "localhost",
+    // xsbug-log keeps its preferences file here; the run's own directory keeps /tmp clean.
+    XSBUG_PROJECT: path.dirname(options.so),
+  };
+  const log = spawn(process.execPath, [options.sdk.xsbugLog], {
     cwd: path.dirname(options.sdk.xsbugLog),
-    env: {
-      ...process.env,
-      DISPLAY: `:${display}`,
-      XSBUG_LOG_PORT: String(port),
-      XSBUG_PORT: String(port),
-      XSBUG_HOST: "localhost",
-      // xsbug-log keeps its preferences file here; the run's own directory keeps /tmp clean.
-      XSBUG_PROJECT: path.dirname(options.so),
-    },
+    env,
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
   });
@@ -139,9 +166,23 @@ export async function runApp(options: RunOptions): Promise<RunningSimulator> {
   };
   log.stdout.on("data", onText);
   log.stderr.on("data", onText);
+  await waitForLine(lines, /listening on port/, 10_000);
+  const mcsim = spawn(options.sdk.mcsim, [options.so], {
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  mcsim.stderr.on("data", onText);
+  let exit: SimulatorExit | undefined;
+  mcsim.on("exit", (code, signal) => {
+    exit = { code, signal };
+  });
   let stopped = false;
   return {
     lines,
+    get exit() {
+      return exit;
+    },
     waitFor(pattern, timeoutMs) {
       const seen = lines.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
@@ -162,7 +203,9 @@ export async function runApp(options: RunOptions): Promise<RunningSimulator> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      // Our own process groups only: xsbug-log (with the mcsim it spawned) and Xvfb.
+      // Our own process groups only: mcsim, xsbug-log and Xvfb.
+      killGroup(mcsim);
+      await waitExit(mcsim, 3_000);
       killGroup(log);
       await sleep(300);
       killGroup(xvfb);
@@ -209,6 +252,26 @@ function run(
     child.stderr.on("data", forward);
     child.on("close", (code) => resolve(code ?? 1));
   });
+}
+
+function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** xsbug-log announces "xsdb listening on port N" once mcsim can connect to it. */
+async function waitForLine(lines: string[], pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!lines.some((line) => pattern.test(line))) {
+    if (Date.now() > deadline) throw new Error(`xsbug-log did not start within ${timeoutMs} ms`);
+    await sleep(50);
+  }
 }
 
 function freePort(): Promise<number> {

@@ -9,6 +9,7 @@
  */
 import { ALL_METHOD_NAMES, COMPONENT_APIS, methodSpec } from "../capture/methods";
 import { ringKey } from "../capture/ring-key";
+import { POWER_ATTRIBUTES, parsePowerAttributes } from "../power/power-settings";
 import { ringSectorsFor } from "../storage/sizing";
 import {
   type CaptureSettings,
@@ -112,6 +113,7 @@ export function parseMachineConfig(config: unknown): CaptureSettings {
       found = name;
       dataManager.name = name;
       parseDataManagerAttributes(service.attributes ?? {}, dataManager, issues);
+      result.power = parsePowerAttributes(service.attributes ?? {}, issues);
     });
   }
 
@@ -251,7 +253,7 @@ function parseDataManagerAttributes(
     "erase_stall_ms",
   ]);
   for (const key of Object.keys(attributes)) {
-    if (known.has(key) || IGNORED_VIAM_ATTRIBUTES.includes(key)) continue;
+    if (known.has(key) || IGNORED_VIAM_ATTRIBUTES.includes(key) || POWER_ATTRIBUTES.includes(key)) continue;
     issues.push({
       severity: "warning",
       message: `data_manager attribute ${key} is not known to capsync; ignored`,

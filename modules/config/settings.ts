@@ -2,6 +2,7 @@
  * Validated settings derived from a Viam machine config (see machine-config.ts
  * for the parsing and docs/config.md for every attribute).
  */
+import type { PowerSettings } from "../power/power-settings";
 
 /** A problem with one part of the config. Errors drop only that part; warnings change nothing. */
 export interface ConfigIssue {
@@ -99,6 +100,8 @@ export interface CollectorSettings {
 
 export interface CaptureSettings {
   dataManager: DataManagerSettings;
+  /** Battery mode (modules/power/power-settings.ts); absent where settings are built by hand. */
+  power?: PowerSettings;
   components: ComponentSettings[];
   collectors: CollectorSettings[];
   issues: ConfigIssue[];

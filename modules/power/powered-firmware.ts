@@ -23,6 +23,8 @@ import { type Firmware, type PlatformPorts, startFirmware } from "../app/firmwar
 import { SettableWallClock } from "../app/wall-clock";
 import { parseMachineConfig } from "../config/machine-config";
 import type { CaptureSettings } from "../config/settings";
+import type { DataManager } from "../manager/data-manager";
+import type { Clock, Logger } from "../ports";
 import type { BatteryHooks } from "./battery-hooks";
 import { runCaptureWake } from "./capture-wake";
 import { PowerRun } from "./power-run";
@@ -91,9 +93,27 @@ export function startPowered(ports: PlatformPorts, power: SleepPort): PoweredFir
     clock.set(run.runNow() + run.state.wallOffsetMs, "RTC (kept through deep sleep)");
   } else if (ports.clock.valid) clock.set(ports.clock.wall(), ports.clock.source);
 
+  const hooks = batteryHooks(run, cached, log);
+  const firmware = startFirmware({ ...ports, clock, battery: hooks });
+  const controller = new SyncWake(firmware, run, power, clock, ports, () => hooks.running());
+  controller.start();
+  const close = firmware.close;
+  firmware.close = () => {
+    controller.stop();
+    close();
+  };
+  return { firmware, run, kind: "firmware" };
+}
+
+/** The data manager hooks of a battery-mode start; `running()` is the last settings the firmware applied. */
+export function batteryHooks(
+  run: PowerRun,
+  cached: CaptureSettings | null,
+  log: Logger,
+): BatteryHooks & { running(): CaptureSettings | null } {
   let running: CaptureSettings | null = cached;
-  const adoptWith = cached;
-  const hooks: BatteryHooks = {
+  return {
+    running: () => running,
     managerSettings(settings) {
       running = settings;
       if (!isBatteryMode(settings)) return settings;
@@ -105,7 +125,8 @@ export function startPowered(ports: PlatformPorts, power: SleepPort): PoweredFir
           continuesRun: run.continuesRun,
           ...(run.continuesRun && run.state.runId > 0 ? { bootId: run.state.runId } : {}),
           adopt: (store) => {
-            const settings = adoptWith ?? running;
+            // The held batches belong to the slots of the config they were taken with: the cached one.
+            const settings = cached ?? running;
             if (!settings || run.state.records.length === 0) return [];
             const adopted = run.moveToStore(store, settings);
             let n = 0;
@@ -117,15 +138,39 @@ export function startPowered(ports: PlatformPorts, power: SleepPort): PoweredFir
       };
     },
   };
-  const firmware = startFirmware({ ...ports, clock, battery: hooks });
-  const controller = new SyncWake(firmware, run, power, clock, ports, () => running);
-  controller.start();
-  const close = firmware.close;
-  firmware.close = () => {
-    controller.stop();
-    close();
-  };
-  return { firmware, run, kind: "firmware" };
+}
+
+/**
+ * The end of a sync wake in battery mode: note the wall clock and the run's
+ * boot id, close the data manager (the request in flight finishes), set the
+ * next sync by the outcome, take the readings that fell due meanwhile, save
+ * the RTC image. Returns the sleep length.
+ */
+export async function endSyncWake(
+  run: PowerRun,
+  manager: DataManager | undefined,
+  settings: CaptureSettings,
+  ok: boolean,
+  clock: Clock,
+  ports: Pick<PlatformPorts, "registry" | "log">,
+): Promise<number> {
+  const wall = clock.wall();
+  if (Number.isFinite(wall)) run.noteWall(wall);
+  if (manager) run.adoptRunId(manager.capture.bootId);
+  try {
+    await manager?.close();
+  } catch (error) {
+    ports.log.error(`power: closing the data manager failed: ${(error as Error)?.message ?? error}`);
+  }
+  run.noteSync(settings, ok);
+  // Deadlines that came while the radio was up are served now, not missed.
+  run.takeDueReadings(
+    settings,
+    ports.registry,
+    settings.power?.captureWakeBudgetMs ?? POWER_DEFAULTS.captureWakeBudgetMs,
+    run.runNow(),
+  );
+  return run.finish(settings);
 }
 
 /**
@@ -198,25 +243,9 @@ class SyncWake {
     this.phase = "done";
     this.stop();
     const run = this.run;
-    const manager = this.firmware.manager();
-    if (this.clock.valid) run.noteWall(this.clock.wall());
-    if (manager) run.adoptRunId(manager.capture.bootId);
-    try {
-      await manager?.close();
-    } catch (error) {
-      this.ports.log.error(`power: closing the data manager failed: ${(error as Error)?.message ?? error}`);
-    }
-    this.firmware.close();
     if (!isBatteryMode(settings)) return;
-    run.noteSync(settings, ok);
-    // Deadlines that came while the radio was up are served now, not missed.
-    run.takeDueReadings(
-      settings,
-      this.ports.registry,
-      settings.power?.captureWakeBudgetMs ?? POWER_DEFAULTS.captureWakeBudgetMs,
-      run.runNow(),
-    );
-    const sleepMs = run.finish(settings);
+    const sleepMs = await endSyncWake(run, this.firmware.manager(), settings, ok, this.clock, this.ports);
+    this.firmware.close();
     this.ports.log.info(
       `power: sync wake ${ok ? "done" : "ended without a complete sync"}; awake ${Math.round(run.runNow() - run.startedMs)} ms; deep sleep ${sleepMs} ms`,
     );

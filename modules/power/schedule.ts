@@ -107,10 +107,13 @@ export function afterSync(state: RtcState, settings: CaptureSettings, nowMs: num
   }
   if (ok) {
     state.syncFailures = 0;
-    // On the interval's grid when there is one, so syncs do not drift by the wake's length.
-    if (!Number.isFinite(state.nextSyncMs) || state.nextSyncMs > nowMs + interval) state.nextSyncMs = nowMs;
-    const behind = Math.floor((nowMs + COALESCE_MS - state.nextSyncMs) / interval) + 1;
-    state.nextSyncMs += (behind > 0 ? behind : 1) * interval;
+    // On the interval's grid, so syncs do not drift by the wakes' lengths; an early sync (fill
+    // threshold) keeps the next grid point.
+    if (!Number.isFinite(state.nextSyncMs) || state.nextSyncMs > nowMs + interval)
+      state.nextSyncMs = nowMs + interval;
+    if (state.nextSyncMs <= nowMs + COALESCE_MS) {
+      state.nextSyncMs += (Math.floor((nowMs + COALESCE_MS - state.nextSyncMs) / interval) + 1) * interval;
+    }
     return;
   }
   state.syncFailures++;

@@ -101,3 +101,30 @@ test("time across sleep: readings taken before the clock was ever set get their 
   assert.ok(placed >= early.length - device.heldInRtc().length, `placed ${placed} of ${early.length}`);
   assert.ok(placed > 50);
 });
+
+test("RTC memory: a batch whose bytes went bad is dropped and counted when it leaves for flash, its neighbours kept", async () => {
+  const device = new BatteryDevice(batteryConfig([{ name: "a", hz: 0.1 }], { sync_interval_mins: 60 }));
+  await wakes(device, 6);
+  const held = device.heldInRtc();
+  assert.ok(held.length >= 5);
+  // Damage the first record's payload (past the header, slots and the record's own header).
+  const image = device.port.rtc!;
+  image[68 + 12 + 7 + 20]! ^= 0x01;
+  device.port.wakeCause = "deep-sleep";
+  device.setConfig(
+    batteryConfig([{ name: "a", hz: 0.1 }], { sync_interval_mins: 60, sync_fill_threshold: 0.5 }),
+  );
+  // Force the sync: a run whose next sync is due now.
+  let o = await device.wake();
+  while (o.kind !== "sync") {
+    device.sleep(o.sleepMs);
+    device.port.now += 3_600_000;
+    o = await device.wake();
+  }
+  assert.ok(
+    device.log.lines.some((l) => l.includes("1 batch(es) in RTC memory failed their CRC and are dropped")),
+  );
+  const arrived = new Set(device.cloud.arrivals.map((a) => a.id));
+  assert.equal(arrived.has(held[0]!), false);
+  for (const id of held.slice(1)) assert.ok(arrived.has(id), `${id} kept`);
+});

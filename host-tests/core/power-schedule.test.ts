@@ -10,6 +10,10 @@ import {
   encodeRtcImage,
   RTC_HEADER_BYTES,
   RTC_IMAGE_BYTES,
+  RTC_RECORD_HEADER,
+  RTC_SLOT_BYTES,
+  rtcRecord,
+  rtcRecordIntact,
 } from "../../modules/power/rtc-image";
 import {
   advanceSlot,
@@ -202,10 +206,7 @@ test("RTC image: round trip; a flipped bit, a torn length, a foreign version rea
     { originMs: 0, index: 3 },
     { originMs: 10, index: 1 },
   ];
-  state.records = [
-    { slot: 1, bytes: new Uint8Array([1, 2, 3]) },
-    { slot: 0, bytes: new Uint8Array(100).fill(7) },
-  ];
+  state.records = [rtcRecord(1, new Uint8Array([1, 2, 3])), rtcRecord(0, new Uint8Array(100).fill(7))];
   state.fillHigh = true;
   state.seq = 9;
   const image = encodeRtcImage(state);
@@ -214,11 +215,20 @@ test("RTC image: round trip; a flipped bit, a torn length, a foreign version rea
   assert.ok(back.ok);
   if (!back.ok) return;
   assert.deepEqual(back.state, state);
-  for (const at of [5, 12, 20, RTC_HEADER_BYTES + 3, RTC_HEADER_BYTES + 30]) {
+  for (const at of [5, 12, 20, 50, RTC_HEADER_BYTES + 3, RTC_HEADER_BYTES + 2 * RTC_SLOT_BYTES - 1]) {
     const bad = image.slice();
     bad[at]! ^= 0x10;
     const d = decodeRtcImage(bad);
     assert.equal(d.ok, false, `bit flip at ${at}`);
+  }
+  // A flipped bit in a record: the image reads, and the record fails its own CRC when it is used.
+  const flipped = image.slice();
+  flipped[RTC_HEADER_BYTES + 2 * RTC_SLOT_BYTES + RTC_RECORD_HEADER + 1]! ^= 0x04;
+  const d = decodeRtcImage(flipped);
+  assert.ok(d.ok);
+  if (d.ok) {
+    assert.equal(rtcRecordIntact(d.state.records[0]!), false);
+    assert.equal(rtcRecordIntact(d.state.records[1]!), true);
   }
   const noMagic = image.slice();
   noMagic[0] = 0;
@@ -226,7 +236,7 @@ test("RTC image: round trip; a flipped bit, a torn length, a foreign version rea
   assert.equal(decodeRtcImage(new Uint8Array(RTC_IMAGE_BYTES).fill(0xa5)).ok, false);
   assert.equal(decodeRtcImage(undefined).ok, false);
   const big = emptyRtcState(1, 0);
-  big.records = [{ slot: 0, bytes: new Uint8Array(RTC_IMAGE_BYTES) }];
+  big.records = [rtcRecord(0, new Uint8Array(RTC_IMAGE_BYTES))];
   assert.throws(() => encodeRtcImage(big), /do not fit/);
 });
 

@@ -28,8 +28,10 @@ import {
   encodeRtcImage,
   type RtcRecord,
   type RtcState,
+  rtcRecord,
   rtcRecordBytes,
   rtcRecordCapacity,
+  rtcRecordIntact,
 } from "./rtc-image";
 import {
   advanceSlot,
@@ -186,7 +188,7 @@ export class PowerRun {
         const bytes = this.readOnce(settings, spec.key, registry, host, components);
         const now = this.runNow();
         if (bytes) {
-          this.state.records.push({ slot: i, bytes });
+          this.state.records.push(rtcRecord(i, bytes));
           result.taken++;
         }
         result.missed += advanceSlot(slot, spec, now, bytes !== undefined);
@@ -235,7 +237,12 @@ export class PowerRun {
         this.log.error(`power: ${n} held reading(s) belong to an earlier collector set and are dropped`);
       } else {
         const bySlot = new Map<number, RtcRecord[]>();
+        let damaged = 0;
         for (const r of records) {
+          if (!rtcRecordIntact(r)) {
+            damaged++;
+            continue;
+          }
           const list = bySlot.get(r.slot);
           if (list) list.push(r);
           else bySlot.set(r.slot, [r]);
@@ -259,6 +266,10 @@ export class PowerRun {
           }
         }
         this.state.records = records.filter((r) => left.includes(r));
+        if (damaged > 0) {
+          this.state.dropped += damaged;
+          this.log.error(`power: ${damaged} batch(es) in RTC memory failed their CRC and are dropped`);
+        }
       }
     }
     const threshold = settings.power?.syncFillThreshold ?? 1;

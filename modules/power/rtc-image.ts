@@ -8,7 +8,7 @@
  * Layout (little-endian, RTC_IMAGE_BYTES in all; documented in docs/power.md):
  *
  *    0 u32 magic 0x54525343 ("CSRT")
- *    4 u32 CRC-32 (IEEE) of bytes [8, used)
+ *    4 u32 CRC-32 (IEEE) of bytes [8, 68 + 12 × slots): header and slots
  *    8 u16 version (1)
  *   10 u16 used: bytes of the image in use (header + slots + records)
  *   12 u32 seq: saves since the run began
@@ -22,10 +22,13 @@
  *   51 u8  flags: bit 0 a ring passed the fill threshold (sync at the next wake)
  *   52 u32 wakes   56 u32 missed deadlines   60 u32 overruns   64 u32 readings dropped (RTC full)
  *   68 slots, 12 bytes each: f64 originMs, u32 index (deadline k = origin + k × period)
- *   .. records: u8 slot, u16 length, that many bytes (a sealed capture block)
+ *   .. records: u8 slot, u16 length, u32 CRC-32 of the bytes, that many bytes (a sealed capture block)
  *
- * The CRC makes power-on garbage, a reset in the middle of a save, or a bit
- * flip read as "no image": the wake is then treated as a reboot.
+ * The header CRC makes power-on garbage, a reset in the middle of a save, or
+ * a bit flip in the header read as "no image": the wake is then treated as a
+ * reboot. Each record carries its own CRC, checked when the record leaves RTC
+ * memory for flash (a bad one is dropped and counted): a capture wake then
+ * computes a CRC over its new reading only, not over the whole image.
  */
 import { crc32 } from "../storage/crc32";
 
@@ -34,7 +37,7 @@ export const RTC_MAGIC = 0x54525343;
 export const RTC_VERSION = 1;
 export const RTC_HEADER_BYTES = 68;
 export const RTC_SLOT_BYTES = 12;
-export const RTC_RECORD_HEADER = 3;
+export const RTC_RECORD_HEADER = 7;
 export const FLAG_FILL_HIGH = 1;
 
 export interface RtcSlot {
@@ -45,6 +48,18 @@ export interface RtcSlot {
 export interface RtcRecord {
   slot: number;
   bytes: Uint8Array;
+  /** CRC-32 of `bytes` as stored (computed when the record was made). */
+  crc: number;
+}
+
+/** A record for `bytes` (its CRC computed now). */
+export function rtcRecord(slot: number, bytes: Uint8Array): RtcRecord {
+  return { slot, bytes, crc: crc32(bytes) };
+}
+
+/** Whether a record's bytes still match its CRC. */
+export function rtcRecordIntact(record: RtcRecord): boolean {
+  return crc32(record.bytes) === record.crc;
 }
 
 export interface RtcState {
@@ -129,10 +144,11 @@ export function encodeRtcImage(state: RtcState): Uint8Array {
     if (r.bytes.length > 0xffff) throw new RangeError("RTC image: record longer than 65535 bytes");
     out[pos] = r.slot;
     v.setUint16(pos + 1, r.bytes.length, true);
+    v.setUint32(pos + 3, r.crc >>> 0, true);
     out.set(r.bytes, pos + RTC_RECORD_HEADER);
     pos += RTC_RECORD_HEADER + r.bytes.length;
   }
-  v.setUint32(4, crc32(out, 8, used), true);
+  v.setUint32(4, crc32(out, 8, RTC_HEADER_BYTES + slots * RTC_SLOT_BYTES), true);
   return out;
 }
 
@@ -149,8 +165,11 @@ export function decodeRtcImage(bytes: Uint8Array | undefined): RtcDecoded {
   const used = v.getUint16(10, true);
   if (used < RTC_HEADER_BYTES || used > bytes.length || used > RTC_IMAGE_BYTES)
     return { ok: false, reason: `RTC image length ${used} is out of range` };
-  if (crc32(bytes, 8, used) !== v.getUint32(4, true)) return { ok: false, reason: "RTC image CRC mismatch" };
   const slotCount = bytes[50]!;
+  const slotsEnd = RTC_HEADER_BYTES + slotCount * RTC_SLOT_BYTES;
+  if (slotsEnd > used) return { ok: false, reason: "RTC image slots overrun its length" };
+  if (crc32(bytes, 8, slotsEnd) !== v.getUint32(4, true))
+    return { ok: false, reason: "RTC image CRC mismatch" };
   const state: RtcState = {
     seq: v.getUint32(12, true),
     runId: v.getUint32(16, true),
@@ -182,8 +201,9 @@ export function decodeRtcImage(bytes: Uint8Array | undefined): RtcDecoded {
     const length = v.getUint16(pos + 1, true);
     const start = pos + RTC_RECORD_HEADER;
     if (start + length > used) return { ok: false, reason: "RTC image record overruns" };
+    // A record's own bytes are checked against its CRC when it leaves RTC memory (rtcRecordIntact).
     if (slot >= slotCount) return { ok: false, reason: `RTC image record for slot ${slot} of ${slotCount}` };
-    state.records.push({ slot, bytes: bytes.slice(start, start + length) });
+    state.records.push({ slot, bytes: bytes.slice(start, start + length), crc: v.getUint32(pos + 3, true) });
     pos = start + length;
   }
   return { ok: true, state };

@@ -32,7 +32,7 @@ import { POWER_DEFAULTS } from "./power-settings";
 import type { SleepPort } from "./sleep-port";
 
 /** How often a sync wake looks at its progress. */
-export const SYNC_WAKE_POLL_MS = 100;
+export const SYNC_WAKE_POLL_MS = 250;
 
 export function isBatteryMode(settings: CaptureSettings | null | undefined): boolean {
   return settings?.power?.mode === "deep_sleep";
@@ -81,18 +81,24 @@ export function startPowered(ports: PlatformPorts, power: SleepPort): PoweredFir
     );
   }
 
-  // The firmware keeps run time: its monotonic clock counts through deep sleep, so readings of the
-  // whole run share one timeline; the platform clock still gets every setting (TLS reads it).
-  const clock = new SettableWallClock(
-    () => run.runNow(),
-    (ms) => {
-      ports.clock.set(ms, ports.clock.source || "run clock");
-    },
-  );
-  if (run.continuesRun && Number.isFinite(run.state.wallOffsetMs)) {
-    clock.set(run.runNow() + run.state.wallOffsetMs, "RTC (kept through deep sleep)");
-  } else if (ports.clock.valid) clock.set(ports.clock.wall(), ports.clock.source);
-
+  // In battery mode the firmware keeps run time: its monotonic clock counts through deep sleep, so
+  // readings of the whole run share one timeline; the platform clock still gets every setting (TLS
+  // reads it). Otherwise the platform's own clock, unchanged.
+  let clock = ports.clock;
+  if (run.continuesRun || isBatteryMode(cached)) {
+    clock = new SettableWallClock(
+      () => run.runNow(),
+      (ms) => {
+        ports.clock.set(ms, ports.clock.source || "run clock");
+      },
+    );
+    if (run.continuesRun && Number.isFinite(run.state.wallOffsetMs)) {
+      clock.set(run.runNow() + run.state.wallOffsetMs, "RTC (kept through deep sleep)");
+    } else if (ports.clock.valid) clock.set(ports.clock.wall(), ports.clock.source);
+  } else {
+    // A run that starts later (battery mode switched on by the cloud) keeps this start's time base.
+    run.state.runStartRtcMs = power.rtcMs() - ports.clock.monotonic();
+  }
   const hooks = batteryHooks(run, cached, log);
   const firmware = startFirmware({ ...ports, clock, battery: hooks });
   const controller = new SyncWake(firmware, run, power, clock, ports, () => hooks.running());

@@ -96,11 +96,28 @@ const scenarios: Scenario[] = [
   { name: "scenarioB", hz: 0.1, syncMins: 15, wakes: 1081 },
 ];
 const figures: Record<string, unknown> = {};
+/** Scenario A's days under other values of the least certain inputs (capsync / viam-micro-server mode). */
+const VARIANTS: [string, Partial<typeof ENERGY_INPUTS>][] = [
+  ["250 ns per computron", { nsPerComputron: 250 }],
+  ["1000 ns per computron", { nsPerComputron: 1000 }],
+  ["WiFi connect with a static or restored IP (664 ms)", { wifiConnectMs: 664 }],
+  ["TLS handshake 2 s", { tlsHandshakeMs: 2000 }],
+  ["CPU at 68 mA (datasheet maximum)", { cpuMa: 68 }],
+];
 for (const s of scenarios) {
   const samples = await runWakes(s.hz, s.syncMins, s.wakes);
   const p = profiles(samples, s.hz);
   const capsync = dailyEnergy(p.capsync);
   const micro = dailyEnergy(p.microServer);
+  if (s.name === "scenarioA") {
+    const sensitivity: Record<string, string> = {};
+    for (const [label, change] of VARIANTS) {
+      const inputs = { ...ENERGY_INPUTS, ...change };
+      sensitivity[label] =
+        `${Math.round(dailyEnergy(p.capsync, inputs).days)} / ${dailyEnergy(p.microServer, inputs).days.toFixed(1)}`;
+    }
+    figures.sensitivityA = sensitivity;
+  }
   figures[s.name] = {
     capsyncDays: Math.round(capsync.days),
     microServerDays: +micro.days.toFixed(1),
@@ -141,4 +158,7 @@ for (const [name, f] of [
     `| ${name} | ${f.captureWakesPerDay} | ${f.syncWakesPerDay} | ${f.captureWakeComputrons} | ${f.captureWakeEsp32Ms} | ${f.syncWakeComputrons} | ${f.rtcFlushesPerDay} | ${f.flashPagesPerCaptureWake} |`,
   );
 }
+console.log("\nscenario A under other inputs (capsync days / viam-micro-server mode days)");
+for (const [label, value] of Object.entries(figures.sensitivityA as Record<string, string>))
+  console.log(`  ${label}: ${value}`);
 console.log(`BENCH ${JSON.stringify({ key: "power", figures })}`);

@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { SIM_COLLECTORS, simMachineConfig, startScenario } from "../../tools/sim/scenario";
 import { buildApp, findSdk, type RunningSimulator, runApp, sleep } from "../../tools/sim/simulator";
+import { checkBatteryMode } from "./power";
 
 const verbose = process.argv.includes("--verbose");
 let passed = 0;
@@ -119,6 +120,9 @@ try {
     await cloud.accept();
     await waitUntil("readings after the restart", () => countOf("env", "Readings") > before + 3, 60_000);
   });
+
+  await sim?.stop();
+  await checkBatteryMode({ sdk, so, cloud, simRoot: scenario.buildConfig.simRoot!, check, onLine });
 } catch (error) {
   failed++;
   console.log(`FAIL sim › lane aborted: ${(error as Error).message}`);

@@ -15,12 +15,14 @@ import config from "mc/config";
 import Time from "time";
 import Timer from "timer";
 import type { CloudAddress } from "../app/cloud-address";
-import { startFirmware } from "../app/firmware";
+import type { PlatformPorts } from "../app/firmware";
 import type { OpenByteStream } from "../app/http1-transport";
 import { SettableWallClock } from "../app/wall-clock";
 import { simulatedModels } from "../capture/simulated";
+import { startPowered } from "../power/powered-firmware";
 import { AlwaysUpLink } from "./lin/always-up-link";
 import { LinFlash } from "./lin/flash";
+import { LinSleepPort } from "./lin/sleep-port";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
 import { openSocketStream } from "./moddable/socket-stream";
@@ -43,6 +45,8 @@ function startNow(): void {
   const flash = new LinFlash({ path: `${root}capsync-capture.nor`, size: captureKb * 1024 });
   const configFlash = new LinFlash({ path: `${root}capsync-config.nor`, size: 64 * 1024 });
   log.info(`sim: flash images in ${root} (capture ${captureKb} KB, config 64 KB)`);
+  // Battery mode with deep sleep emulated in files (tools/sim/sleep-cycles.ts restarts the app).
+  const startFirmware = (ports: PlatformPorts) => startPowered(ports, new LinSleepPort(root));
   startFirmware({
     kv: new PreferenceStore(),
     clock,

@@ -75,6 +75,8 @@ export class PowerRun {
   readonly clock: Clock;
   /** Run time when this start began. */
   readonly startedMs: number;
+  /** Readings taken by this start (all its calls of takeDueReadings). */
+  taken = 0;
   private readonly power: SleepPort;
   private readonly log: Logger;
 
@@ -203,6 +205,7 @@ export class PowerRun {
       }
     }
     this.state.missed += result.missed;
+    this.taken += result.taken;
     if (result.overran) {
       this.state.overruns++;
       this.log.warn(

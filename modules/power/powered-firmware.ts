@@ -253,7 +253,7 @@ class SyncWake {
     const sleepMs = await endSyncWake(run, this.firmware.manager(), settings, ok, this.clock, this.ports);
     this.firmware.close();
     this.ports.log.info(
-      `power: sync wake ${ok ? "done" : "ended without a complete sync"}; awake ${Math.round(run.runNow() - run.startedMs)} ms; deep sleep ${sleepMs} ms`,
+      `power: sync wake ${ok ? "done" : "ended without a complete sync"}: ${run.taken} reading(s) taken; awake ${Math.round(run.runNow() - run.startedMs)} ms; deep sleep ${sleepMs} ms`,
     );
     this.power.deepSleep(sleepMs);
   }

@@ -12,6 +12,7 @@ import type { LinkEvent, NetworkLink } from "../../modules/app/network-superviso
 import { SettableWallClock } from "../../modules/app/wall-clock";
 import { simulatedModels } from "../../modules/capture/simulated";
 import { startPowered } from "../../modules/power/powered-firmware";
+import { decodeRtcImage } from "../../modules/power/rtc-image";
 import type { SleepPort, WakeCause } from "../../modules/power/sleep-port";
 import { NorImage } from "../../modules/storage/nor-image";
 import { type MachineConfigJson, startCloud } from "../../tools/cloud/index";
@@ -157,4 +158,50 @@ test("battery mode through the firmware: capture wakes stay offline, sync wakes 
     expected += w.taken;
   }
   assert.ok(expected >= 5, `readings ${expected} (${kinds})`);
+
+  // Battery mode switched off in the cloud: the next sync wake stays awake and clears RTC memory.
+  const off = batteryMachineConfig() as { services: { attributes: Record<string, unknown> }[] };
+  off.services[0]!.attributes = { sync_interval_mins: 0.05 };
+  cloud.setConfig(off as unknown as MachineConfigJson);
+  let stayedAwake = false;
+  for (let i = 0; i < 8 && !stayedAwake; i++) {
+    const log = new RecordingLog();
+    const timers = new NodeTimers();
+    const clock = new SettableWallClock(() => performance.now());
+    clock.set(Date.now() + chip.offsetMs, "host clock");
+    const slept = new Promise<number>((resolve) => {
+      chip.onSleep = resolve;
+    });
+    const started = startPowered(
+      {
+        kv,
+        clock,
+        timers,
+        log,
+        flash,
+        configFlash,
+        registry: simulatedModels(),
+        openLink: upLink,
+        openStream: () => nodeStream(cloud.port),
+      },
+      chip,
+    );
+    const outcome = await Promise.race([
+      slept,
+      new Promise<"awake">((r) => setTimeout(() => r("awake"), 4000)),
+    ]);
+    if (outcome === "awake") {
+      stayedAwake = true;
+      assert.ok(log.has("I", /battery mode is off; RTC memory cleared/), log.lines.join("\n"));
+      assert.equal(decodeRtcImage(chip.rtc).ok, false, "RTC memory cleared");
+      assert.ok(started.firmware?.manager()?.status().captureDisabled === false, "capture runs again");
+      const manager = started.firmware!.manager();
+      started.firmware!.close();
+      await manager?.close();
+    } else {
+      chip.offsetMs += outcome;
+    }
+    timers.halt();
+  }
+  assert.ok(stayedAwake, "the device kept sleeping after battery mode was switched off");
 });

@@ -29,6 +29,7 @@ import type { BatteryHooks } from "./battery-hooks";
 import { runCaptureWake } from "./capture-wake";
 import { PowerRun } from "./power-run";
 import { POWER_DEFAULTS } from "./power-settings";
+import { RTC_IMAGE_BYTES } from "./rtc-image";
 import type { SleepPort } from "./sleep-port";
 
 /** How often a sync wake looks at its progress. */
@@ -186,6 +187,7 @@ export async function endSyncWake(
 class SyncWake {
   private timer: unknown;
   private phase: "waiting" | "syncing" | "done" = "waiting";
+  private cleared = false;
   private readonly sinceMs: number;
 
   constructor(
@@ -211,15 +213,15 @@ class SyncWake {
   private poll(): void {
     const settings = this.settings();
     if (!settings || !isBatteryMode(settings) || this.phase !== "waiting") {
-      if (
-        this.phase === "waiting" &&
-        settings &&
-        !isBatteryMode(settings) &&
-        this.run.state.records.length > 0
-      ) {
-        // Battery mode was switched off with batches still held: they join the rings once.
+      if (this.phase === "waiting" && settings && !isBatteryMode(settings) && this.run.continuesRun) {
+        // Battery mode was switched off at a sync wake: the data manager adopted the held batches at
+        // open; the RTC image is cleared once, so a later reset cannot adopt them a second time.
         const manager = this.firmware.manager();
-        if (manager) this.run.moveToStore(manager.store, settings);
+        if (manager && this.run.state.records.length === 0 && !this.cleared) {
+          this.cleared = true;
+          this.power.saveRtc(new Uint8Array(RTC_IMAGE_BYTES));
+          this.ports.log.info("power: battery mode is off; RTC memory cleared, the firmware stays awake");
+        }
       }
       return;
     }

@@ -19,6 +19,7 @@ import {
 } from "../../tools/sim/simulator";
 import { cloudDyingChecks, startDyingProxy } from "./cloud-dying";
 import { tlsCheck } from "./tls";
+import { checkBatteryMode } from "./power";
 
 const verbose = process.argv.includes("--verbose");
 let passed = 0;
@@ -133,6 +134,9 @@ try {
   await check("tls: bad chains refused before a byte is sent, good chains accepted", () =>
     tlsCheck(sdk, verbose),
   );
+
+  await sim?.stop();
+  await checkBatteryMode({ sdk, so, cloud, simRoot: scenario.buildConfig.simRoot!, check, onLine });
 } catch (error) {
   failed++;
   console.log(`FAIL sim › lane aborted: ${(error as Error).message}`);

@@ -10,6 +10,7 @@ import { parseMachineConfig } from "../config/machine-config";
 import { type CaptureSettings, describeIssue } from "../config/settings";
 import { DataManager } from "../manager/data-manager";
 import type { FlashPort, KeyValueStore, Logger, Timers } from "../ports";
+import type { BatteryHooks } from "../power/battery-hooks";
 import { CloudClient } from "../rpc/cloud-client";
 import { Code, RpcError } from "../rpc/status";
 import { Boot } from "./boot";
@@ -40,6 +41,8 @@ export interface PlatformPorts {
   cloudNeedsClock?: boolean;
   /** `mc/config` values for build-time provisioning. */
   buildConfig?: Record<string, unknown>;
+  /** Battery mode's hooks into the data manager (modules/power/powered-firmware.ts). */
+  battery?: BatteryHooks;
 }
 
 export interface Firmware {
@@ -108,8 +111,10 @@ export function startFirmware(ports: PlatformPorts): Firmware {
       for (const issue of settings.issues) {
         if (issue.severity === "warning") log.warn(describeIssue(issue));
       }
+      const run = ports.battery?.managerSettings(settings) ?? settings;
       if (!manager) {
         manager = new DataManager({
+          ...ports.battery?.managerOptions(),
           flash: ports.flash,
           clock: ports.clock,
           timers: ports.timers,
@@ -118,13 +123,13 @@ export function startFirmware(ports: PlatformPorts): Firmware {
           registry: ports.registry,
           partId: client?.partId ?? "",
           sender: cloud && client ? client : noCloudSender,
-          settings,
+          settings: run,
         });
         log.info(
           `capture: started with ${settings.collectors.length} collector(s); sync every ${settings.dataManager.syncIntervalMins} min${settings.dataManager.syncDisabled ? " (disabled)" : ""}`,
         );
       } else {
-        manager.apply(settings);
+        manager.apply(run);
       }
     },
     syncNow() {

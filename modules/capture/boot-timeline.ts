@@ -117,15 +117,35 @@ export class BootTimeline {
   private readonly current: BootEntry;
   private nextCheckpointMs = CHECKPOINT_MS;
 
+  /** The id the next boot gets. */
+  private readonly nextId: number;
+
+  /**
+   * @param continueBootId battery mode (modules/power): a wake from deep sleep
+   *   continues this boot (its offset, once learned, places every reading of the run).
+   */
   constructor(
     private readonly kv: KeyValueStore | undefined,
     private readonly log: Logger,
+    continueBootId?: number,
   ) {
     const loaded = this.load();
-    this.bootId = loaded.next;
     this.rejectedEntries = loaded.rejected;
-    this.boots = loaded.boots.filter((b) => b.id < this.bootId).slice(-(BOOTS_KEPT - 1));
-    this.current = { id: this.bootId, offsetMs: Number.NaN, highWaterMs: 0 };
+    if (continueBootId !== undefined && continueBootId > 0) {
+      this.bootId = continueBootId;
+      this.current = loaded.boots.find((b) => b.id === continueBootId) ?? {
+        id: continueBootId,
+        offsetMs: Number.NaN,
+        highWaterMs: 0,
+      };
+      this.boots = loaded.boots.filter((b) => b.id !== continueBootId).slice(-(BOOTS_KEPT - 1));
+      this.nextId = Math.max(loaded.next, continueBootId + 1);
+    } else {
+      this.bootId = loaded.next;
+      this.boots = loaded.boots.filter((b) => b.id < this.bootId).slice(-(BOOTS_KEPT - 1));
+      this.current = { id: this.bootId, offsetMs: Number.NaN, highWaterMs: 0 };
+      this.nextId = this.bootId + 1;
+    }
     this.boots.push(this.current);
     this.save();
   }
@@ -300,7 +320,7 @@ export class BootTimeline {
       Math.floor(b.highWaterMs),
     ]);
     try {
-      this.kv.set(BOOTS_KEY, JSON.stringify({ n: this.bootId + 1, b: rows }));
+      this.kv.set(BOOTS_KEY, JSON.stringify({ n: this.nextId, b: rows }));
     } catch (error) {
       this.log.warn(`capture: could not persist the boot timeline: ${(error as Error)?.message ?? error}`);
     }

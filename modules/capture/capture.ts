@@ -44,6 +44,8 @@ export interface CapturePorts {
   /** Persists the boot timeline (timestamp correction across reboots). Optional: without it, only this boot's readings are placed exactly. */
   kv?: KeyValueStore;
   registry: ModelRegistry;
+  /** Battery mode: continue this boot id (a wake from deep sleep is not a new boot). */
+  continueBootId?: number;
 }
 
 export interface SamplerStats {
@@ -105,7 +107,7 @@ export class Capture implements CollectorHost {
     this.timers = ports.timers;
     this.log = ports.log;
     this.registry = ports.registry;
-    this.timeline = new BootTimeline(ports.kv, ports.log);
+    this.timeline = new BootTimeline(ports.kv, ports.log, ports.continueBootId);
     this.bootId = this.timeline.bootId;
     this.transcoder = new SensorDataTranscoder(this.timeline);
     this.scanEarlierBoots();
@@ -403,6 +405,12 @@ export class Capture implements CollectorHost {
     this.collectors = [];
     this.timeline.checkpoint(this.clock.monotonic());
     this.closed = true;
+  }
+
+  /** Learn this boot's wall-clock offset now if the clock is valid (battery mode runs no sampler tick). */
+  noteClock(): void {
+    if (this.clockPending)
+      this.clockPending = !this.timeline.observe(this.clock.monotonic(), this.clock.wall());
   }
 
   /** Per-collector counters. */

@@ -14,6 +14,7 @@ import { ALL_METHOD_NAMES, COMPONENT_APIS, methodSpec } from "../capture/methods
 import { ringKey } from "../capture/ring-key";
 import { MIN_RING_SECTORS } from "../capture/ring-sizing";
 import { layoutRecordBytes } from "../storage/layout-record";
+import { POWER_ATTRIBUTES, parsePowerAttributes } from "../power/power-settings";
 import { ringSectorsFor } from "../storage/sizing";
 import {
   MAX_ADDITIONAL_PARAMS,
@@ -297,6 +298,7 @@ function parseInto(config: unknown, result: CaptureSettings): void {
       found = name;
       dataManager.name = name;
       parseDataManagerAttributes(service.attributes ?? {}, dataManager, issues);
+      result.power = parsePowerAttributes(service.attributes ?? {}, issues);
     });
   }
 
@@ -494,7 +496,13 @@ function parseDataManagerAttributes(
   ]);
   let unknown = 0;
   for (const key in attributes) {
-    if (!hasOwn.call(attributes, key) || known.has(key) || IGNORED_VIAM_ATTRIBUTES.includes(key)) continue;
+    if (
+      !hasOwn.call(attributes, key) ||
+      known.has(key) ||
+      IGNORED_VIAM_ATTRIBUTES.includes(key) ||
+      POWER_ATTRIBUTES.includes(key)
+    )
+      continue;
     if (++unknown > MAX_UNKNOWN_WARNINGS) continue;
     issues.push({
       severity: "warning",

@@ -3,6 +3,7 @@
  * for the parsing and docs/config.md for every attribute).
  */
 import { DEFAULT_UPLOAD_BUDGET_KB } from "./limits";
+import type { PowerSettings } from "../power/power-settings";
 
 /** A problem with one part of the config. Errors drop only that part; warnings change nothing. */
 export interface ConfigIssue {
@@ -104,6 +105,8 @@ export interface CollectorSettings {
 
 export interface CaptureSettings {
   dataManager: DataManagerSettings;
+  /** Battery mode (modules/power/power-settings.ts); absent where settings are built by hand. */
+  power?: PowerSettings;
   components: ComponentSettings[];
   collectors: CollectorSettings[];
   issues: ConfigIssue[];

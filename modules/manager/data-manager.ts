@@ -52,6 +52,17 @@ export interface DataManagerOptions {
   settings: CaptureSettings;
   /** Retry spacing (defaults: 200 ms doubling to one hour, 10% jitter). */
   backoff?: BackoffOptions;
+  /** Battery mode (modules/power): a wake from deep sleep is not a reboot; RTC-held batches join the rings. */
+  power?: PowerWakeHooks;
+}
+
+export interface PowerWakeHooks {
+  /** This start continues a run from deep sleep: nothing after the sync points is discarded. */
+  continuesRun: boolean;
+  /** The run's boot id, continued by capture's boot timeline (0 or absent: a new boot). */
+  bootId?: number;
+  /** Called once the rings are laid out: append held batches, return the readings added per ring. */
+  adopt?: (store: FlashRingStore) => { key: string; readings: number }[];
 }
 
 export interface CollectorStatus {
@@ -181,7 +192,7 @@ export class DataManager {
       retainUnsynced: true,
       recordUnits: blockReadings(readingCount),
     });
-    this.settleBootBacklog();
+    this.settleBootBacklog(options.power?.continuesRun === true);
     this.capture = new Capture({
       store: this.store,
       clock: options.clock,
@@ -189,6 +200,7 @@ export class DataManager {
       log: options.log,
       registry: options.registry,
       ...(options.kv ? { kv: options.kv } : {}),
+      ...(options.power?.bootId ? { continueBootId: options.power.bootId } : {}),
     });
     this.sync = new SyncService({
       sender: options.sender,
@@ -199,6 +211,8 @@ export class DataManager {
       ...(options.backoff ? { backoff: options.backoff } : {}),
     });
     this.issues = this.capture.apply(options.settings);
+    for (const held of options.power?.adopt?.(this.store) ?? [])
+      this.ledger(held.key).retainedAtBoot += held.readings;
     this.refreshTargets();
     this.sync.start();
   }
@@ -367,7 +381,7 @@ export class DataManager {
   }
 
   /** Count what the previous boot left after each sync point; keep it or discard it (counted). */
-  private settleBootBacklog(): void {
+  private settleBootBacklog(wokeFromDeepSleep: boolean): void {
     for (const ring of this.store.rings()) {
       let census: ReturnType<typeof pendingCensus>;
       try {
@@ -381,10 +395,10 @@ export class DataManager {
       }
       if (census.records === 0) continue;
       const ledger = this.ledger(ring.key);
-      if (this.retainUnsynced) {
+      if (this.retainUnsynced || wokeFromDeepSleep) {
         ledger.retainedAtBoot += census.readings;
         this.log.info(
-          `data manager: ${ring.key}: ${census.readings} unsynced reading(s) kept from before the reboot`,
+          `data manager: ${ring.key}: ${census.readings} unsynced reading(s) kept from before the ${wokeFromDeepSleep ? "deep sleep" : "reboot"}`,
         );
         continue;
       }

@@ -15,13 +15,15 @@ import SecureSocket from "securesocket";
 import Time from "time";
 import Timer from "timer";
 import type { CloudAddress } from "../app/cloud-address";
-import { startFirmware } from "../app/firmware";
+import type { PlatformPorts } from "../app/firmware";
 import type { OpenByteStream } from "../app/http1-transport";
 import { SettableWallClock } from "../app/wall-clock";
 import { ModelRegistry } from "../capture/registry";
 import { simulatedModels } from "../capture/simulated";
+import { startPowered } from "../power/powered-firmware";
 import { esp32Models } from "./esp32/drivers/index";
 import { Esp32Flash } from "./esp32/flash";
+import { Esp32SleepPort } from "./esp32/sleep-port";
 import { SntpTimeSync } from "./esp32/sntp-time";
 import { WifiLink } from "./esp32/wifi-link";
 import { moddableTimers } from "./moddable/moddable-timers";
@@ -68,6 +70,8 @@ function startNow(): void {
   } catch (error) {
     log.error(`tls: ${(error as Error).message}; trusting only the bundled roots`);
   }
+  // Battery mode (docs/power.md) decides at each start: a capture wake, or the firmware.
+  const startFirmware = (ports: PlatformPorts) => startPowered(ports, new Esp32SleepPort());
   startFirmware({
     kv: new PreferenceStore(),
     clock,

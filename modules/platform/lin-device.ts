@@ -17,13 +17,15 @@ import SecureSocket from "securesocket";
 import Time from "time";
 import Timer from "timer";
 import type { CloudAddress } from "../app/cloud-address";
-import { startFirmware } from "../app/firmware";
+import type { PlatformPorts } from "../app/firmware";
 import type { OpenByteStream } from "../app/http1-transport";
 import { SettableWallClock } from "../app/wall-clock";
 import { simulatedModels } from "../capture/simulated";
+import { startPowered } from "../power/powered-firmware";
 import { AlwaysUpLink } from "./lin/always-up-link";
 import { ignoreBrokenPipes } from "./lin/broken-pipe";
 import { LinFlash } from "./lin/flash";
+import { LinSleepPort } from "./lin/sleep-port";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
 import { openSocketStream } from "./moddable/socket-stream";
@@ -57,6 +59,8 @@ function startNow(): void {
   } catch (error) {
     log.error(`tls: ${(error as Error).message}; trusting only the bundled roots`);
   }
+  // Battery mode with deep sleep emulated in files (tools/sim/sleep-cycles.ts restarts the app).
+  const startFirmware = (ports: PlatformPorts) => startPowered(ports, new LinSleepPort(root));
   startFirmware({
     kv: new PreferenceStore(),
     clock,

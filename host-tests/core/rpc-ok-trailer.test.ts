@@ -40,10 +40,11 @@ test("gRPC-web trailer: OK forms are accepted, lookalikes keep their own status"
   ])
     assert.equal(outcome(ok), "ok 3", JSON.stringify(ok));
   assert.equal(outcome("grpc-status: 01\r\n").startsWith("code 1 "), true);
-  assert.equal(outcome("grpc-status: 0 1\r\n").startsWith("code 2"), true);
+  // Malformed or contradictory status lines are protocol errors (INTERNAL), never read as OK.
+  assert.equal(outcome("grpc-status: 0 1\r\n").startsWith("code 13 "), true);
   const unavailable = outcome("grpc-status: 14\r\ngrpc-message: later\r\n");
   assert.ok(unavailable.startsWith("code 14 ") && unavailable.endsWith("later"), unavailable);
-  assert.equal(outcome("grpc-status: 0\r\ngrpc-status: 5\r\n").startsWith("code 5"), true);
+  assert.equal(outcome("grpc-status: 0\r\ngrpc-status: 5\r\n").startsWith("code 13 "), true);
   assert.equal(outcome("grpc-statusx: 0\r\n").startsWith("code 13"), true);
   assert.equal(outcome("grpc-message: x\r\n").startsWith("code 13"), true);
 });

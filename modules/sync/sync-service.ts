@@ -334,9 +334,13 @@ export class SyncService {
       now: () => clock.monotonic(),
     };
     // Sized for the request ceiling and the largest metadata; reallocated only when those change.
+    // A collector whose metadata throws is skipped here: its own turn meets the fault and counts it.
     let metadataBytes = 0;
-    for (const uploader of this.uploaders.values())
-      metadataBytes = Math.max(metadataBytes, uploader.target.metadata().length);
+    for (const uploader of this.uploaders.values()) {
+      try {
+        metadataBytes = Math.max(metadataBytes, uploader.target.metadata().length);
+      } catch {}
+    }
     this.writer.resize(requestBufferBytes(this.settings.maxRequestBytes, metadataBytes));
     // A forced round, the link's retry and the interval round serve every healthy collector;
     // a collector in its own backoff joins only once its wait is over (or when forced).

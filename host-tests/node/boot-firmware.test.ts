@@ -149,8 +149,13 @@ function boot(
     openLink: () => link,
     openStream: () => nodeStream(cloud.port),
   });
-  return { firmware, log, timers, link };
+  const device = { firmware, log, timers, link };
+  running.add(device);
+  return device;
 }
+
+/** Devices not yet shut down: a failed assertion must not leave timers and sockets that keep the file alive. */
+const running = new Set<Device>();
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -161,6 +166,7 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 10_00
 }
 
 async function shutdown(device: Device): Promise<void> {
+  running.delete(device);
   const manager = device.firmware.manager();
   device.firmware.boot.close();
   await manager?.close();
@@ -173,6 +179,7 @@ function collector(device: Device, component: string) {
 
 const clouds: Cloud[] = [];
 after(async () => {
+  for (const device of [...running]) await shutdown(device);
   for (const c of clouds) await c.close();
 });
 

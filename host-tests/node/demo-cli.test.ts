@@ -87,13 +87,16 @@ test("a second run continues with the same flash image and database", async () =
 });
 
 test("a second demo on the same data dir is refused while the first runs", async () => {
-  const first = runDemo(["--for", "6", "--port", "0", "--data-dir", dir]);
-  // Wait for the first to hold the lock.
+  // The first runs until stopped (no race with a loaded machine's slow start); it holds the lock.
+  const first = runDemo(["--for", "600", "--port", "0", "--data-dir", dir]);
   const lock = path.join(dir, "demo.lock");
-  for (let i = 0; i < 100 && !fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 1200 && !fs.existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
+  const owner = Number(fs.readFileSync(lock, "utf8"));
   const second = await runDemo(["--for", "2", "--port", "0", "--data-dir", dir]);
   assert.equal(second.code, 1);
-  assert.match(second.stderr, /another demo \(pid \d+\) is using/);
+  assert.match(second.stderr, new RegExp(`another demo \\(pid ${owner}\\) is using`));
+  // Ctrl-C to the first (its pid is in the lock): a clean stop.
+  process.kill(owner, "SIGINT");
   const done = await first;
   assert.equal(done.code, 0, done.stderr);
   assert.ok(!fs.existsSync(lock), "the lock is released at stop");

@@ -11,6 +11,9 @@ import { RecentLog } from "../../tools/demo/node-ports.ts";
 import { launchHeadlessChromium } from "../../tools/web/headless-browser.ts";
 
 test("browse page on the running demo: DB counts, plots, live updates", async () => {
+  // The browser first: a missing chromium then fails the test instead of leaving a running demo
+  // that keeps the test process alive forever.
+  const browser = await launchHeadlessChromium();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "capsync-web-demo-"));
   const demo = await Demo.start({
     dataDir: dir,
@@ -18,7 +21,6 @@ test("browse page on the running demo: DB counts, plots, live updates", async ()
     machineConfigPath: path.resolve(import.meta.dirname, "../../tools/demo/fallback-machine-config.json"),
     log: new RecentLog(),
   });
-  const browser = await launchHeadlessChromium();
   try {
     const page = await browser.context.newPage();
     const errors: string[] = [];

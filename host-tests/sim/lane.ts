@@ -18,8 +18,8 @@ import {
   sleep,
 } from "../../tools/sim/simulator";
 import { cloudDyingChecks, startDyingProxy } from "./cloud-dying";
-import { tlsCheck } from "./tls";
 import { checkBatteryMode } from "./power";
+import { tlsCheck } from "./tls";
 
 const verbose = process.argv.includes("--verbose");
 let passed = 0;

@@ -8,4 +8,5 @@ if (typeof g.setTimeout !== "function") {
   };
   g.clearTimeout = () => {};
 }
+
 export {};

@@ -13,8 +13,8 @@
 import { ALL_METHOD_NAMES, COMPONENT_APIS, methodSpec } from "../capture/methods";
 import { ringKey } from "../capture/ring-key";
 import { MIN_RING_SECTORS } from "../capture/ring-sizing";
-import { layoutRecordBytes } from "../storage/layout-record";
 import { POWER_ATTRIBUTES, parsePowerAttributes } from "../power/power-settings";
+import { layoutRecordBytes } from "../storage/layout-record";
 import { ringSectorsFor } from "../storage/sizing";
 import {
   MAX_ADDITIONAL_PARAMS,

@@ -2,8 +2,9 @@
  * Validated settings derived from a Viam machine config (see machine-config.ts
  * for the parsing and docs/config.md for every attribute).
  */
-import { DEFAULT_UPLOAD_BUDGET_KB } from "./limits";
+
 import type { PowerSettings } from "../power/power-settings";
+import { DEFAULT_UPLOAD_BUDGET_KB } from "./limits";
 
 /** A problem with one part of the config. Errors drop only that part; warnings change nothing. */
 export interface ConfigIssue {

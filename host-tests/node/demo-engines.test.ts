@@ -5,57 +5,12 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import semver from "semver";
 
 const root = path.resolve(import.meta.dirname, "../..");
-type Version = [number, number, number];
-
-function parse(v: string): Version {
-  const [a = 0, b = 0, c = 0] = v
-    .replace(/^v/, "")
-    .split(".")
-    .map((p) => (p === "x" || p === "*" ? 0 : Number(p)));
-  return [a, b, c];
-}
-const cmp = (a: Version, b: Version) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-
-/** The engines.node forms npm packages use: `||` of space-separated `>=`, `>`, `<`, `<=`, `^`, `~`, `X`, `X.x`, `*`. */
+/** Whether `version` is in an `engines.node` range, as npm decides it. */
 export function satisfies(version: string, range: string): boolean {
-  const v = parse(version);
-  // ">= 14" and ">=14" alike.
-  return range
-    .replace(/(>=|<=|>|<|\^|~|=)\s+/g, "$1")
-    .split("||")
-    .some((alternative) =>
-      alternative
-        .trim()
-        .split(/\s+/)
-        .filter((c) => c !== "")
-        .every((c) => {
-          const m = /^(>=|<=|>|<|\^|~|=)?\s*(.*)$/.exec(c)!;
-          const op = m[1] ?? "";
-          const text = m[2]!;
-          if (text === "*" || text === "x") return true;
-          const r = parse(text);
-          const parts = text.split(".").filter((p) => p !== "x" && p !== "*").length;
-          switch (op) {
-            case ">=":
-              return cmp(v, r) >= 0;
-            case ">":
-              return cmp(v, r) > 0;
-            case "<=":
-              return cmp(v, r) <= 0;
-            case "<":
-              return cmp(v, r) < 0;
-            case "^":
-              return cmp(v, r) >= 0 && v[0] === r[0];
-            case "~":
-              return cmp(v, r) >= 0 && v[0] === r[0] && v[1] === r[1];
-            default:
-              // "20", "20.x", "20.9.0": the same major (and minor, patch when given).
-              return r.slice(0, parts).every((n, i) => v[i] === n);
-          }
-        }),
-    );
+  return semver.satisfies(version, range);
 }
 
 test("range check: the forms in the lock file", () => {

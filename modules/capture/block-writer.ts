@@ -191,6 +191,8 @@ export class BlockWriter implements FieldWriter {
   /** Values of the column escaped raw in the block (of `count`; the last block's count is `lastCount`). */
   private readonly raws: Uint16Array;
   private lastCount = 0;
+  /** What the block's Readings would take in format 1 (bounds the readings per block). */
+  private format1Bytes = 0;
   /** The first reading's numbers (steps are chosen from them when a block starts). */
   private readonly firstValues: Float64Array;
   /** Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes. */
@@ -284,6 +286,7 @@ export class BlockWriter implements FieldWriter {
   /** Forget the block's readings (after they went to the store). The Readings schema is kept. */
   clear(): void {
     this.lastCount = this.count;
+    this.format1Bytes = 0;
     this.pos = 0;
     this.cur = 0;
     this.used = 0;
@@ -298,6 +301,9 @@ export class BlockWriter implements FieldWriter {
   fitsFixed(wallBase: boolean, arity: number): boolean {
     if (this.count === 0) return true;
     if (wallBase !== this.wallBase || this.count >= MAX_BLOCK_READINGS) return false;
+    // No more readings than a format-1 block of this batch held (Δt, latency, 8 bytes a number): a block's
+    // SensorData must fit sync's request budget as before (a block is never split between requests).
+    if ((this.count + 1) * (3 + 8 * arity) > this.capacity) return false;
     return this.length + TIME_BYTES + arity * NUMBER_BYTES + 1 <= this.capacity;
   }
 
@@ -365,6 +371,8 @@ export class BlockWriter implements FieldWriter {
   fitsReading(wallBase: boolean): boolean {
     if (this.count === 0) return true;
     if (this.learning || wallBase !== this.wallBase || this.count >= MAX_BLOCK_READINGS) return false;
+    // As for fixed shapes: no more readings than format 1 held (its bytes: Δt, latency, the scratch).
+    if (this.format1Bytes + 3 + this.spos > this.capacity) return false;
     return this.length + this.readingBytes() <= this.capacity;
   }
 
@@ -411,6 +419,7 @@ export class BlockWriter implements FieldWriter {
       }
     }
     this.times(requestedUs, receivedUs);
+    this.format1Bytes += 3 + this.spos;
     this.packScratch();
     this.count++;
     return true;

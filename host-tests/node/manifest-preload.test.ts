@@ -28,6 +28,7 @@ test("manifest: every core and platform module is preloaded by name", () => {
     "capture",
     "config",
     "manager",
+    "power",
     "proto",
     "rpc",
     "storage",
@@ -44,8 +45,12 @@ test("manifest: every core and platform module is preloaded by name", () => {
     ...modulesIn("modules/platform/esp32/drivers"),
   ])
     assert.ok(esp32.has(m), `${m} is not preloaded for esp32 (boards/esp32-common.json)`);
+  // The TLS fragment (both platforms include it) preloads the verifier and its SDK glue.
+  const tls = new Set<string>(read("modules/platform/moddable/tls/manifest.json").preload);
+  for (const m of [...modulesIn("modules/tls"), ...modulesIn("modules/platform/moddable/tls")])
+    assert.ok(tls.has(m), `${m} is not preloaded by the TLS fragment`);
   // And nothing stale: a preload entry for a module that no longer exists breaks the build.
-  for (const m of [...core, ...lin, ...esp32])
+  for (const m of [...core, ...lin, ...esp32, ...[...tls].filter((t) => t.startsWith("modules/"))])
     assert.ok(fs.existsSync(path.join(root, `${m}.ts`)), `preload entry ${m} has no module`);
 });
 

@@ -355,3 +355,35 @@ test("WiFi flapping never stops capture, and every reading arrives once", async 
   assert.equal(imu.captured, imu.synced + imu.pending);
   await shutdown(device);
 });
+
+test("a bad config entry is logged once (by whoever read the config), and its neighbours run", async () => {
+  const config = machineConfig(50);
+  const env = config.components![0]!;
+  (env.service_configs![0]!.attributes as { capture_methods: unknown[] }).capture_methods.push({
+    method: "Readings",
+    capture_frequency_hz: -1,
+  });
+  config.components!.push({
+    name: "ghost",
+    api: "rdk:component:sensor",
+    model: "no:such:model",
+    attributes: {},
+    service_configs: [
+      {
+        type: "data_manager",
+        attributes: { capture_methods: [{ method: "Readings", capture_frequency_hz: 1 }] },
+      },
+    ],
+  } as (typeof config.components)[number]);
+  const cloud = await cloudWith(config);
+  const device = boot(cloud);
+  await waitFor("the cloud's config", () => device.firmware.manager() !== undefined);
+  await waitFor("imu running", () => collector(device, "imu").frequencyHz === 50);
+  await new Promise((r) => setTimeout(r, 300)); // a few config polls: an unchanged config logs nothing new
+  // A parse-time issue (the negative rate) and an apply-time issue (the unknown model): one line each.
+  const negative = device.log.lines.filter((l) => /capture_frequency_hz .*got -1/.test(l));
+  const ghost = device.log.lines.filter((l) => /ghost/.test(l) && /no:such:model/.test(l));
+  assert.equal(negative.length, 1, negative.join("\n"));
+  assert.equal(ghost.length, 1, ghost.join("\n"));
+  await shutdown(device);
+});

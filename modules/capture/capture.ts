@@ -340,7 +340,10 @@ export class Capture implements CollectorHost {
     }
     this.setTimer(tickMs);
 
-    for (const issue of issues) {
+    // The settings' own issues were logged where the config was read (config follower, firmware); only
+    // what applying found is logged here, so no entry is reported twice.
+    for (let i = settings.issues.length; i < issues.length; i++) {
+      const issue = issues[i]!;
       const line = describeIssue(issue);
       if (issue.severity === "error") this.log.error(line);
       else this.log.warn(line);

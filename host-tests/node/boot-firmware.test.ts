@@ -374,7 +374,7 @@ test("a bad config entry is logged once (by whoever read the config), and its ne
         attributes: { capture_methods: [{ method: "Readings", capture_frequency_hz: 1 }] },
       },
     ],
-  } as (typeof config.components)[number]);
+  } as NonNullable<MachineConfigJson["components"]>[number]);
   const cloud = await cloudWith(config);
   const device = boot(cloud);
   await waitFor("the cloud's config", () => device.firmware.manager() !== undefined);

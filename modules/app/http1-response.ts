@@ -25,6 +25,7 @@
  * - interim responses: MAX_INTERIM_RESPONSES.
  */
 import type { HttpResponse } from "../ports";
+import { isTokenChar } from "../rpc/http-token";
 
 export const MAX_HEAD_BYTES = 8192;
 export const MAX_HEADER_LINES = 64;
@@ -61,23 +62,6 @@ const SP = 32;
 const HTAB = 9;
 const COLON = 58;
 const SEMICOLON = 59;
-
-/** HTTP token characters (RFC 9110 tchar). */
-function isTokenChar(c: number): boolean {
-  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
-  // ! # $ % & ' * + - . ^ _ ` | ~
-  return (
-    c === 0x21 ||
-    (c >= 0x23 && c <= 0x27) ||
-    c === 0x2a ||
-    c === 0x2b ||
-    c === 0x2d ||
-    c === 0x2e ||
-    (c >= 0x5e && c <= 0x60) ||
-    c === 0x7c ||
-    c === 0x7e
-  );
-}
 
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;

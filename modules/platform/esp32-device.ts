@@ -11,12 +11,9 @@
  * clock agrees. Cloud: one kept-alive TLS connection via SecureSocket.
  */
 import config from "mc/config";
-import SecureSocket from "securesocket";
 import Time from "time";
 import Timer from "timer";
-import type { CloudAddress } from "../app/cloud-address";
 import type { PlatformPorts } from "../app/firmware";
-import type { OpenByteStream } from "../app/http1-transport";
 import { SettableWallClock } from "../app/wall-clock";
 import { ModelRegistry } from "../capture/registry";
 import { simulatedModels } from "../capture/simulated";
@@ -26,10 +23,9 @@ import { Esp32Flash } from "./esp32/flash";
 import { Esp32SleepPort } from "./esp32/sleep-port";
 import { SntpTimeSync } from "./esp32/sntp-time";
 import { WifiLink } from "./esp32/wifi-link";
+import { cloudStreamOpener } from "./moddable/cloud-stream";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
-import { openSocketStream } from "./moddable/socket-stream";
-import { cloudRoots, secureOptions } from "./moddable/tls/secure-options";
 import { traceLogger } from "./moddable/trace-logger";
 
 export function startDevice(): void {
@@ -63,13 +59,6 @@ function startNow(): void {
       `esp32: no "config" partition (${(error as Error).message}); the last good config is not kept across reboots`,
     );
   }
-  const cloudCa = typeof config.cloudCa === "string" && config.cloudCa !== "" ? config.cloudCa : undefined;
-  let extraRoots: ArrayBuffer[] = [];
-  try {
-    extraRoots = cloudRoots(cloudCa);
-  } catch (error) {
-    log.error(`tls: ${(error as Error).message}; trusting only the bundled roots`);
-  }
   // Battery mode (docs/power.md) decides at each start: a capture wake, or the firmware.
   const startFirmware = (ports: PlatformPorts) => startPowered(ports, new Esp32SleepPort());
   startFirmware({
@@ -82,20 +71,7 @@ function startNow(): void {
     // Real drivers (ADC/GPIO board, MPU-6050) and the simulated models, which run on any board.
     registry: new ModelRegistry().include(simulatedModels()).include(esp32Models()),
     openLink: (wifi) => (wifi ? new WifiLink(wifi) : null),
-    openStream:
-      (address: CloudAddress): OpenByteStream =>
-      (handler) =>
-        openSocketStream(
-          address.secure
-            ? {
-                host: address.host,
-                port: address.port,
-                secure: secureOptions(extraRoots),
-                SecureSocket: SecureSocket as unknown as new (dictionary: Record<string, unknown>) => unknown,
-              }
-            : { host: address.host, port: address.port },
-          handler,
-        ),
+    openStream: cloudStreamOpener(config.cloudCa, log),
     timeSync: new SntpTimeSync(String(config.sntp ?? "pool.ntp.org")),
     cloudNeedsClock: true,
     buildConfig: config as Record<string, unknown>,

@@ -13,12 +13,9 @@
  * Credentials: provisioned from `mcconfig … partId=… secret=… appAddress=…`.
  */
 import config from "mc/config";
-import SecureSocket from "securesocket";
 import Time from "time";
 import Timer from "timer";
-import type { CloudAddress } from "../app/cloud-address";
 import type { PlatformPorts } from "../app/firmware";
-import type { OpenByteStream } from "../app/http1-transport";
 import { SettableWallClock } from "../app/wall-clock";
 import { simulatedModels } from "../capture/simulated";
 import { startPowered } from "../power/powered-firmware";
@@ -26,10 +23,9 @@ import { AlwaysUpLink } from "./lin/always-up-link";
 import { ignoreBrokenPipes } from "./lin/broken-pipe";
 import { LinFlash } from "./lin/flash";
 import { LinSleepPort } from "./lin/sleep-port";
+import { cloudStreamOpener } from "./moddable/cloud-stream";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
-import { openSocketStream } from "./moddable/socket-stream";
-import { cloudRoots, secureOptions } from "./moddable/tls/secure-options";
 import { traceLogger } from "./moddable/trace-logger";
 
 export function startDevice(): void {
@@ -52,13 +48,6 @@ function startNow(): void {
   const flash = new LinFlash({ path: `${root}capsync-capture.nor`, size: captureKb * 1024 });
   const configFlash = new LinFlash({ path: `${root}capsync-config.nor`, size: 64 * 1024 });
   log.info(`sim: flash images in ${root} (capture ${captureKb} KB, config 64 KB)`);
-  const cloudCa = typeof config.cloudCa === "string" && config.cloudCa !== "" ? config.cloudCa : undefined;
-  let extraRoots: ArrayBuffer[] = [];
-  try {
-    extraRoots = cloudRoots(cloudCa);
-  } catch (error) {
-    log.error(`tls: ${(error as Error).message}; trusting only the bundled roots`);
-  }
   // Battery mode with deep sleep emulated in files (tools/sim/sleep-cycles.ts restarts the app).
   const startFirmware = (ports: PlatformPorts) => startPowered(ports, new LinSleepPort(root));
   startFirmware({
@@ -70,23 +59,9 @@ function startNow(): void {
     configFlash,
     registry: simulatedModels(),
     openLink: () => new AlwaysUpLink(),
-    // TLS exactly as on the ESP32: SecureSocket with capsync's verifier as the SDK's ssl/cert.
-    openStream:
-      (address: CloudAddress): OpenByteStream =>
-      (handler) => {
-        ignoreBrokenPipes(); // again: the SDK restores the default when its debugger (re)connects
-        return openSocketStream(
-          address.secure
-            ? {
-                host: address.host,
-                port: address.port,
-                secure: secureOptions(extraRoots),
-                SecureSocket: SecureSocket as unknown as new (dictionary: Record<string, unknown>) => unknown,
-              }
-            : { host: address.host, port: address.port },
-          handler,
-        );
-      },
+    // TLS exactly as on the ESP32; SIGPIPE ignored again before each connection (the SDK restores the
+    // default when its debugger (re)connects).
+    openStream: cloudStreamOpener(config.cloudCa, log, ignoreBrokenPipes),
     buildConfig: config as Record<string, unknown>,
   });
 }

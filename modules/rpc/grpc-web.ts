@@ -22,6 +22,7 @@
 
 import type { HttpResponse } from "../ports";
 import { readUtf8 } from "../proto/reader";
+import { isTokenChar } from "./http-token";
 import { Code, RpcError } from "./status";
 
 export const FRAME_HEADER_BYTES = 5;
@@ -175,23 +176,6 @@ function okTrailer(body: Uint8Array, start: number, end: number): Status | undef
 
 const NAME_GRPC_STATUS = "grpc-status";
 const NAME_GRPC_MESSAGE = "grpc-message";
-
-/** HTTP token characters (RFC 9110 tchar). */
-function isTokenChar(c: number): boolean {
-  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
-  // ! # $ % & ' * + - . ^ _ ` | ~
-  return (
-    c === 0x21 ||
-    (c >= 0x23 && c <= 0x27) ||
-    c === 0x2a ||
-    c === 0x2b ||
-    c === 0x2d ||
-    c === 0x2e ||
-    (c >= 0x5e && c <= 0x60) ||
-    c === 0x7c ||
-    c === 0x7e
-  );
-}
 
 /** Whether body[start, end) is `name`, ASCII case-insensitively (name is lower case). */
 function sameName(body: Uint8Array, start: number, end: number, name: string): boolean {

@@ -181,14 +181,21 @@ function alive(sim: RunningSimulator, when: string): void {
   }
 }
 
-/** How many sync rounds the app said failed. */
-function roundFailures(sim: RunningSimulator): number {
-  return sim.lines.filter((line) => /sync: round failed/.test(line)).length;
-}
-
-/** How many times the app's sync said it recovered from a failure streak. */
-function recovered(sim: RunningSimulator): number {
-  return sim.lines.filter((line) => /sync: recovered after \d+ failed round/.test(line)).length;
+/**
+ * Whether sync is failing anywhere (the link, or a collector in its own backoff) after line `from`
+ * of the app's trace: each failure line names what failed, each recovery line clears it.
+ */
+function stillFailing(sim: RunningSimulator, from: number): boolean {
+  const failing = new Set<string>();
+  for (const line of sim.lines.slice(from)) {
+    const failed = /sync (\S+): upload failed/.exec(line);
+    const recovered = /sync (\S+): recovered after/.exec(line);
+    if (/sync: no answer from the cloud/.test(line)) failing.add("link");
+    else if (/sync: the cloud answers again/.test(line)) failing.delete("link");
+    else if (failed) failing.add(failed[1]!);
+    else if (recovered) failing.delete(recovered[1]!);
+  }
+  return failing.size > 0;
 }
 
 /** Readings of one collector sorted by capture time. */
@@ -208,7 +215,7 @@ export async function cloudDyingChecks(context: CloudDyingContext): Promise<void
     await check(`mcsim survives the cloud dying ${mode} (${rounds} times) and syncs again`, async () => {
       alive(sim, `before the cloud died ${mode}`);
       for (let round = 1; round <= rounds; round++) {
-        const failuresBefore = roundFailures(sim);
+        const from = sim.lines.length;
         try {
           await proxy.kill(mode, 40_000);
           // A response is cut after the cloud stored the upload: the newest upload is the cut one.
@@ -220,14 +227,11 @@ export async function cloudDyingChecks(context: CloudDyingContext): Promise<void
         }
         alive(sim, `after the cloud died ${mode} (kill ${round})`);
         const uploads = cloud.stats.uploads;
-        const recoveries = recovered(sim);
-        // Back means a whole sync round succeeded again ("sync: recovered after n failed
-        // round(s)": the backoff is reset), not just one chunk: the next kill then starts from
-        // a short backoff instead of doubling an unbroken failure streak into minutes.
+        // Back means sync succeeded again everywhere (the link and every collector that failed have
+        // logged their recovery: their backoffs are reset), not just one chunk: the next kill then
+        // starts from a short backoff instead of doubling an unbroken failure streak into minutes.
         const deadline = Date.now() + 120_000;
-        const back = (): boolean =>
-          cloud.stats.uploads > uploads &&
-          (recovered(sim) > recoveries || roundFailures(sim) === failuresBefore);
+        const back = (): boolean => cloud.stats.uploads > uploads && !stillFailing(sim, from);
         while (!back()) {
           alive(sim, `while the cloud was back after kill ${round} ${mode}`);
           if (Date.now() > deadline) {

@@ -434,7 +434,9 @@ export class FlashRing implements Ring {
     if (retainUnsynced) {
       this.retainedCount = pending;
       this.ctx.log.info(
-        `storage: ring "${this.key}" kept ${pending} unsynced records from before the reboot`,
+        // Neutral on purpose: under the data manager the reboot rule (keep or discard, counted in
+        // readings) is applied next, and says which.
+        `storage: ring "${this.key}" has ${pending} unsynced record(s) from before the reboot in flash`,
       );
       return;
     }

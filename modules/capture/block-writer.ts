@@ -869,8 +869,25 @@ export class BlockWriter implements FieldWriter {
   private putDouble(v: number): void {
     const e = this.eightView;
     e.setFloat64(0, v, true);
-    this.put(e.getUint32(0, true), 32);
-    this.put(e.getUint32(4, true), 32);
+    this.put32(e.getUint32(0, true));
+    this.put32(e.getUint32(4, true));
+  }
+
+  /** All 32 bits of v (0 ≤ v < 2^32), least significant first: `put(v, 32)` without its loop. */
+  private put32(v: number): void {
+    const used = this.used;
+    const bytes = this.bytes;
+    let pos = this.pos;
+    // The current byte's free bits take v's low bits; three whole bytes follow; `used` bits stay over.
+    bytes[pos++] = (this.cur | (v << used)) & 0xff;
+    let rest = v >>> (8 - used);
+    bytes[pos++] = rest & 0xff;
+    rest >>>= 8;
+    bytes[pos++] = rest & 0xff;
+    rest >>>= 8;
+    bytes[pos++] = rest & 0xff;
+    this.cur = rest >>> 8;
+    this.pos = pos;
   }
 
   /** The low `n` bits (n ≤ 32) of v ≥ 0, least significant first. */

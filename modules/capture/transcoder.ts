@@ -67,6 +67,9 @@ import {
   kindArity,
 } from "./methods";
 
+/** 2^k for k ≤ 32, exact: placing a byte above bit 31 needs multiplication, not a shift. */
+const POW2: readonly number[] = Array.from({ length: 33 }, (_, k) => 2 ** k);
+
 /** Maps a block's (boot id, last monotonic µs) to the µs to add to its monotonic times; NaN = not yet known. */
 export interface BootOffsets {
   offsetUs(bootId: number, lastMonotonicUs: number): number;
@@ -730,8 +733,8 @@ export class SensorDataTranscoder {
 
   /** 64 bits as an IEEE double (low word first). */
   private rawDouble(): number {
-    const low = this.bits(32);
-    const high = this.bits(32);
+    const low = this.bits32();
+    const high = this.bits32();
     this.eightView.setUint32(0, low, true);
     this.eightView.setUint32(4, high, true);
     return this.eightView.getFloat64(0, true);
@@ -740,6 +743,22 @@ export class SensorDataTranscoder {
   /** A bool (format 2: one bit; format 1: one byte). */
   private flag(): number {
     return this.v2 ? this.bits(1) : this.byte();
+  }
+
+  /** The next 32 bits: `bits(32)` without its loop (raw doubles are two of them). */
+  private bits32(): number {
+    const record = this.record;
+    let pos = this.pos;
+    if (pos + 4 > record.length) return this.bits(32);
+    const avail = this.avail;
+    // `avail` bits are left in cur: four more bytes hold the rest, and the last one's top `avail` bits
+    // stay over for the next read.
+    const low = (this.cur | (record[pos++]! << avail) | (record[pos++]! << (avail + 8))) >>> 0;
+    const b2 = record[pos++]!;
+    const b3 = record[pos++]!;
+    this.pos = pos;
+    this.cur = b3 >>> (8 - avail);
+    return low + b2 * POW2[avail + 16]! + (b3 & ((1 << (8 - avail)) - 1)) * POW2[avail + 24]!;
   }
 
   /** The next n ≤ 32 bits of the stream, least significant first. */

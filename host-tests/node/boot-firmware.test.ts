@@ -3,11 +3,9 @@
 // manager with capture and sync) on Node ports, against the real local cloud
 // over loopback. Node's TCP socket stands in for Moddable's Socket.
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { after, test } from "node:test";
 import { FlashConfigCache } from "../../modules/app/config-cache";
 import { type Firmware, startFirmware } from "../../modules/app/firmware";
-import type { ByteStream, ByteStreamHandler, OpenByteStream } from "../../modules/app/http1-transport";
 import type { LinkEvent, NetworkLink } from "../../modules/app/network-supervisor";
 import { SettableWallClock } from "../../modules/app/wall-clock";
 import { simulatedModels } from "../../modules/capture/simulated";
@@ -16,6 +14,7 @@ import { NorImage } from "../../modules/storage/nor-image";
 import { type Cloud, type MachineConfigJson, startCloud } from "../../tools/cloud/index";
 import { NodeTimers } from "../../tools/demo/node-ports";
 import { MemoryKv } from "../core/boot-fixtures";
+import { nodeStream } from "../support/node-stream";
 
 const PART = "5e1f0c2a-7b3d-4e8f-9a6b-1c2d3e4f5a6b";
 const SECRET = "node-secret";
@@ -57,34 +56,6 @@ function machineConfig(imuHz: number, imuModel = "rdk:builtin:fake"): MachineCon
       },
     ],
   } as MachineConfigJson;
-}
-
-/** Node's socket as the transport's byte stream (the device uses Moddable's Socket). */
-function nodeStream(port: number): OpenByteStream {
-  return (handler: ByteStreamHandler): ByteStream => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    let connected = false;
-    let ended = false;
-    const end = (kind: "reset" | "refused", reason: string): void => {
-      if (ended) return;
-      ended = true;
-      handler.closed(kind, reason);
-    };
-    socket.on("connect", () => {
-      connected = true;
-      handler.connected();
-    });
-    socket.on("data", (chunk) => handler.data(new Uint8Array(chunk)));
-    socket.on("error", (error) => end(connected ? "reset" : "refused", error.message));
-    socket.on("close", () => end("reset", "closed by the server"));
-    return {
-      write: (bytes) => void socket.write(bytes),
-      close: () => {
-        ended = true;
-        socket.destroy();
-      },
-    };
-  };
 }
 
 class Lines implements Logger {

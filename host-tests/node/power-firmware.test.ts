@@ -5,9 +5,7 @@
 // fast-forwarded by each sleep. The simulator lane runs the same cycle on
 // Moddable; this one runs where no SDK is installed.
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { after, test } from "node:test";
-import type { ByteStream, ByteStreamHandler, OpenByteStream } from "../../modules/app/http1-transport";
 import type { LinkEvent, NetworkLink } from "../../modules/app/network-supervisor";
 import { SettableWallClock } from "../../modules/app/wall-clock";
 import { simulatedModels } from "../../modules/capture/simulated";
@@ -19,36 +17,10 @@ import { type MachineConfigJson, startCloud } from "../../tools/cloud/index";
 import { NodeTimers } from "../../tools/demo/node-ports";
 import { MemoryKv, RecordingLog } from "../core/boot-fixtures";
 import { batteryMachineConfig } from "../sim/power";
+import { nodeStream } from "../support/node-stream";
 
 const PART = "5e1f0c2a-7b3d-4e8f-9a6b-1c2d3e4f5a6b";
 const SECRET = "node-secret";
-
-function nodeStream(port: number): OpenByteStream {
-  return (handler: ByteStreamHandler): ByteStream => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    let connected = false;
-    let ended = false;
-    const end = (kind: "reset" | "refused", reason: string): void => {
-      if (ended) return;
-      ended = true;
-      handler.closed(kind, reason);
-    };
-    socket.on("connect", () => {
-      connected = true;
-      handler.connected();
-    });
-    socket.on("data", (chunk) => handler.data(new Uint8Array(chunk)));
-    socket.on("error", (error) => end(connected ? "reset" : "refused", error.message));
-    socket.on("close", () => end("reset", "closed by the server"));
-    return {
-      write: (bytes) => void socket.write(bytes),
-      close: () => {
-        ended = true;
-        socket.destroy();
-      },
-    };
-  };
-}
 
 const upLink = (): NetworkLink => ({
   start(listener: (e: LinkEvent) => void) {

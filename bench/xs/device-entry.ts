@@ -381,10 +381,9 @@ function storeStage(kind: Kind, readings: number): void {
 
 // ---- the cloud, minus the network ---------------------------------------------
 
-/** A DataCaptureUploadResponse {file_id: "f"} in a gRPC-web body with an OK trailer. */
-function okUploadResponse(): Uint8Array {
+/** `message` in a gRPC-web body followed by an OK trailer. */
+function okResponse(message: number[]): Uint8Array {
   const trailer = new TextEncoder().encode("grpc-status: 0\r\n");
-  const message = [0x0a, 0x01, 0x66];
   const out = new Uint8Array(5 + message.length + 5 + trailer.length);
   out[4] = message.length;
   out.set(message, 5);
@@ -396,20 +395,10 @@ function okUploadResponse(): Uint8Array {
   return out;
 }
 
+/** A DataCaptureUploadResponse {file_id: "f"}. */
+const okUploadResponse = () => okResponse([0x0a, 0x01, 0x66]);
 /** Authenticate's answer: AuthenticateResponse {access_token: "t"}. */
-function okAuthResponse(): Uint8Array {
-  const trailer = new TextEncoder().encode("grpc-status: 0\r\n");
-  const message = [0x0a, 0x01, 0x74];
-  const out = new Uint8Array(5 + message.length + 5 + trailer.length);
-  out[4] = message.length;
-  out.set(message, 5);
-  let p = 5 + message.length;
-  out[p] = 0x80;
-  out[p + 4] = trailer.length;
-  p += 5;
-  out.set(trailer, p);
-  return out;
-}
+const okAuthResponse = () => okResponse([0x0a, 0x01, 0x74]);
 
 const HEADERS = { "content-type": "application/grpc-web+proto" };
 

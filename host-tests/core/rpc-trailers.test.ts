@@ -9,23 +9,7 @@ import {
 } from "../../modules/rpc/grpc-web";
 import { Code, RpcError } from "../../modules/rpc/status";
 import { assert, test } from "../harness/index";
-
-const enc = (s: string) => {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-};
-
-function frame(flags: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + payload.length);
-  out[0] = flags;
-  out[1] = payload.length >>> 24;
-  out[2] = (payload.length >>> 16) & 0xff;
-  out[3] = (payload.length >>> 8) & 0xff;
-  out[4] = payload.length & 0xff;
-  out.set(payload, 5);
-  return out;
-}
+import { enc, frame } from "../support/grpc-web-frames";
 
 const MESSAGE = new Uint8Array([0x0a, 0x01, 0x78]);
 

@@ -55,21 +55,33 @@ export class FlashConfigCache implements ConfigCache {
     return this.slotBytes - HEADER_BYTES;
   }
 
+  /**
+   * Only the payload that wins is read and CRC-checked: the headers say which
+   * slot is newer, and the older slot is read only when the newer one fails
+   * its check. A wake from deep sleep loads the config every time, so this
+   * halves its flash reads and CRC work (docs/power.md).
+   */
   load(): string | undefined {
     this.generation = 0;
     this.newest = -1;
     this.corruptSlots = 0;
-    let best: Uint8Array | undefined;
-    for (let slot = 0; slot < 2; slot++) {
-      const found = this.readSlot(slot);
-      if (found === null) this.corruptSlots++;
-      else if (found && found.generation > this.generation) {
-        this.generation = found.generation;
-        this.newest = slot;
-        best = found.payload;
+    const a = this.readHeader(0);
+    const b = this.readHeader(1);
+    if (a === null) this.corruptSlots++;
+    if (b === null) this.corruptSlots++;
+    const order = headerGeneration(b) > headerGeneration(a) ? [b, a] : [a, b];
+    for (const header of order) {
+      if (!header) continue;
+      const payload = this.readPayload(header);
+      if (payload === null) {
+        this.corruptSlots++;
+        continue;
       }
+      this.generation = header.generation;
+      this.newest = header.slot;
+      return decodeUtf8(payload);
     }
-    return best === undefined ? undefined : decodeUtf8(best);
+    return undefined;
   }
 
   save(text: string): void {
@@ -93,11 +105,10 @@ export class FlashConfigCache implements ConfigCache {
     this.newest = slot;
   }
 
-  /** undefined: erased/never written; null: written but damaged. */
-  private readSlot(slot: number): { generation: number; payload: Uint8Array } | undefined | null {
-    const base = slot * this.slotBytes;
+  /** undefined: erased/never written; null: a header that cannot be a saved one. */
+  private readHeader(slot: number): SlotHeader | undefined | null {
     const header = new Uint8Array(HEADER_BYTES);
-    this.flash.read(base, header);
+    this.flash.read(slot * this.slotBytes, header);
     const view = new DataView(header.buffer);
     const magic = view.getUint32(0, true);
     if (magic === 0xffffffff) return undefined;
@@ -105,11 +116,27 @@ export class FlashConfigCache implements ConfigCache {
     const generation = view.getUint32(4, true);
     const length = view.getUint32(8, true);
     if (length > this.capacityBytes || generation === 0 || generation === 0xffffffff) return null;
-    const payload = new Uint8Array(length);
-    if (length > 0) this.flash.read(base + HEADER_BYTES, payload);
-    if (crc32(payload) !== view.getUint32(12, true)) return null;
-    return { generation, payload };
+    return { slot, generation, length, crc: view.getUint32(12, true) };
   }
+
+  /** The slot's payload, or null when it fails its CRC. */
+  private readPayload(header: SlotHeader): Uint8Array | null {
+    const payload = new Uint8Array(header.length);
+    if (header.length > 0) this.flash.read(header.slot * this.slotBytes + HEADER_BYTES, payload);
+    return crc32(payload) === header.crc ? payload : null;
+  }
+}
+
+interface SlotHeader {
+  slot: number;
+  generation: number;
+  length: number;
+  crc: number;
+}
+
+/** Generation of a slot header for ordering: damaged headers (null) go after valid ones. */
+function headerGeneration(header: SlotHeader | undefined | null): number {
+  return header ? header.generation : -1;
 }
 
 // The device has no TextEncoder/TextDecoder globals: the wire codecs' UTF-8 helpers serve.

@@ -5,7 +5,9 @@
  * keeps its contents through deep sleep (and through software and watchdog
  * resets), and loses them at power-on and brownout.
  *
- * Layout (little-endian, RTC_IMAGE_BYTES in all; documented in docs/power.md):
+ * Layout (little-endian, at most RTC_IMAGE_BYTES; documented in docs/power.md). An
+ * image is as long as the bytes it uses: a wake copies and saves the header,
+ * the slots and the records it holds, not the whole 4 KB area.
  *
  *    0 u32 magic 0x54525343 ("CSRT")
  *    4 u32 CRC-32 (IEEE) of bytes [8, 68 + 12 × slots): header and slots
@@ -110,13 +112,13 @@ export function rtcRecordBytes(records: readonly RtcRecord[]): number {
   return n;
 }
 
-/** Encode `state` into a new RTC_IMAGE_BYTES buffer. Throws when the records do not fit (a caller bug). */
+/** Encode `state` into a new buffer of the bytes it uses (≤ RTC_IMAGE_BYTES). Throws when the records do not fit (a caller bug). */
 export function encodeRtcImage(state: RtcState): Uint8Array {
   const slots = state.slots.length;
   if (slots > 255) throw new RangeError("RTC image: more than 255 slots");
   const used = RTC_HEADER_BYTES + slots * RTC_SLOT_BYTES + rtcRecordBytes(state.records);
   if (used > RTC_IMAGE_BYTES) throw new RangeError(`RTC image: ${used} bytes do not fit ${RTC_IMAGE_BYTES}`);
-  const out = new Uint8Array(RTC_IMAGE_BYTES);
+  const out = new Uint8Array(used);
   const v = new DataView(out.buffer);
   v.setUint32(0, RTC_MAGIC, true);
   v.setUint16(8, RTC_VERSION, true);

@@ -121,3 +121,32 @@ describe("board sdkconfig: the configured flash holds the partition table", () =
     );
   });
 });
+
+describe("board sdkconfig: battery-mode boot and association settings (docs/power.md)", () => {
+  for (const [name, platform] of boards) {
+    it(`${name}: fast deep-sleep boot, restored DHCP lease, no ARP probe`, () => {
+      const fragmentFile = path.join(root, platform.build!.SDKCONFIGPATH!, "sdkconfig.defaults");
+      const base = sdkBase(name);
+      const merged = mergeSdkconfig(base.text, fs.readFileSync(fragmentFile, "utf8"));
+      assert.match(
+        merged,
+        /^CONFIG_BOOTLOADER_SKIP_VALIDATE_IN_DEEP_SLEEP=y$/m,
+        `${name} (over ${base.from})`,
+      );
+      assert.match(merged, /^CONFIG_LWIP_DHCP_RESTORE_LAST_IP=y$/m, `${name} (over ${base.from})`);
+      assert.doesNotMatch(merged, /^CONFIG_LWIP_DHCP_DOES_ARP_CHECK=y/m, `${name} (over ${base.from})`);
+    });
+  }
+
+  it("the check sees a base that turns the ARP probe on when the fragment does not turn it off", () => {
+    const base = "CONFIG_LWIP_DHCP_DOES_ARP_CHECK=y\n";
+    assert.match(
+      mergeSdkconfig(base, "CONFIG_LWIP_DHCP_RESTORE_LAST_IP=y"),
+      /^CONFIG_LWIP_DHCP_DOES_ARP_CHECK=y/m,
+    );
+    assert.doesNotMatch(
+      mergeSdkconfig(base, "CONFIG_LWIP_DHCP_DOES_ARP_CHECK=n"),
+      /^CONFIG_LWIP_DHCP_DOES_ARP_CHECK=y/m,
+    );
+  });
+});

@@ -13,6 +13,7 @@
 import config from "mc/config";
 import Time from "time";
 import Timer from "timer";
+import { AccessPointMemory } from "../app/access-point-memory";
 import type { PlatformPorts } from "../app/firmware";
 import { SettableWallClock } from "../app/wall-clock";
 import { ModelRegistry } from "../capture/registry";
@@ -61,8 +62,9 @@ function startNow(): void {
   }
   // Battery mode (docs/power.md) decides at each start: a capture wake, or the firmware.
   const startFirmware = (ports: PlatformPorts) => startPowered(ports, new Esp32SleepPort());
+  const kv = new PreferenceStore();
   startFirmware({
-    kv: new PreferenceStore(),
+    kv,
     clock,
     timers: moddableTimers,
     log,
@@ -70,7 +72,8 @@ function startNow(): void {
     configFlash,
     // Real drivers (ADC/GPIO board, MPU-6050) and the simulated models, which run on any board.
     registry: new ModelRegistry().include(simulatedModels()).include(esp32Models()),
-    openLink: (wifi) => (wifi ? new WifiLink(wifi) : null),
+    // The last access point is remembered in NVS: every sync wake of battery mode associates without a scan.
+    openLink: (wifi) => (wifi ? new WifiLink(wifi, new AccessPointMemory(kv, log, wifi.ssid)) : null),
     openStream: cloudStreamOpener(config.cloudCa, log),
     timeSync: new SntpTimeSync(String(config.sntp ?? "pool.ntp.org")),
     cloudNeedsClock: true,

@@ -193,3 +193,73 @@ test("battery mode through the firmware: capture wakes stay offline, sync wakes 
   }
   assert.ok(stayedAwake, "the device kept sleeping after battery mode was switched off");
 });
+
+test("battery mode through the firmware: an upload that hangs does not keep the radio up past the wake's bound", async () => {
+  const config = batteryMachineConfig() as { services: { attributes: Record<string, unknown> }[] };
+  config.services[0]!.attributes = {
+    ...config.services[0]!.attributes,
+    deep_sleep_action_timeout_seconds: 3,
+  };
+  cloud.setConfig(config as unknown as MachineConfigJson);
+  // The upload is held for 20 s: far past the bound (3 s) and the closing grace (2 s after it).
+  cloud.faults.add({ kind: "delay", ms: 20_000, method: "DataCaptureUpload", times: 1 });
+  const chip = new EmulatedChip();
+  const kv = new MemoryKv();
+  kv.set("part_id", PART);
+  kv.set("part_secret", SECRET);
+  kv.set("app_address", cloud.url);
+  const flash = new NorImage({ size: 64 * 4096 });
+  const configFlash = new NorImage({ size: 4 * 4096 });
+  let lines: string[] = [];
+  // Wake 0: power-on, the config arrives, nothing to upload yet. Then capture wakes until a sync wake.
+  for (let i = 0; i < 12; i++) {
+    const log = new RecordingLog();
+    const timers = new NodeTimers();
+    const bootMs = Date.now();
+    const clock = new SettableWallClock(() => Date.now() - bootMs);
+    clock.set(Date.now() + chip.offsetMs, "host clock");
+    const slept = new Promise<number>((resolve) => {
+      chip.onSleep = resolve;
+    });
+    const started = startPowered(
+      {
+        kv,
+        clock,
+        timers,
+        log,
+        flash,
+        configFlash,
+        registry: simulatedModels(),
+        openLink: upLink,
+        openStream: () => nodeStream(cloud.port),
+      },
+      chip,
+    );
+    // 3 s bound + 2 s closing grace + polling: 60 s is a margin no loaded machine misses.
+    const sleepMs = await Promise.race([
+      slept,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`wake ${i} never slept:\n${log.lines.join("\n")}`)), 60_000),
+      ),
+    ]);
+    timers.halt();
+    lines = log.lines;
+    chip.offsetMs += sleepMs;
+    chip.wakeCause = "deep-sleep";
+    if (i > 0 && started.kind === "firmware") break;
+  }
+  assert.ok(
+    // The held upload also holds the kept-alive connection, so the config poll may wait behind it.
+    lines.some((l) =>
+      /reached its 3000 ms bound (while syncing|before it could sync); stopping where it is/.test(l),
+    ),
+    lines.join("\n"),
+  );
+  assert.ok(
+    lines.some((l) => /sync wake ended without a complete sync/.test(l)),
+    lines.join("\n"),
+  );
+  const image = decodeRtcImage(chip.rtc);
+  assert.ok(image.ok && image.state.overruns >= 1, "the overrun is counted in RTC memory");
+  cloud.faults.clear();
+});

@@ -34,6 +34,8 @@ import type { SleepPort } from "./sleep-port";
 
 /** How often a sync wake looks at its progress. */
 export const SYNC_WAKE_POLL_MS = 250;
+/** How long the end of a sync wake waits for the data manager to close before sleeping anyway. */
+export const CLOSE_GRACE_MS = 2000;
 
 export function isBatteryMode(settings: CaptureSettings | null | undefined): boolean {
   return settings?.power?.mode === "deep_sleep";
@@ -160,12 +162,13 @@ export async function endSyncWake(
   ok: boolean,
   clock: Clock,
   ports: Pick<PlatformPorts, "registry" | "log">,
+  close: (manager: DataManager) => Promise<void> = (manager) => manager.close(),
 ): Promise<number> {
   const wall = clock.wall();
   if (Number.isFinite(wall)) run.noteWall(wall);
   if (manager) run.adoptRunId(manager.capture.bootId);
   try {
-    await manager?.close();
+    if (manager) await close(manager);
   } catch (error) {
     ports.log.error(`power: closing the data manager failed: ${(error as Error)?.message ?? error}`);
   }
@@ -212,6 +215,11 @@ class SyncWake {
 
   private poll(): void {
     const settings = this.settings();
+    if (this.phase === "syncing" && settings && isBatteryMode(settings)) {
+      // The bound holds while the round runs too: a request that hangs must not keep the radio up.
+      this.checkBound(settings);
+      return;
+    }
     if (!settings || !isBatteryMode(settings) || this.phase !== "waiting") {
       if (this.phase === "waiting" && settings && !isBatteryMode(settings) && this.run.continuesRun) {
         // Battery mode was switched off at a sync wake: the data manager adopted the held batches at
@@ -227,23 +235,32 @@ class SyncWake {
     }
     const manager = this.firmware.manager();
     if (manager && this.clock.valid) manager.capture.noteClock();
-    const budget = settings.power?.syncWakeBudgetMs ?? POWER_DEFAULTS.syncWakeBudgetMs;
-    if (this.run.runNow() - this.sinceMs > budget) {
-      this.run.state.overruns++;
-      this.ports.log.warn(`power: the sync wake reached its ${budget} ms bound; stopping where it is`);
-      void this.end(settings, false);
-      return;
-    }
+    if (this.checkBound(settings)) return;
     if (!manager) return;
     const status = this.firmware.boot.status();
     const noCloud = status.credentials === "missing";
     const configDone = status.config.origin === "cloud" || status.config.lastError !== "";
     if (!noCloud && (status.network !== "up" || !configDone)) return;
     this.phase = "syncing";
+    this.ports.log.info(
+      `power: sync wake: ${noCloud ? "no cloud credentials" : "network up, config checked"}; syncing`,
+    );
     manager.syncNow().then(
       (result) => this.end(this.settings() ?? settings, result.ok),
       () => this.end(this.settings() ?? settings, false),
     );
+  }
+
+  /** Past the wake's bound: count an overrun and end the wake where it is. */
+  private checkBound(settings: CaptureSettings): boolean {
+    const budget = settings.power?.syncWakeBudgetMs ?? POWER_DEFAULTS.syncWakeBudgetMs;
+    if (this.run.runNow() - this.sinceMs <= budget) return false;
+    this.run.state.overruns++;
+    this.ports.log.warn(
+      `power: the sync wake reached its ${budget} ms bound ${this.phase === "syncing" ? "while syncing" : "before it could sync"}; stopping where it is`,
+    );
+    void this.end(settings, false);
+    return true;
   }
 
   private async end(settings: CaptureSettings, ok: boolean): Promise<void> {
@@ -252,7 +269,37 @@ class SyncWake {
     this.stop();
     const run = this.run;
     if (!isBatteryMode(settings)) return;
-    const sleepMs = await endSyncWake(run, this.firmware.manager(), settings, ok, this.clock, this.ports);
+    const timers = this.ports.timers;
+    const log = this.ports.log;
+    // Closing waits for the request in flight; past CLOSE_GRACE_MS the chip sleeps anyway (what the
+    // cloud did not acknowledge stays in flash and is sent again at a later sync wake).
+    const closeBounded = (manager: DataManager): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const timer = timers.set(() => {
+          log.warn(`power: the data manager did not close within ${CLOSE_GRACE_MS} ms; sleeping anyway`);
+          resolve();
+        }, CLOSE_GRACE_MS);
+        manager.close().then(
+          () => {
+            timers.clear(timer);
+            resolve();
+          },
+          (error: unknown) => {
+            timers.clear(timer);
+            log.error(`power: closing the data manager failed: ${(error as Error)?.message ?? error}`);
+            resolve();
+          },
+        );
+      });
+    const sleepMs = await endSyncWake(
+      run,
+      this.firmware.manager(),
+      settings,
+      ok,
+      this.clock,
+      this.ports,
+      closeBounded,
+    );
     this.firmware.close();
     this.ports.log.info(
       `power: sync wake ${ok ? "done" : "ended without a complete sync"}: ${run.taken} reading(s) taken; awake ${Math.round(run.runNow() - run.startedMs)} ms; deep sleep ${sleepMs} ms`,

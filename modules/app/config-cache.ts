@@ -146,6 +146,20 @@ function encodeUtf8(text: string): Uint8Array {
   return bytes;
 }
 
+// A native decoder where the platform has one: XS's String.fromArrayBuffer on the device (it checks
+// the UTF-8), TextDecoder elsewhere. Every deep-sleep wake decodes the cached config, and the
+// JavaScript loop costs tens of computrons per byte (docs/power.md).
+const fromArrayBuffer = (
+  String as unknown as {
+    fromArrayBuffer?: (buffer: ArrayBufferLike, offset: number, length: number) => string;
+  }
+).fromArrayBuffer;
+const TextDecoderClass = (globalThis as { TextDecoder?: new () => { decode(bytes: Uint8Array): string } })
+  .TextDecoder;
+const textDecoder = fromArrayBuffer === undefined && TextDecoderClass ? new TextDecoderClass() : undefined;
+
 function decodeUtf8(bytes: Uint8Array): string {
+  if (fromArrayBuffer) return fromArrayBuffer(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (textDecoder) return textDecoder.decode(bytes);
   return readUtf8(bytes, 0, bytes.length);
 }

@@ -61,3 +61,26 @@ test("esp32 boards: XS pools fit a no-PSRAM ESP32 (chunk + 16 B × slots ≤ 160
   assert.equal(creation.chunk.incremental, 0);
   assert.equal(creation.heap.incremental, 0);
 });
+
+// Moddable freezes what a preloaded module creates at load into flash: a module-level Map, Set,
+// WeakMap or WeakSet is read-only on the device, and the first .set() at run time throws (a battery-mode
+// sync wake once died that way in the simulator). Keep such caches on instances.
+test("no module-level Map/Set/WeakMap/WeakSet in firmware modules (frozen at preload on Moddable)", () => {
+  const offenders: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
+        fs.readFileSync(file, "utf8")
+          .split("\n")
+          .forEach((line, i) => {
+            if (/^(export\s+)?(const|let|var)\s+\w+(\s*:[^=]+)?\s*=\s*new\s+(Weak)?(Map|Set)\b/.test(line))
+              offenders.push(`${path.relative(root, file)}:${i + 1}: ${line.trim()}`);
+          });
+      }
+    }
+  };
+  walk(path.join(root, "modules"));
+  assert.deepEqual(offenders, []);
+});

@@ -9,7 +9,7 @@ import { after, test } from "node:test";
 import type { LinkEvent, NetworkLink } from "../../modules/app/network-supervisor";
 import { SettableWallClock } from "../../modules/app/wall-clock";
 import { simulatedModels } from "../../modules/capture/simulated";
-import { startPowered } from "../../modules/power/powered-firmware";
+import { FALLBACK_SLEEP_MS, startPowered } from "../../modules/power/powered-firmware";
 import { decodeRtcImage } from "../../modules/power/rtc-image";
 import type { SleepPort, WakeCause } from "../../modules/power/sleep-port";
 import { NorImage } from "../../modules/storage/nor-image";
@@ -262,4 +262,50 @@ test("battery mode through the firmware: an upload that hangs does not keep the 
   const image = decodeRtcImage(chip.rtc);
   assert.ok(image.ok && image.state.overruns >= 1, "the overrun is counted in RTC memory");
   cloud.faults.clear();
+});
+
+test("battery mode through the firmware: a sync wake whose end fails (RTC memory refuses the image) still sleeps", async () => {
+  cloud.setConfig(batteryMachineConfig() as unknown as MachineConfigJson);
+  const chip = new EmulatedChip();
+  chip.saveRtc = () => {
+    throw new Error("RTC memory write refused");
+  };
+  const kv = new MemoryKv();
+  kv.set("part_id", PART);
+  kv.set("part_secret", SECRET);
+  kv.set("app_address", cloud.url);
+  const log = new RecordingLog();
+  const timers = new NodeTimers();
+  const bootMs = Date.now();
+  const clock = new SettableWallClock(() => Date.now() - bootMs);
+  clock.set(Date.now(), "host clock");
+  const slept = new Promise<number>((resolve) => {
+    chip.onSleep = resolve;
+  });
+  startPowered(
+    {
+      kv,
+      clock,
+      timers,
+      log,
+      flash: new NorImage({ size: 64 * 4096 }),
+      configFlash: new NorImage({ size: 4 * 4096 }),
+      registry: simulatedModels(),
+      openLink: upLink,
+      openStream: () => nodeStream(cloud.port),
+    },
+    chip,
+  );
+  const sleepMs = await Promise.race([
+    slept,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`never slept:\n${log.lines.join("\n")}`)), 60_000),
+    ),
+  ]);
+  timers.halt();
+  assert.equal(sleepMs, FALLBACK_SLEEP_MS);
+  assert.ok(
+    log.lines.some((l) => /ending the sync wake failed \(RTC memory write refused\)/.test(l)),
+    log.lines.join("\n"),
+  );
 });

@@ -32,7 +32,10 @@ export interface EnergyInputs {
   radioRxMa: number;
   radioTxMa: number;
   radioTxShare: number;
-  /** WiFi association + DHCP. */
+  /**
+   * WiFi association + address: to the remembered access point (BSSID and channel, no scan) with the
+   * last DHCP lease restored (one REQUEST/ACK round trip, no ARP probe); see docs/power.md.
+   */
   wifiConnectMs: number;
   /** A full TLS 1.2 handshake (mbedTLS on the ESP32). */
   tlsHandshakeMs: number;
@@ -57,7 +60,7 @@ export const ENERGY_INPUTS: Readonly<EnergyInputs> = {
   radioRxMa: 100,
   radioTxMa: 240,
   radioTxShare: 0.1,
-  wifiConnectMs: 1556,
+  wifiConnectMs: 764,
   tlsHandshakeMs: 1200,
   rttMs: 100,
   throughputBytesPerS: 70_000,

@@ -79,6 +79,7 @@ export class PowerRun {
   taken = 0;
   private readonly power: SleepPort;
   private readonly log: Logger;
+  private plan: { settings: CaptureSettings; specs: readonly SlotSpec[]; hash: number } | undefined;
 
   constructor(power: SleepPort, log: Logger, retainOnReboot: boolean) {
     this.power = power;
@@ -150,7 +151,7 @@ export class PowerRun {
   rtcFill(settings: CaptureSettings): { used: number; capacity: number } {
     return {
       used: rtcRecordBytes(this.state.records),
-      capacity: rtcRecordCapacity(slotSpecs(settings).length),
+      capacity: rtcRecordCapacity(this.specs(settings).length),
     };
   }
 
@@ -167,8 +168,8 @@ export class PowerRun {
   ): WakeReadings {
     const result: WakeReadings = { taken: 0, missed: 0, overran: false };
     if (!this.continuesRun && this.state.runId === 0) return result;
-    const specs = slotSpecs(settings);
-    this.align(specs);
+    const specs = this.specs(settings);
+    this.align(settings);
     const due = dueSlots(this.state, specs, this.runNow());
     if (due.length === 0) return result;
     const host: CollectorHost = {
@@ -231,8 +232,8 @@ export class PowerRun {
     const adopted: { key: string; readings: number }[] = [];
     const records = this.state.records;
     if (records.length > 0) {
-      const specs = slotSpecs(settings);
-      if (scheduleHash(specs) !== this.state.scheduleHash) {
+      const specs = this.specs(settings);
+      if (this.hashOf(settings) !== this.state.scheduleHash) {
         // The collector set changed without the image following: the slots cannot be mapped to rings.
         const n = countReadings(records);
         this.state.dropped += n;
@@ -285,7 +286,7 @@ export class PowerRun {
 
   /** Readings held that do not fit the image are dropped, newest first, and counted. */
   trimToFit(settings: CaptureSettings): number {
-    const capacity = rtcRecordCapacity(slotSpecs(settings).length);
+    const capacity = rtcRecordCapacity(this.specs(settings).length);
     let dropped = 0;
     while (this.state.records.length > 0 && rtcRecordBytes(this.state.records) > capacity) {
       const r = this.state.records.pop()!;
@@ -321,9 +322,9 @@ export class PowerRun {
    * moved to flash before, or they are counted as dropped).
    */
   finish(settings: CaptureSettings): number {
-    const specs = slotSpecs(settings);
+    const specs = this.specs(settings);
     const now = this.runNow();
-    if (this.align(specs) && this.state.records.length > 0) {
+    if (this.align(settings) && this.state.records.length > 0) {
       const n = countReadings(this.state.records);
       this.state.dropped += n;
       this.state.records = [];
@@ -342,8 +343,22 @@ export class PowerRun {
     return wake.sleepMs;
   }
 
-  private align(specs: readonly SlotSpec[]): boolean {
-    return alignSlots(this.state, specs, this.runNow());
+  private align(settings: CaptureSettings): boolean {
+    return alignSlots(this.state, this.specs(settings), this.runNow(), this.hashOf(settings));
+  }
+
+  /** The slot list of `settings`, built once per settings object (a wake asks several times). */
+  private specs(settings: CaptureSettings): readonly SlotSpec[] {
+    if (this.plan?.settings !== settings) {
+      const specs = slotSpecs(settings);
+      this.plan = { settings, specs, hash: scheduleHash(specs) };
+    }
+    return this.plan.specs;
+  }
+
+  private hashOf(settings: CaptureSettings): number {
+    this.specs(settings);
+    return this.plan!.hash;
   }
 
   private readOnce(

@@ -34,6 +34,8 @@ import type { SleepPort } from "./sleep-port";
 
 /** How often a sync wake looks at its progress. */
 export const SYNC_WAKE_POLL_MS = 250;
+/** The sleep after a sync wake whose end failed (the schedule could not say): the first sync retry. */
+export const FALLBACK_SLEEP_MS = 60_000;
 /** How long the end of a sync wake waits for the data manager to close before sleeping anyway. */
 export const CLOSE_GRACE_MS = 2000;
 
@@ -291,16 +293,29 @@ class SyncWake {
           },
         );
       });
-    const sleepMs = await endSyncWake(
-      run,
-      this.firmware.manager(),
-      settings,
-      ok,
-      this.clock,
-      this.ports,
-      closeBounded,
-    );
-    this.firmware.close();
+    let sleepMs: number;
+    try {
+      sleepMs = await endSyncWake(
+        run,
+        this.firmware.manager(),
+        settings,
+        ok,
+        this.clock,
+        this.ports,
+        closeBounded,
+      );
+    } catch (error) {
+      // The chip must sleep whatever failed: awake with the radio up it would empty the battery.
+      sleepMs = FALLBACK_SLEEP_MS;
+      log.error(
+        `power: ending the sync wake failed (${(error as Error)?.message ?? error}); sleeping ${sleepMs} ms`,
+      );
+    }
+    try {
+      this.firmware.close();
+    } catch (error) {
+      log.error(`power: closing the firmware failed: ${(error as Error)?.message ?? error}`);
+    }
     this.ports.log.info(
       `power: sync wake ${ok ? "done" : "ended without a complete sync"}: ${run.taken} reading(s) taken; awake ${Math.round(run.runNow() - run.startedMs)} ms; deep sleep ${sleepMs} ms`,
     );

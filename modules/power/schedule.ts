@@ -36,37 +36,21 @@ export interface SlotSpec {
   periodMs: number;
 }
 
-// A wake asks for the slot list and its hash several times (take the readings, finish, flush): both
-// are kept per settings object and per list, so a capture wake builds and hashes them once.
-const specsBySettings = new WeakMap<CaptureSettings, readonly SlotSpec[]>();
-const hashBySpecs = new WeakMap<readonly SlotSpec[], number>();
-
-/** The collectors battery mode samples: enabled ones, in key order (as capture sorts them). Do not mutate. */
-export function slotSpecs(settings: CaptureSettings): readonly SlotSpec[] {
-  let specs = specsBySettings.get(settings);
-  if (specs === undefined) {
-    specs = settings.dataManager.captureDisabled
-      ? []
-      : settings.collectors
-          .filter((c) => !c.disabled && c.frequencyHz > 0)
-          .map((c) => ({ key: c.key, periodMs: 1000 / c.frequencyHz }))
-          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    specsBySettings.set(settings, specs);
-  }
-  return specs;
+/**
+ * The collectors battery mode samples: enabled ones, in key order (as capture sorts them). A wake
+ * asks for them several times: PowerRun keeps them (and their hash) per settings object. Not here:
+ * a module-level cache would be created at preload and frozen in flash on a Moddable device.
+ */
+export function slotSpecs(settings: CaptureSettings): SlotSpec[] {
+  if (settings.dataManager.captureDisabled) return [];
+  return settings.collectors
+    .filter((c) => !c.disabled && c.frequencyHz > 0)
+    .map((c) => ({ key: c.key, periodMs: 1000 / c.frequencyHz }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** Identifies a slot list: a different one (a config change) restarts the slots. */
 export function scheduleHash(specs: readonly SlotSpec[]): number {
-  let hash = hashBySpecs.get(specs);
-  if (hash === undefined) {
-    hash = hashSpecs(specs);
-    hashBySpecs.set(specs, hash);
-  }
-  return hash;
-}
-
-function hashSpecs(specs: readonly SlotSpec[]): number {
   let text = "";
   for (const s of specs) text += `${s.key}@${s.periodMs};`;
   const bytes = new Uint8Array(text.length * 3 + 1);
@@ -102,9 +86,16 @@ export function advanceSlot(slot: RtcSlot, spec: SlotSpec, nowMs: number, served
   return served ? passed - 1 : passed;
 }
 
-/** Put `state`'s slots on `specs` (a new or changed collector set starts its grid at `nowMs`). */
-export function alignSlots(state: RtcState, specs: readonly SlotSpec[], nowMs: number): boolean {
-  const hash = scheduleHash(specs);
+/**
+ * Put `state`'s slots on `specs` (a new or changed collector set starts its grid at `nowMs`).
+ * `hash`: scheduleHash(specs) when the caller has it already.
+ */
+export function alignSlots(
+  state: RtcState,
+  specs: readonly SlotSpec[],
+  nowMs: number,
+  hash = scheduleHash(specs),
+): boolean {
   if (hash === state.scheduleHash && state.slots.length === specs.length) return false;
   state.scheduleHash = hash;
   // The first deadline is one period after the schedule starts (the wake that starts it is under way).

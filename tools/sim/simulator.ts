@@ -174,8 +174,11 @@ export async function runApp(options: RunOptions): Promise<RunningSimulator> {
   });
   mcsim.stderr.on("data", onText);
   let exit: SimulatorExit | undefined;
+  // An app that ends (an abort, a crash, a signal) fails every wait at once, saying how it ended.
+  const exited: ((exit: SimulatorExit) => void)[] = [];
   mcsim.on("exit", (code, signal) => {
     exit = { code, signal };
+    for (const f of exited.splice(0)) f(exit);
   });
   let stopped = false;
   return {
@@ -187,14 +190,31 @@ export async function runApp(options: RunOptions): Promise<RunningSimulator> {
       const seen = lines.find((line) => pattern.test(line));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no trace line matching ${pattern} within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+        const onExit = (e: SimulatorExit): void => {
+          clearTimeout(timer);
+          if (!stopped)
+            reject(
+              new Error(
+                `mcsim ended (exit code ${e.code}, signal ${e.signal}) before a trace line matching ${pattern}`,
+              ),
+            );
+        };
+        const timer = setTimeout(() => {
+          const i = exited.indexOf(onExit);
+          if (i >= 0) exited.splice(i, 1);
+          reject(new Error(`no trace line matching ${pattern} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        if (exit) {
+          onExit(exit);
+          return;
+        }
+        exited.push(onExit);
         waiters.push({
           pattern,
           resolve: (line) => {
             clearTimeout(timer);
+            const i = exited.indexOf(onExit);
+            if (i >= 0) exited.splice(i, 1);
             resolve(line);
           },
         });

@@ -21,10 +21,9 @@
  */
 import { createECDH } from "node:crypto";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
-import { buildApp, root, runApp, type SdkPaths } from "../../tools/sim/simulator";
+import { buildApp, defaultBuildDir, root, runApp, type SdkPaths } from "../../tools/sim/simulator";
 import { makeTestPki, pemCertificates, type TlsCase } from "../support/tls-pki";
 
 interface Target {
@@ -232,7 +231,8 @@ export async function runTlsLane(
       if (pending.length === 0) break;
       const so = await buildApp({
         sdk,
-        outDir: path.join(os.tmpdir(), options.stock ? "capsync-tls-probe-stock" : "capsync-tls-probe"),
+        // Per checkout, like the app's: a build folder shared by two clones mixes their generated paths.
+        outDir: `${defaultBuildDir()}-${options.stock ? "tls-probe-stock" : "tls-probe"}`,
         manifest: path.join(probeDir, options.stock ? "stock/manifest.json" : "manifest.json"),
         config: {
           tlsRoot: Buffer.from(pki.root).toString("hex"),

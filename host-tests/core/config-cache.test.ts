@@ -1,10 +1,10 @@
 // The cached machine config (modules/app/config-cache.ts): two slots written
 // alternately, the newer intact one wins, and a load reads and checks only
 // the payload that wins when it is intact (a deep-sleep wake loads it every time).
-import assert from "node:assert/strict";
-import { test } from "node:test";
+
 import { FlashConfigCache } from "../../modules/app/config-cache";
 import { NorImage } from "../../modules/storage/nor-image";
+import { assert, test } from "../harness/index";
 
 const SECTOR = 4096;
 const HEADER = 16;

@@ -65,7 +65,10 @@ function probe(label: string, fn: (...args: unknown[]) => unknown) {
       const inside = overheadStack.pop()!;
       const total = t2 - t1 - innerCost - inside;
       let e = table.get(label);
-      if (!e) table.set(label, (e = { calls: 0, total: 0, self: 0 }));
+      if (!e) {
+        e = { calls: 0, total: 0, self: 0 };
+        table.set(label, e);
+      }
       e.calls++;
       e.total += total;
       e.self += total - children;

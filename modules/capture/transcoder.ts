@@ -25,6 +25,7 @@ import {
   BLOCK_FIXED_HEADER,
   BLOCK_MAGIC,
   BLOCK_MAGIC_V2,
+  BLOCK_MAGIC_V3,
   ESCAPE_LENGTH_BITS,
   FIELD_ANY,
   FIELD_BOOL,
@@ -139,7 +140,7 @@ export function blockTimes(record: Uint8Array): { bootId: number; wallBase: bool
   const bootId = read();
   const base = read();
   const baseUs =
-    record[0] === BLOCK_MAGIC_V2 && (record[OFFSET_FLAGS]! & FLAG_BASE_MS) !== 0 ? base * 1000 : base;
+    record[0] !== BLOCK_MAGIC && (record[OFFSET_FLAGS]! & FLAG_BASE_MS) !== 0 ? base * 1000 : base;
   const span =
     record[OFFSET_SPAN_MS]! | (record[OFFSET_SPAN_MS + 1]! << 8) | (record[OFFSET_SPAN_MS + 2]! << 16);
   const spanMs = span + record[OFFSET_SPAN_MS + 3]! * 0x1000000;
@@ -167,7 +168,8 @@ function readU32(b: Uint8Array, at: number): number {
 }
 
 function checkHeader(record: Uint8Array): void {
-  if (record.length < BLOCK_FIXED_HEADER + 2 || (record[0] !== BLOCK_MAGIC && record[0] !== BLOCK_MAGIC_V2)) {
+  const magic = record.length < BLOCK_FIXED_HEADER + 2 ? 0 : record[0];
+  if (magic !== BLOCK_MAGIC && magic !== BLOCK_MAGIC_V2 && magic !== BLOCK_MAGIC_V3) {
     throw new BlockFormatError("not a capsync capture block (bad magic or too short)");
   }
   const kind = record[OFFSET_KIND]!;
@@ -192,6 +194,8 @@ export class SensorDataTranscoder {
   private readonly marks = new Int32Array(MAX_DEPTH * 3 + 3);
   // Format 2: the bit stream (whole bytes up to `pos` consumed, `avail` bits left in `cur`) and the columns.
   private v2 = false;
+  /** Format 3: raw doubles start on a whole byte. */
+  private aligned = false;
   private cur = 0;
   private avail = 0;
   private column = 0;
@@ -203,6 +207,10 @@ export class SensorDataTranscoder {
   private readonly templates: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KIND_MAX + 1);
   private readonly templateAt = new Int32Array((KIND_MAX + 1) * 3);
   private readonly values = new Float64Array(3);
+  /** Format 3: where each raw value of the reading sits in the record (−1: decoded into `values`). */
+  private readonly rawAt = new Int32Array(3);
+  /** The varint of `second` (at most 8 bytes). */
+  private readonly secondBytes = new Uint8Array(10);
   /** The second (since the epoch) of the latest templated time_requested, its start in µs and varint size. */
   private second = 0;
   private secondStartUs = Number.NaN;
@@ -229,8 +237,10 @@ export class SensorDataTranscoder {
     const count = record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
     this.record = record;
     this.pos = BLOCK_FIXED_HEADER;
-    const v2 = record[0] === BLOCK_MAGIC_V2;
+    // Format 3 is format 2 with raw doubles on whole bytes.
+    const v2 = record[0] !== BLOCK_MAGIC;
     this.v2 = v2;
+    this.aligned = record[0] === BLOCK_MAGIC_V3;
     this.cur = 0;
     this.avail = 0;
     const flags = record[OFFSET_FLAGS]!;
@@ -250,12 +260,14 @@ export class SensorDataTranscoder {
       let delta = 0;
       let widthDod = 0;
       let widthLatency = 0;
+      let widthBoth = 0;
       if (v2) {
         const step = unzigzag(this.varint());
         delta = (flags & FLAG_STEP_MS) !== 0 ? step * 1000 : step;
         const widths = this.byte();
         widthDod = widths & 15;
         widthLatency = widths >> 4;
+        widthBoth = widthDod + widthLatency;
         if (widthDod < 1 || widthLatency < 1 || widthDod > MAX_TIME_WIDTH) {
           throw new BlockFormatError("bad time widths");
         }
@@ -268,13 +280,22 @@ export class SensorDataTranscoder {
         let requestedUs: number;
         let receivedUs: number;
         if (v2) {
-          if (i > 0) {
-            const z = this.bits(widthDod);
-            delta += z === ONES[widthDod] ? unzigzag(this.long()) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+          const avail = this.avail;
+          if (i > 0 && widthBoth <= avail && (this.cur & ONES[widthBoth]!) === 0) {
+            // A steady rate and an instant read (the writer's common case): two zero fields.
+            this.cur >>>= widthBoth;
+            this.avail = avail - widthBoth;
             requestedUs = previousUs + delta;
-          } else requestedUs = baseUs;
-          const latency = this.bits(widthLatency);
-          receivedUs = requestedUs + (latency === ONES[widthLatency] ? this.long() : latency);
+            receivedUs = requestedUs;
+          } else {
+            if (i > 0) {
+              const z = this.bits(widthDod);
+              delta += z === ONES[widthDod] ? unzigzag(this.long()) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+              requestedUs = previousUs + delta;
+            } else requestedUs = baseUs;
+            const latency = this.bits(widthLatency);
+            receivedUs = requestedUs + (latency === ONES[widthLatency] ? this.long() : latency);
+          }
           this.column = 0;
         } else {
           const zigzag = this.varint();
@@ -375,7 +396,13 @@ export class SensorDataTranscoder {
     return bytes;
   }
 
-  /** One SensorData of a fixed-shape format-2 block: timestamps, then the template with the values patched in. */
+  /**
+   * One SensorData of a fixed-shape format-2/3 block: timestamps, then the
+   * template with the values patched in. Allocation-free and call-light: the
+   * seconds' varint is made once per second, a time_received equal to
+   * time_requested is copied, and a format-3 raw double is copied from the
+   * record to the request byte for byte (never decoded to a number).
+   */
   private templated(
     w: ProtoWriter,
     field: number,
@@ -386,24 +413,50 @@ export class SensorDataTranscoder {
   ): void {
     // Values first: they come after the times in the stream.
     const values = this.values;
+    const rawAt = this.rawAt;
     const arity = this.arity;
+    const record = this.record;
     if (kind === KIND_GPIO) values[0] = this.bits(1);
     else {
-      // number(), inlined for the common case (a code in its field); escapes and raw columns go through it.
+      // number(), inlined for the common cases (a code in its field, a format-3 raw double); escapes go through it.
       const modes = this.mode;
       const widths = this.width;
       const prev = this.prevCode;
       const factors = this.factor;
+      const aligned = this.aligned;
       for (let c = 0; c < arity; c++) {
         const mode = modes[c]!;
+        rawAt[c] = -1;
         if (mode === MODE_RAW) {
-          values[c] = this.rawDouble();
+          if (aligned) {
+            const at = this.pos;
+            if (at + 8 > record.length) throw new BlockFormatError("block ends inside a value");
+            this.avail = 0;
+            this.pos = at + 8;
+            rawAt[c] = at;
+          } else values[c] = this.rawDouble();
           continue;
         }
         const width = widths[c]!;
-        const z = this.bits(width);
+        let z: number;
+        const avail = this.avail;
+        if (width <= avail) {
+          // bits(width), inlined: within the current byte.
+          const cur = this.cur;
+          this.cur = cur >>> width;
+          this.avail = avail - width;
+          z = cur & ONES[width]!;
+        } else z = this.bits(width);
         if (z === ONES[width]) {
-          values[c] = this.bits(1) === 0 ? this.rawDouble() : this.longCode(c, mode);
+          if (this.bits(1) === 0) {
+            if (aligned) {
+              const at = this.pos;
+              if (at + 8 > record.length) throw new BlockFormatError("block ends inside a value");
+              this.avail = 0;
+              this.pos = at + 8;
+              rawAt[c] = at;
+            } else values[c] = this.rawDouble();
+          } else values[c] = this.longCode(c, mode);
           continue;
         }
         const code = prev[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
@@ -413,20 +466,22 @@ export class SensorDataTranscoder {
     }
     // Timestamp{seconds = 1, nanos = 2}, zero fields left out, as protobuf-es writes it.
     const rq = requestedUs > 0 ? requestedUs : 0;
-    // Readings of one second share their seconds (200 of them at 200 Hz): no division, no size to count.
-    let rqS = this.second;
-    if (!(rq >= this.secondStartUs && rq < this.secondStartUs + 1e6)) {
-      rqS = Math.floor(rq / 1e6);
-      this.second = rqS;
-      this.secondStartUs = rqS * 1e6;
-      this.secondSize = varintSize(rqS);
-    }
+    // Readings of one second share their seconds (200 of them at 200 Hz): its varint is made once.
+    if (!(rq >= this.secondStartUs && rq < this.secondStartUs + 1e6)) this.newSecond(rq);
+    const rqS = this.second;
     const rqN = (rq - this.secondStartUs) * 1000;
-    const rqLength = (rqS !== 0 ? 1 + this.secondSize : 0) + (rqN !== 0 ? 1 + varintSize(rqN) : 0);
+    const rqNSize = rqN < 0x80 ? 1 : rqN < 0x4000 ? 2 : rqN < 0x200000 ? 3 : rqN < 0x10000000 ? 4 : 5;
+    const rqLength = (rqS !== 0 ? 1 + this.secondSize : 0) + (rqN !== 0 ? 1 + rqNSize : 0);
     const rc = receivedUs > 0 ? receivedUs : 0;
-    const rcS = rc === rq ? rqS : Math.floor(rc / 1e6);
-    const rcN = rc === rq ? rqN : (rc - rcS * 1e6) * 1000;
-    const rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
+    const same = rc === rq;
+    let rcS = rqS;
+    let rcN = rqN;
+    let rcLength = rqLength;
+    if (!same) {
+      rcS = Math.floor(rc / 1e6);
+      rcN = (rc - rcS * 1e6) * 1000;
+      rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
+    }
     const metadata = 2 + rqLength + 2 + rcLength;
     const length = 2 + metadata + template.length;
     let buf: Uint8Array;
@@ -445,33 +500,71 @@ export class SensorDataTranscoder {
     buf[pos++] = 0x0a; // metadata
     buf[pos++] = metadata;
     buf[pos++] = 0x0a; // time_requested
+    const rqAt = pos;
     buf[pos++] = rqLength;
     if (rqS !== 0) {
       buf[pos++] = 0x08;
-      pos = rqS < TWO_32 ? putVarintU32(buf, pos, rqS) : putVarint(buf, pos, rqS);
+      const sb = this.secondBytes;
+      const n = this.secondSize;
+      for (let k = 0; k < n; k++) buf[pos++] = sb[k]!;
     }
     if (rqN !== 0) {
       buf[pos++] = 0x10;
-      pos = putVarintU32(buf, pos, rqN);
+      let v = rqN; // < 10^9: 32-bit operations are exact
+      while (v >= 0x80) {
+        buf[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[pos++] = v;
     }
     buf[pos++] = 0x12; // time_received
-    buf[pos++] = rcLength;
-    if (rcS !== 0) {
-      buf[pos++] = 0x08;
-      pos = rcS < TWO_32 ? putVarintU32(buf, pos, rcS) : putVarint(buf, pos, rcS);
-    }
-    if (rcN !== 0) {
-      buf[pos++] = 0x10;
-      pos = putVarintU32(buf, pos, rcN);
+    if (same) {
+      // The same Timestamp: its length and bytes, one copy.
+      buf.copyWithin(pos, rqAt, rqAt + 1 + rqLength);
+      pos += 1 + rqLength;
+    } else {
+      buf[pos++] = rcLength;
+      if (rcS !== 0) {
+        buf[pos++] = 0x08;
+        pos = rcS < TWO_32 ? putVarintU32(buf, pos, rcS) : putVarint(buf, pos, rcS);
+      }
+      if (rcN !== 0) {
+        buf[pos++] = 0x10;
+        pos = putVarintU32(buf, pos, rcN);
+      }
     }
     buf.set(template, pos);
     const at = this.templateAt;
-    if (kind === KIND_GPIO) buf[pos + at[kind * 3]!] = values[0]! !== 0 ? 1 : 0;
+    const slot = kind * 3;
+    if (kind === KIND_GPIO) buf[pos + at[slot]!] = values[0]! !== 0 ? 1 : 0;
     else {
       const view = w.dataView;
-      for (let c = 0; c < arity; c++) view.setFloat64(pos + at[kind * 3 + c]!, values[c]!, true);
+      for (let c = 0; c < arity; c++) {
+        const o = pos + at[slot + c]!;
+        const r = rawAt[c]!;
+        if (r < 0) view.setFloat64(o, values[c]!, true);
+        else {
+          // The stored IEEE bytes are the wire's (both little-endian): copied, bit for bit.
+          buf[o] = record[r]!;
+          buf[o + 1] = record[r + 1]!;
+          buf[o + 2] = record[r + 2]!;
+          buf[o + 3] = record[r + 3]!;
+          buf[o + 4] = record[r + 4]!;
+          buf[o + 5] = record[r + 5]!;
+          buf[o + 6] = record[r + 6]!;
+          buf[o + 7] = record[r + 7]!;
+        }
+      }
     }
     w.pos = pos + template.length;
+  }
+
+  /** The second of time_requested `rq` (µs ≥ 0) and its varint, for the readings of that second. */
+  private newSecond(rq: number): void {
+    const s = Math.floor(rq / 1e6);
+    this.second = s;
+    this.secondStartUs = s * 1e6;
+    this.secondSize = putVarint(this.secondBytes, 0, s);
   }
 
   private payload(kind: number, w: ProtoWriter): void {
@@ -731,8 +824,12 @@ export class SensorDataTranscoder {
     return low + this.bits(n - 32) * TWO_32;
   }
 
-  /** 64 bits as an IEEE double (low word first). */
+  /** 64 bits as an IEEE double (low word first); format 3: from the next whole byte. */
   private rawDouble(): number {
+    if (this.aligned) {
+      this.avail = 0;
+      return this.double();
+    }
     const low = this.bits32();
     const high = this.bits32();
     this.eightView.setUint32(0, low, true);

@@ -209,6 +209,19 @@ export class SensorDataTranscoder {
   private readonly values = new Float64Array(3);
   /** Format 3: where each raw value of the reading sits in the record (−1: decoded into `values`). */
   private readonly rawAt = new Int32Array(3);
+  /**
+   * The last templated SensorData in the writer (start, end; lastAt −1: none, reset per block) and its
+   * layout: whether its time_received equalled time_requested, its second and nanos varint size, and
+   * where its nanos and its Struct sit. A reading of the same layout right after it is a copy + patches.
+   */
+  private lastAt = -1;
+  private lastEnd = -1;
+  private lastSame = false;
+  private lastSecond = -1;
+  private lastNanosSize = 0;
+  private nanosOffset = 0;
+  private receivedNanosOffset = 0;
+  private templateOffset = 0;
   /** The varint of `second` (at most 8 bytes). */
   private readonly secondBytes = new Uint8Array(10);
   /** The second (since the epoch) of the latest templated time_requested, its start in µs and varint size. */
@@ -254,6 +267,8 @@ export class SensorDataTranscoder {
       if (Number.isNaN(offsetUs)) return TIMES_NOT_KNOWN_YET;
     }
     const start = w.pos;
+    this.lastAt = -1;
+    this.lastEnd = -1;
     try {
       if (kind === KIND_READINGS) this.readSchema(v2);
       let previousUs = baseUs;
@@ -482,10 +497,42 @@ export class SensorDataTranscoder {
       rcN = (rc - rcS * 1e6) * 1000;
       rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
     }
+    const slot = kind * 3;
+    if (
+      same &&
+      this.lastSame &&
+      rqN !== 0 &&
+      w.pos === this.lastEnd &&
+      rqS === this.lastSecond &&
+      rqNSize === this.lastNanosSize
+    ) {
+      // The previous reading of this block is the last thing in `w` and has the same layout (same second,
+      // same nanos width, time_received = time_requested): copy it whole, then patch the nanos and values.
+      const from = this.lastAt;
+      const size = this.lastEnd - from;
+      const buf = w.reserve(size);
+      const start = w.pos;
+      buf.copyWithin(start, from, from + size);
+      let p = start + this.nanosOffset;
+      const nanosAt = p;
+      let v = rqN;
+      while (v >= 0x80) {
+        buf[p++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[p] = v;
+      buf.copyWithin(start + this.receivedNanosOffset, nanosAt, nanosAt + rqNSize);
+      this.patchValues(w, buf, start + this.templateOffset, kind, slot);
+      this.lastAt = start;
+      this.lastEnd = start + size;
+      w.pos = start + size;
+      return;
+    }
     const metadata = 2 + rqLength + 2 + rcLength;
     const length = 2 + metadata + template.length;
     let buf: Uint8Array;
     let pos: number;
+    const start = w.pos;
     if (field < 16 && length < 0x80) {
       buf = w.reserve(length + 2);
       pos = w.pos;
@@ -510,6 +557,7 @@ export class SensorDataTranscoder {
     }
     if (rqN !== 0) {
       buf[pos++] = 0x10;
+      this.nanosOffset = pos - start;
       let v = rqN; // < 10^9: 32-bit operations are exact
       while (v >= 0x80) {
         buf[pos++] = (v & 0x7f) | 0x80;
@@ -520,6 +568,7 @@ export class SensorDataTranscoder {
     buf[pos++] = 0x12; // time_received
     if (same) {
       // The same Timestamp: its length and bytes, one copy.
+      this.receivedNanosOffset = this.nanosOffset + (pos - rqAt);
       buf.copyWithin(pos, rqAt, rqAt + 1 + rqLength);
       pos += 1 + rqLength;
     } else {
@@ -534,10 +583,25 @@ export class SensorDataTranscoder {
       }
     }
     buf.set(template, pos);
+    this.patchValues(w, buf, pos, kind, slot);
+    this.templateOffset = pos - start;
+    this.lastAt = start;
+    this.lastEnd = pos + template.length;
+    this.lastSame = same;
+    this.lastSecond = rqS;
+    this.lastNanosSize = rqN !== 0 ? rqNSize : 0;
+    w.pos = pos + template.length;
+  }
+
+  /** The reading's values into the Struct at `pos` (template offsets of `slot`): doubles, or GPIO's bool. */
+  private patchValues(w: ProtoWriter, buf: Uint8Array, pos: number, kind: number, slot: number): void {
     const at = this.templateAt;
-    const slot = kind * 3;
+    const values = this.values;
     if (kind === KIND_GPIO) buf[pos + at[slot]!] = values[0]! !== 0 ? 1 : 0;
     else {
+      const rawAt = this.rawAt;
+      const record = this.record;
+      const arity = this.arity;
       const view = w.dataView;
       for (let c = 0; c < arity; c++) {
         const o = pos + at[slot + c]!;
@@ -556,7 +620,6 @@ export class SensorDataTranscoder {
         }
       }
     }
-    w.pos = pos + template.length;
   }
 
   /** The second of time_requested `rq` (µs ≥ 0) and its varint, for the readings of that second. */

@@ -305,6 +305,78 @@ export class BlockWriter implements FieldWriter {
     return this.length + TIME_BYTES + arity * NUMBER_BYTES + 1 <= this.capacity;
   }
 
+  /**
+   * `fitsFixed` and `appendFixed` in one call, the collector's hot path: 1 appended; 0 no room in this
+   * block (seal it, hand it to the store and call again); −1 it cannot fit even alone. The common
+   * reading (steady rate, instant read) writes its two zero time fields without a call.
+   */
+  addFixed(
+    wallBase: boolean,
+    bootId: number,
+    requestedUs: number,
+    receivedUs: number,
+    monotonicMs: number,
+    values: Float64Array,
+    arity: number,
+  ): number {
+    const count = this.count;
+    if (count === 0)
+      return this.appendFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity) ? 1 : -1;
+    const capacity = this.capacity;
+    // fitsFixed, inlined.
+    if (
+      wallBase !== this.wallBase ||
+      count >= MAX_BLOCK_READINGS ||
+      (count + 1) * (3 + 8 * arity) > capacity ||
+      (this.used > 0 ? this.pos + 1 : this.pos) + TIME_BYTES + arity * NUMBER_BYTES + 1 > capacity
+    )
+      return 0;
+    const delta = requestedUs - this.prevUs;
+    if (delta === this.prevDelta && receivedUs <= requestedUs) {
+      // times(), inlined for Δ² = 0 and latency 0: two zero fields are only bits to skip.
+      this.prevUs = requestedUs;
+      const hist = this.hist;
+      hist[1]++;
+      hist[BUCKETS + 1]++;
+      let used = this.used + this.timeWidthDod + this.timeWidthLatency;
+      if (used >= 8) {
+        const bytes = this.bytes;
+        let pos = this.pos;
+        bytes[pos++] = this.cur;
+        used -= 8;
+        while (used >= 8) {
+          bytes[pos++] = 0;
+          used -= 8;
+        }
+        this.pos = pos;
+        this.cur = 0;
+      }
+      this.used = used;
+    } else this.times(requestedUs, receivedUs);
+    if (this.kind === KIND_GPIO) this.put(values[0] ? 1 : 0, 1);
+    else {
+      const modes = this.mode;
+      const columns = this.columns;
+      for (let c = 0; c < columns; c++) {
+        if (modes[c] !== MODE_RAW) {
+          this.number1(c, values[c]!);
+          continue;
+        }
+        // number1's raw column, inlined (format 3: pad to a whole byte, then the 8 bytes).
+        let pos = this.pos;
+        if (this.used > 0) {
+          this.bytes[pos++] = this.cur;
+          this.cur = 0;
+          this.used = 0;
+        }
+        this.view.setFloat64(pos, values[c]!, true);
+        this.pos = pos + 8;
+      }
+    }
+    this.count = count + 1;
+    return 1;
+  }
+
   /** Append a fixed-shape reading. Caller checked `fitsFixed`. Returns false if it cannot fit even alone. */
   appendFixed(
     wallBase: boolean,

@@ -121,6 +121,17 @@ export function readingCount(record: Uint8Array): number {
   return record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
 }
 
+/** `readingCount` of the block at b[start, end), read in place (the store's census and read paths: no subarray). */
+export function readingCountIn(b: Uint8Array, start: number, end: number): number {
+  const magic = end - start < BLOCK_FIXED_HEADER + 2 ? 0 : b[start];
+  if (magic !== BLOCK_MAGIC && magic !== BLOCK_MAGIC_V2 && magic !== BLOCK_MAGIC_V3) {
+    throw new BlockFormatError("not a capsync capture block (bad magic or too short)");
+  }
+  const kind = b[start + OFFSET_KIND]!;
+  if (kind < 1 || kind > KIND_MAX) throw new BlockFormatError(`unknown method kind ${kind} in block`);
+  return b[start + OFFSET_COUNT]! | (b[start + OFFSET_COUNT + 1]! << 8);
+}
+
 /** Time facts of a block from its header: boot id, base kind, and the last reading's monotonic/wall ms. */
 export function blockTimes(record: Uint8Array): { bootId: number; wallBase: boolean; lastMs: number } {
   checkHeader(record);

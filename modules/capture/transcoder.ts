@@ -233,6 +233,9 @@ export class SensorDataTranscoder {
   private nanosOffset = 0;
   private receivedNanosOffset = 0;
   private templateOffset = 0;
+  /** Where the record sits at the end of `tailBuf` (the writer's buffer), −1: not there. */
+  private tailAt = -1;
+  private tailBuf: Uint8Array = NO_BYTES;
   /** The varint of `second` (at most 8 bytes). */
   private readonly secondBytes = new Uint8Array(10);
   /** The second (since the epoch) of the latest templated time_requested, its start in µs and varint size. */
@@ -302,6 +305,18 @@ export class SensorDataTranscoder {
       // Format 2 fixed-shape kinds: the Struct is the same bytes for every reading but its doubles.
       const template = v2 && kind !== KIND_READINGS ? this.template(kind) : NO_BYTES;
       this.arity = kind === KIND_GPIO ? 1 : kindArity(kind);
+      // Format 3 raw doubles are copied into the request with copyWithin, which needs them in the same
+      // buffer: the record goes once to the free end of the writer's buffer (until messages reach it).
+      this.tailAt = -1;
+      if (this.aligned && template !== NO_BYTES && this.hasRawColumn()) {
+        const buf = w.reserve(0);
+        const at = buf.length - record.length;
+        if (at - w.pos >= 2 * record.length) {
+          buf.set(record, at);
+          this.tailAt = at;
+          this.tailBuf = buf;
+        }
+      }
       for (let i = 0; i < count; i++) {
         let requestedUs: number;
         let receivedUs: number;
@@ -523,6 +538,7 @@ export class SensorDataTranscoder {
       const size = this.lastEnd - from;
       const buf = w.reserve(size);
       const start = w.pos;
+      if (start + size > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
       buf.copyWithin(start, from, from + size);
       let p = start + this.nanosOffset;
       const nanosAt = p;
@@ -593,6 +609,7 @@ export class SensorDataTranscoder {
         pos = putVarintU32(buf, pos, rcN);
       }
     }
+    if (pos + template.length > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
     buf.set(template, pos);
     this.patchValues(w, buf, pos, kind, slot);
     this.templateOffset = pos - start;
@@ -618,6 +635,7 @@ export class SensorDataTranscoder {
         const o = pos + at[slot + c]!;
         const r = rawAt[c]!;
         if (r < 0) view.setFloat64(o, values[c]!, true);
+        else if (this.tailAt >= 0) buf.copyWithin(o, this.tailAt + r, this.tailAt + r + 8);
         else {
           // The stored IEEE bytes are the wire's (both little-endian): copied, bit for bit.
           buf[o] = record[r]!;
@@ -631,6 +649,12 @@ export class SensorDataTranscoder {
         }
       }
     }
+  }
+
+  /** Does the block (its column descriptors, read) have a raw column? */
+  private hasRawColumn(): boolean {
+    for (let c = 0; c < this.arity; c++) if (this.mode[c] === MODE_RAW) return true;
+    return false;
   }
 
   /** The second of time_requested `rq` (µs ≥ 0) and its varint, for the readings of that second. */

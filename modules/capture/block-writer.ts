@@ -132,15 +132,20 @@ export function decimalsOf(value: number): number {
 
 /** Best width for a column from its bucket counts: bits of the fields plus the escapes' long form. */
 function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number): number {
+  // The widest bucket in use: no width above it is cheaper (no escapes, more bits), so the search starts
+  // there (or at maxWidth) instead of walking every bucket.
+  let top = BUCKETS - 1;
+  while (top > 0 && hist[at + top] === 0) top--;
+  if (top === 0) return fallback;
   let n = 0;
-  for (let b = 1; b < BUCKETS; b++) n += hist[at + b]!;
-  if (n === 0) return fallback;
+  for (let b = 1; b <= top; b++) n += hist[at + b]!;
+  const hi = top < maxWidth ? top : maxWidth;
   // cost(w) = n·w + Σ_{b>w} count_b · (1 + 6 + b): the escapes bit, the length and the bits.
   let escapes = 0;
-  for (let b = maxWidth + 1; b < BUCKETS; b++) escapes += hist[at + b]! * (b + 8);
-  let best = maxWidth;
-  let bestCost = n * maxWidth + escapes;
-  for (let w = maxWidth - 1; w >= 1; w--) {
+  for (let b = hi + 1; b <= top; b++) escapes += hist[at + b]! * (b + 8);
+  let best = hi;
+  let bestCost = n * hi + escapes;
+  for (let w = hi - 1; w >= 1; w--) {
     escapes += hist[at + w + 1]! * (w + 9);
     const cost = n * w + escapes;
     if (cost <= bestCost) {

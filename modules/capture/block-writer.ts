@@ -907,21 +907,28 @@ export class BlockWriter implements FieldWriter {
       this.pos = pos + 8;
       return;
     }
-    const f = this.factor[c]!;
     const width = this.width[c]!;
-    let code: number;
-    let back: number;
-    if (mode === MODE_MULTIPLY) {
-      code = Math.round(v / f) + 0;
-      back = code * f;
+    let code = v;
+    let exact: boolean;
+    if (mode === 0 && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      // Whole numbers (a count, an ADC code): v is its own code (an int32, not −0; the decoder's v / 1 is v).
+      exact = true;
     } else {
-      code = Math.round(v * f) + 0;
-      back = code / f;
+      const f = this.factor[c]!;
+      let back: number;
+      if (mode === MODE_MULTIPLY) {
+        code = Math.round(v / f) + 0;
+        back = code * f;
+      } else {
+        code = Math.round(v * f) + 0;
+        back = code / f;
+      }
+      // The proof: the decoder computes exactly `back` from the integer `code`; store the code only if
+      // that is v itself (=== and the sign of zero: Object.is without a call). `% 1`: XS's Math.round
+      // returns a subnormal unchanged, not an integer.
+      exact = back === v && (v !== 0 || 1 / v > 0) && code % 1 === 0 && code < MAX_CODE && code > -MAX_CODE;
     }
-    // The proof: the decoder computes exactly `back` from the integer `code`; store the code only if that
-    // is v itself (=== and the sign of zero: Object.is without a call). `% 1`: XS's Math.round returns a
-    // subnormal unchanged, not an integer.
-    if (back === v && (v !== 0 || 1 / v > 0) && code % 1 === 0 && code < MAX_CODE && code > -MAX_CODE) {
+    if (exact) {
       const delta = code - this.prevCode[c]!;
       this.prevCode[c] = code;
       const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;

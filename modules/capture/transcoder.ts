@@ -217,9 +217,16 @@ export class SensorDataTranscoder {
   /** Per fixed-shape kind: its Struct with zero values, and where each value sits (3 slots per kind). */
   private readonly templates: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KIND_MAX + 1);
   private readonly templateAt = new Int32Array((KIND_MAX + 1) * 3);
-  private readonly values = new Float64Array(3);
+  private readonly values = new Float64Array(MAX_SCHEMA_ENTRIES);
   /** Format 3: where each raw value of the reading sits in the record (−1: decoded into `values`). */
-  private readonly rawAt = new Int32Array(3);
+  private readonly rawAt = new Int32Array(MAX_SCHEMA_ENTRIES);
+  /** Bumped whenever readSchema reads a schema unlike the one before (or fails half way). */
+  private schemaVersion = 0;
+  /** The Readings template (numbers-only schemas) and the schema version it was made for. */
+  private readingsTemplateFor = -1;
+  private readingsTemplateBytes: Uint8Array = NO_BYTES;
+  /** Where each number sits in the Readings template. */
+  private readonly readingsAt = new Int32Array(MAX_SCHEMA_ENTRIES);
   /**
    * The last templated SensorData in the writer (start, end; lastAt −1: none, reset per block) and its
    * layout: whether its time_received equalled time_requested, its second and nanos varint size, and
@@ -303,8 +310,11 @@ export class SensorDataTranscoder {
         this.readColumns(kind);
       }
       // Format 2 fixed-shape kinds: the Struct is the same bytes for every reading but its doubles.
-      const template = v2 && kind !== KIND_READINGS ? this.template(kind) : NO_BYTES;
-      this.arity = kind === KIND_GPIO ? 1 : kindArity(kind);
+      // Format 2/3: the Struct is the same bytes for every reading of the block but its numbers (fixed-shape
+      // kinds; Readings maps whose fields are all numbers).
+      const readings = kind === KIND_READINGS;
+      const template = !v2 ? NO_BYTES : readings ? this.readingsTemplate() : this.template(kind);
+      this.arity = kind === KIND_GPIO ? 1 : readings ? this.schemaLength : kindArity(kind);
       // Format 3 raw doubles are copied into the request with copyWithin, which needs them in the same
       // buffer: the record goes once to the free end of the writer's buffer (until messages reach it).
       this.tailAt = -1;
@@ -361,12 +371,48 @@ export class SensorDataTranscoder {
       if (this.pos !== record.length) throw new BlockFormatError("trailing bytes after the last reading");
     } catch (error) {
       w.pos = start;
+      // The schema arrays may be half rewritten: never reuse a Readings template built from them.
+      this.schemaVersion++;
       if (error instanceof BlockFormatError) throw error;
       throw new BlockFormatError(`truncated or malformed block: ${(error as Error)?.message ?? error}`);
     } finally {
       this.record = NO_BYTES;
     }
     return count;
+  }
+
+  /**
+   * The Struct {readings: {name: number, …}} of the block's schema with zero values (SensorData field 2,
+   * tag included) when every entry is a number, else NO_BYTES (the general path writes the map).
+   * Made when the schema changes (consecutive blocks of a ring share theirs); `readingsAt` gets where
+   * each number sits in it.
+   */
+  private readingsTemplate(): Uint8Array {
+    if (this.readingsTemplateFor === this.schemaVersion) return this.readingsTemplateBytes;
+    this.readingsTemplateFor = this.schemaVersion;
+    const n = this.schemaLength;
+    let numbers = n > 0;
+    for (let i = 0; i < n; i++) if (this.kinds[i] !== FIELD_NUMBER) numbers = false;
+    let bytes = NO_BYTES;
+    if (numbers) {
+      const w = new ProtoWriter(256);
+      const at = this.readingsAt;
+      const struct = w.begin(2);
+      beginEntry(w, KEY_READINGS, this.marks, OUTER);
+      for (let i = 0; i < n; i++) {
+        numberEntry(w, this.names[i]!, 0);
+        at[i] = w.pos - 8;
+      }
+      const contentEnd = w.pos;
+      endEntry(w, this.marks, OUTER);
+      w.end(struct);
+      // Closing may widen length prefixes (before the numbers); a number's distance to the end stays.
+      const end = w.pos;
+      for (let i = 0; i < n; i++) at[i] = end - (contentEnd - at[i]!);
+      bytes = w.finish().slice();
+    }
+    this.readingsTemplateBytes = bytes;
+    return bytes;
   }
 
   /**
@@ -523,7 +569,7 @@ export class SensorDataTranscoder {
       rcN = (rc - rcS * 1e6) * 1000;
       rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
     }
-    const slot = kind * 3;
+    const slot = kind === KIND_READINGS ? 0 : kind * 3;
     if (
       same &&
       this.lastSame &&
@@ -623,7 +669,7 @@ export class SensorDataTranscoder {
 
   /** The reading's values into the Struct at `pos` (template offsets of `slot`): doubles, or GPIO's bool. */
   private patchValues(w: ProtoWriter, buf: Uint8Array, pos: number, kind: number, slot: number): void {
-    const at = this.templateAt;
+    const at = kind === KIND_READINGS ? this.readingsAt : this.templateAt;
     const values = this.values;
     if (kind === KIND_GPIO) buf[pos + at[slot]!] = values[0]! !== 0 ? 1 : 0;
     else {
@@ -824,6 +870,7 @@ export class SensorDataTranscoder {
     const n = this.varint();
     if (n > MAX_SCHEMA_ENTRIES) throw new BlockFormatError(`schema of ${n} entries is too long`);
     let depth = 0;
+    let changed = false;
     for (let i = 0; i < n; i++) {
       let kind = this.byte();
       let index = -1;
@@ -835,15 +882,18 @@ export class SensorDataTranscoder {
         index = this.byte();
       }
       if (kind < FIELD_NUMBER || kind > FIELD_ANY) throw new BlockFormatError(`unknown field kind ${kind}`);
+      if (this.kinds[i] !== kind) changed = true;
       this.kinds[i] = kind;
       if (index >= 0) {
         if (index >= DICTIONARY_BYTES.length || kind === FIELD_END) {
           throw new BlockFormatError(`unknown name index ${index}`);
         }
         if (kind === FIELD_OBJECT && ++depth > MAX_DEPTH) throw new BlockFormatError("schema nests too deep");
+        if (this.names[i] !== DICTIONARY_BYTES[index]) changed = true;
         this.names[i] = DICTIONARY_BYTES[index]!;
       } else if (kind === FIELD_END) {
         if (--depth < 0) throw new BlockFormatError("schema closes an object it never opened");
+        if (this.names[i] !== NO_BYTES) changed = true;
         this.names[i] = NO_BYTES;
       } else {
         if (kind === FIELD_OBJECT && ++depth > MAX_DEPTH) throw new BlockFormatError("schema nests too deep");
@@ -852,11 +902,13 @@ export class SensorDataTranscoder {
         // Consecutive blocks of a ring nearly always share their schema: keep the bytes we have.
         if (!sameBytes(this.names[i]!, this.record, this.pos, length)) {
           this.names[i] = this.record.slice(this.pos, this.pos + length);
+          changed = true;
         }
         this.pos += length;
       }
     }
     if (depth !== 0) throw new BlockFormatError("schema leaves an object open");
+    if (changed || n !== this.schemaLength) this.schemaVersion++;
     this.schemaLength = n;
   }
 

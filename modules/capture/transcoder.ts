@@ -217,9 +217,6 @@ export class SensorDataTranscoder {
   /** Per fixed-shape kind: its Struct with zero values, and where each value sits (3 slots per kind). */
   private readonly templates: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KIND_MAX + 1);
   private readonly templateAt = new Int32Array((KIND_MAX + 1) * 3);
-  private readonly values = new Float64Array(MAX_SCHEMA_ENTRIES);
-  /** Format 3: where each raw value of the reading sits in the record (−1: decoded into `values`). */
-  private readonly rawAt = new Int32Array(MAX_SCHEMA_ENTRIES);
   /** Bumped whenever readSchema reads a schema unlike the one before (or fails half way). */
   private schemaVersion = 0;
   /** The Readings template (numbers-only schemas) and the schema version it was made for. */
@@ -234,9 +231,8 @@ export class SensorDataTranscoder {
    */
   private lastAt = -1;
   private lastEnd = -1;
-  private lastSame = false;
-  private lastSecond = -1;
-  private lastNanosSize = 0;
+  /** Layout key of the last templated reading (second × 8 + nanos varint size; −1: not a model). */
+  private lastLayout = -1;
   private nanosOffset = 0;
   private receivedNanosOffset = 0;
   private templateOffset = 0;
@@ -336,6 +332,17 @@ export class SensorDataTranscoder {
             // A steady rate and an instant read (the writer's common case): two zero fields.
             this.cur >>>= widthBoth;
             this.avail = avail - widthBoth;
+            requestedUs = previousUs + delta;
+            receivedUs = requestedUs;
+          } else if (
+            i > 0 &&
+            widthBoth <= avail + 8 &&
+            this.pos < record.length &&
+            ((this.cur | (record[this.pos]! << avail)) & ONES[widthBoth]!) === 0
+          ) {
+            // The same, the two fields running into the next byte.
+            this.cur = record[this.pos++]! >>> (widthBoth - avail);
+            this.avail = avail + 8 - widthBoth;
             requestedUs = previousUs + delta;
             receivedUs = requestedUs;
           } else {
@@ -498,59 +505,6 @@ export class SensorDataTranscoder {
     requestedUs: number,
     receivedUs: number,
   ): void {
-    // Values first: they come after the times in the stream.
-    const values = this.values;
-    const rawAt = this.rawAt;
-    const arity = this.arity;
-    const record = this.record;
-    if (kind === KIND_GPIO) values[0] = this.bits(1);
-    else {
-      // number(), inlined for the common cases (a code in its field, a format-3 raw double); escapes go through it.
-      const modes = this.mode;
-      const widths = this.width;
-      const prev = this.prevCode;
-      const factors = this.factor;
-      const aligned = this.aligned;
-      for (let c = 0; c < arity; c++) {
-        const mode = modes[c]!;
-        rawAt[c] = -1;
-        if (mode === MODE_RAW) {
-          if (aligned) {
-            const at = this.pos;
-            if (at + 8 > record.length) throw new BlockFormatError("block ends inside a value");
-            this.avail = 0;
-            this.pos = at + 8;
-            rawAt[c] = at;
-          } else values[c] = this.rawDouble();
-          continue;
-        }
-        const width = widths[c]!;
-        let z: number;
-        const avail = this.avail;
-        if (width <= avail) {
-          // bits(width), inlined: within the current byte.
-          const cur = this.cur;
-          this.cur = cur >>> width;
-          this.avail = avail - width;
-          z = cur & ONES[width]!;
-        } else z = this.bits(width);
-        if (z === ONES[width]) {
-          if (this.bits(1) === 0) {
-            if (aligned) {
-              const at = this.pos;
-              if (at + 8 > record.length) throw new BlockFormatError("block ends inside a value");
-              this.avail = 0;
-              this.pos = at + 8;
-              rawAt[c] = at;
-            } else values[c] = this.rawDouble();
-          } else values[c] = this.longCode(c, mode);
-          continue;
-        }
-        const code = prev[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
-        prev[c] = code;
-        values[c] = mode === MODE_MULTIPLY ? code * factors[c]! : code / factors[c]!;
-      }
-    }
     // Timestamp{seconds = 1, nanos = 2}, zero fields left out, as protobuf-es writes it.
     const rq = requestedUs > 0 ? requestedUs : 0;
     // Readings of one second share their seconds (200 of them at 200 Hz): its varint is made once.
@@ -558,6 +512,34 @@ export class SensorDataTranscoder {
     const rqS = this.second;
     const rqN = (rq - this.secondStartUs) * 1000;
     const rqNSize = rqN < 0x80 ? 1 : rqN < 0x4000 ? 2 : rqN < 0x200000 ? 3 : rqN < 0x10000000 ? 4 : 5;
+    const slot = kind === KIND_READINGS ? 0 : kind * 3;
+    // The layout of a reading whose time_received is its time_requested: its second and nanos width.
+    const layout = receivedUs === requestedUs && rqN !== 0 ? rqS * 8 + rqNSize : -1;
+    if (layout >= 0 && layout === this.lastLayout && w.pos === this.lastEnd) {
+      // The previous reading of this block is the last thing in `w` and has the same layout: copy it
+      // whole, then patch the nanos (twice: both timestamps) and the values.
+      const from = this.lastAt;
+      const size = this.lastEnd - from;
+      const buf = w.reserve(size);
+      const start = w.pos;
+      if (start + size > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
+      buf.copyWithin(start, from, from + size);
+      const p = start + this.nanosOffset;
+      const v = rqN; // < 10^9: 32-bit operations are exact
+      if (rqNSize === 5) {
+        buf[p] = (v & 0x7f) | 0x80;
+        buf[p + 1] = ((v >>> 7) & 0x7f) | 0x80;
+        buf[p + 2] = ((v >>> 14) & 0x7f) | 0x80;
+        buf[p + 3] = ((v >>> 21) & 0x7f) | 0x80;
+        buf[p + 4] = v >>> 28;
+      } else putVarintU32(buf, p, v);
+      buf.copyWithin(start + this.receivedNanosOffset, p, p + rqNSize);
+      this.writeValues(w, buf, start + this.templateOffset, kind, slot);
+      this.lastAt = start;
+      this.lastEnd = start + size;
+      w.pos = start + size;
+      return;
+    }
     const rqLength = (rqS !== 0 ? 1 + this.secondSize : 0) + (rqN !== 0 ? 1 + rqNSize : 0);
     const rc = receivedUs > 0 ? receivedUs : 0;
     const same = rc === rq;
@@ -568,38 +550,6 @@ export class SensorDataTranscoder {
       rcS = Math.floor(rc / 1e6);
       rcN = (rc - rcS * 1e6) * 1000;
       rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
-    }
-    const slot = kind === KIND_READINGS ? 0 : kind * 3;
-    if (
-      same &&
-      this.lastSame &&
-      rqN !== 0 &&
-      w.pos === this.lastEnd &&
-      rqS === this.lastSecond &&
-      rqNSize === this.lastNanosSize
-    ) {
-      // The previous reading of this block is the last thing in `w` and has the same layout (same second,
-      // same nanos width, time_received = time_requested): copy it whole, then patch the nanos and values.
-      const from = this.lastAt;
-      const size = this.lastEnd - from;
-      const buf = w.reserve(size);
-      const start = w.pos;
-      if (start + size > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
-      buf.copyWithin(start, from, from + size);
-      let p = start + this.nanosOffset;
-      const nanosAt = p;
-      let v = rqN;
-      while (v >= 0x80) {
-        buf[p++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      buf[p] = v;
-      buf.copyWithin(start + this.receivedNanosOffset, nanosAt, nanosAt + rqNSize);
-      this.patchValues(w, buf, start + this.templateOffset, kind, slot);
-      this.lastAt = start;
-      this.lastEnd = start + size;
-      w.pos = start + size;
-      return;
     }
     const metadata = 2 + rqLength + 2 + rcLength;
     const length = 2 + metadata + template.length;
@@ -657,42 +607,88 @@ export class SensorDataTranscoder {
     }
     if (pos + template.length > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
     buf.set(template, pos);
-    this.patchValues(w, buf, pos, kind, slot);
+    this.writeValues(w, buf, pos, kind, slot);
     this.templateOffset = pos - start;
     this.lastAt = start;
     this.lastEnd = pos + template.length;
-    this.lastSame = same;
-    this.lastSecond = rqS;
-    this.lastNanosSize = rqN !== 0 ? rqNSize : 0;
+    // Only a reading whose times are one Timestamp (same, non-zero nanos) is a model for the next.
+    this.lastLayout = layout;
     w.pos = pos + template.length;
   }
 
-  /** The reading's values into the Struct at `pos` (template offsets of `slot`): doubles, or GPIO's bool. */
-  private patchValues(w: ProtoWriter, buf: Uint8Array, pos: number, kind: number, slot: number): void {
+  /**
+   * Decode the reading's values (they follow its times in the stream) straight into the Struct at `pos`
+   * (template offsets of `slot`): doubles, or GPIO's bool. number(), inlined for the common cases: a code
+   * in its field, a format-3 raw double (its 8 bytes copied, never turned into a number); escapes go
+   * through the general readers.
+   */
+  private writeValues(w: ProtoWriter, buf: Uint8Array, pos: number, kind: number, slot: number): void {
     const at = kind === KIND_READINGS ? this.readingsAt : this.templateAt;
-    const values = this.values;
-    if (kind === KIND_GPIO) buf[pos + at[slot]!] = values[0]! !== 0 ? 1 : 0;
-    else {
-      const rawAt = this.rawAt;
-      const record = this.record;
-      const arity = this.arity;
-      const view = w.dataView;
-      for (let c = 0; c < arity; c++) {
-        const o = pos + at[slot + c]!;
-        const r = rawAt[c]!;
-        if (r < 0) view.setFloat64(o, values[c]!, true);
-        else if (this.tailAt >= 0) buf.copyWithin(o, this.tailAt + r, this.tailAt + r + 8);
-        else {
-          // The stored IEEE bytes are the wire's (both little-endian): copied, bit for bit.
-          buf[o] = record[r]!;
-          buf[o + 1] = record[r + 1]!;
-          buf[o + 2] = record[r + 2]!;
-          buf[o + 3] = record[r + 3]!;
-          buf[o + 4] = record[r + 4]!;
-          buf[o + 5] = record[r + 5]!;
-          buf[o + 6] = record[r + 6]!;
-          buf[o + 7] = record[r + 7]!;
+    if (kind === KIND_GPIO) {
+      buf[pos + at[slot]!] = this.bits(1) !== 0 ? 1 : 0;
+      return;
+    }
+    const view = w.dataView;
+    const record = this.record;
+    const arity = this.arity;
+    const modes = this.mode;
+    const widths = this.width;
+    const prev = this.prevCode;
+    const factors = this.factor;
+    const aligned = this.aligned;
+    const tailAt = this.tailAt;
+    for (let c = 0; c < arity; c++) {
+      const o = pos + at[slot + c]!;
+      const mode = modes[c]!;
+      let raw = mode === MODE_RAW;
+      if (!raw) {
+        const width = widths[c]!;
+        let z: number;
+        const avail = this.avail;
+        if (width <= avail) {
+          // bits(width), inlined: within the current byte.
+          const cur = this.cur;
+          this.cur = cur >>> width;
+          this.avail = avail - width;
+          z = cur & ONES[width]!;
+        } else if (avail === 0 && width <= 8 && this.pos < record.length) {
+          // bits(width), inlined: the field starts a fresh byte (after a raw double, say).
+          const cur = record[this.pos++]!;
+          this.cur = cur >>> width;
+          this.avail = 8 - width;
+          z = cur & ONES[width]!;
+        } else z = this.bits(width);
+        if (z !== ONES[width]) {
+          const code = prev[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+          prev[c] = code;
+          view.setFloat64(o, mode === MODE_MULTIPLY ? code * factors[c]! : code / factors[c]!, true);
+          continue;
         }
+        if (this.bits(1) !== 0) {
+          view.setFloat64(o, this.longCode(c, mode), true);
+          continue;
+        }
+        raw = true;
+      }
+      if (!aligned) {
+        view.setFloat64(o, this.rawDouble(), true);
+        continue;
+      }
+      // Format 3: the 8 bytes on the next whole byte, copied as they are (NaN payloads included).
+      const r = this.pos;
+      if (r + 8 > record.length) throw new BlockFormatError("block ends inside a value");
+      this.avail = 0;
+      this.pos = r + 8;
+      if (tailAt >= 0) buf.copyWithin(o, tailAt + r, tailAt + r + 8);
+      else {
+        buf[o] = record[r]!;
+        buf[o + 1] = record[r + 1]!;
+        buf[o + 2] = record[r + 2]!;
+        buf[o + 3] = record[r + 3]!;
+        buf[o + 4] = record[r + 4]!;
+        buf[o + 5] = record[r + 5]!;
+        buf[o + 6] = record[r + 6]!;
+        buf[o + 7] = record[r + 7]!;
       }
     }
   }

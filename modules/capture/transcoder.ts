@@ -354,7 +354,6 @@ export class SensorDataTranscoder {
             const latency = this.bits(widthLatency);
             receivedUs = requestedUs + (latency === ONES[widthLatency] ? this.long() : latency);
           }
-          this.column = 0;
         } else {
           const zigzag = this.varint();
           requestedUs = previousUs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
@@ -365,6 +364,7 @@ export class SensorDataTranscoder {
           this.templated(w, field, template, kind, requestedUs + offsetUs, receivedUs + offsetUs);
           continue;
         }
+        this.column = 0;
         const message = w.begin(field);
         const metadata = w.begin(1);
         writeTimestampUs(w, 1, requestedUs + offsetUs);
@@ -511,7 +511,8 @@ export class SensorDataTranscoder {
     if (!(rq >= this.secondStartUs && rq < this.secondStartUs + 1e6)) this.newSecond(rq);
     const rqS = this.second;
     const rqN = (rq - this.secondStartUs) * 1000;
-    const rqNSize = rqN < 0x80 ? 1 : rqN < 0x4000 ? 2 : rqN < 0x200000 ? 3 : rqN < 0x10000000 ? 4 : 5;
+    // Most nanos take 5 bytes (≥ 268 ms into the second): that test first.
+    const rqNSize = rqN >= 0x10000000 ? 5 : rqN >= 0x200000 ? 4 : rqN >= 0x4000 ? 3 : rqN >= 0x80 ? 2 : 1;
     const slot = kind === KIND_READINGS ? 0 : kind * 3;
     // The layout of a reading whose time_received is its time_requested: its second and nanos width.
     const layout = receivedUs === requestedUs && rqN !== 0 ? rqS * 8 + rqNSize : -1;

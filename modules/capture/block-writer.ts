@@ -194,6 +194,9 @@ export class BlockWriter implements FieldWriter {
   /** Values of the column escaped raw in the block (of `count`; the last block's count is `lastCount`). */
   private readonly raws: Uint16Array;
   private lastCount = 0;
+  /** addFixed's fit limits for the current block: most readings, most bytes used before a reading. */
+  private fixedMaxCount = 0;
+  private fixedMaxLength = 0;
   /** What the block's Readings would take in format 1 (bounds the readings per block). */
   private format1Bytes = 0;
   /** The first reading's numbers (steps are chosen from them when a block starts). */
@@ -325,15 +328,19 @@ export class BlockWriter implements FieldWriter {
     arity: number,
   ): number {
     const count = this.count;
-    if (count === 0)
+    if (count === 0) {
+      // fitsFixed's limits for this block, worked out once: readings (format 1's count), bytes used.
+      const perReading = 3 + 8 * arity;
+      const byCount = Math.floor(this.capacity / perReading);
+      this.fixedMaxCount = byCount < MAX_BLOCK_READINGS ? byCount : MAX_BLOCK_READINGS;
+      this.fixedMaxLength = this.capacity - TIME_BYTES - arity * NUMBER_BYTES - 1;
       return this.appendFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity) ? 1 : -1;
-    const capacity = this.capacity;
+    }
     // fitsFixed, inlined.
     if (
       wallBase !== this.wallBase ||
-      count >= MAX_BLOCK_READINGS ||
-      (count + 1) * (3 + 8 * arity) > capacity ||
-      (this.used > 0 ? this.pos + 1 : this.pos) + TIME_BYTES + arity * NUMBER_BYTES + 1 > capacity
+      count >= this.fixedMaxCount ||
+      (this.used > 0 ? this.pos + 1 : this.pos) > this.fixedMaxLength
     )
       return 0;
     const delta = requestedUs - this.prevUs;

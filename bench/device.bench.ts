@@ -83,6 +83,22 @@ for (const k of Object.keys(a) as (keyof Figures)[]) {
 console.log(
   `\nhour of the example config: ${first.hourCaptured} readings captured, ${first.hourSynced} synced, ${first.hourPending} pending at the end, ${first.hourRequests} requests; boot census of ${first.bootPendingReadings} pending readings`,
 );
+// Issue 10's CPU targets: total per 3-axis reading at most 1/4 of the baseline's, sync not the largest stage.
+const totalTarget =
+  typeof baseline.computronsPerReadingTotal3Axis === "number"
+    ? Math.round(baseline.computronsPerReadingTotal3Axis / 4)
+    : Number.NaN;
+const syncDominant =
+  a.computronsPerReadingSync3Axis > a.computronsPerReadingCapture3Axis &&
+  a.computronsPerReadingSync3Axis > a.computronsPerReadingStore3Axis;
+const targets = {
+  total3AxisAtMost: totalTarget,
+  total3AxisMet: a.computronsPerReadingTotal3Axis <= totalTarget,
+  syncDominant3Axis: syncDominant,
+};
+console.log(
+  `targets: total ${a.computronsPerReadingTotal3Axis} ≤ ${totalTarget} per 3-axis reading: ${targets.total3AxisMet ? "met" : "not met"}; sync the largest stage: ${syncDominant ? "yes (not met)" : "no (met)"}`,
+);
 if (mismatched.length > 0) {
   console.error(`device bench: runs disagree on ${mismatched.join(", ")}`);
   process.exitCode = 1;
@@ -97,6 +113,7 @@ console.log(
       esp32ComputronsPerSecond: ESP32_COMPUTRONS_PER_SECOND,
       esp32CpuShare: ESP32_CPU_SHARE,
       baseline,
+      targets,
     },
   })}`,
 );

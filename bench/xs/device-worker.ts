@@ -53,6 +53,7 @@ const tmpName = (_opts: unknown, cb: (e: null, name: string) => void) =>
 
 async function withWorker<T>(
   body: (run: (code: string) => Promise<Meter>, messages: Message[]) => Promise<T>,
+  entry = "bench/xs/device-entry.ts",
 ): Promise<T> {
   const decoder = new TextDecoder();
   const messages: Message[] = [];
@@ -70,7 +71,7 @@ async function withWorker<T>(
     },
   } as never);
   try {
-    const script = await bundle(path.join(root, "bench/xs/device-entry.ts"));
+    const script = await bundle(path.join(root, entry));
     await worker.evaluate(`globalThis.console = { log: (...a) => print(a.join(" ")) }; ${script}`);
     let cranks = 0;
     return await body(async (code) => {
@@ -280,8 +281,61 @@ async function pendingRequests(run: (code: string) => Promise<Meter>, messages: 
   return last(messages, "pending").count as number;
 }
 
+interface ProfileRow {
+  label: string;
+  calls: number;
+  self: number;
+  total: number;
+}
+
+/**
+ * Where a reading's computrons go, per method (bench/xs/device-profile.ts): one table per stage and
+ * kind, rows sorted by self computrons per reading. Approximate (probes are calibrated out, not absent).
+ */
+export async function profileDevice(): Promise<string> {
+  return withWorker(async (run, messages) => {
+    const out: string[] = [];
+    const table = (m: Message, readings: number) => {
+      const rows = (m.rows as unknown as ProfileRow[]).slice(0, 25);
+      const self = (m.rows as unknown as ProfileRow[]).reduce(
+        (n, r) => n + r.self * (m.readings as number),
+        0,
+      );
+      out.push(
+        `\n### ${m.stage} (per reading; ${readings} readings; probe cost ${(+m.innerCost).toFixed(1)}/${(+m.outerCost).toFixed(1)})`,
+      );
+      out.push(`sum of self computrons of probed methods: ${(self / readings).toFixed(0)} per reading`);
+      out.push("| method | calls | self | inclusive |");
+      out.push("|---|---:|---:|---:|");
+      const k = (m.readings as number) / readings;
+      for (const r of rows)
+        out.push(
+          `| ${r.label} | ${(r.calls * k).toFixed(2)} | ${(r.self * k).toFixed(0)} | ${(r.total * k).toFixed(0)} |`,
+        );
+    };
+    for (const kind of ["imu", "env"] as const) {
+      const n = SIZES[kind].capture;
+      await run(`__prof.profile("capture", "${kind}", ${n})`);
+      table(last(messages, "profile"), n);
+      await run(`__prof.profile("store", "${kind}", ${n})`);
+      table(last(messages, "profile"), n);
+      await run(`__prof.profileSync("${kind}", ${SIZES[kind].sync})`);
+      const synced = last(messages, "sync").readings as number;
+      table(last(messages, "profile"), synced);
+    }
+    await run("__prof.crcCost()");
+    out.push("\n### crc32Update (JavaScript path)");
+    out.push("| bytes | computrons | per byte |");
+    out.push("|---:|---:|---:|");
+    for (const r of last(messages, "crc").rows as unknown as { bytes: number; computrons: number }[])
+      out.push(`| ${r.bytes} | ${r.computrons} | ${(r.computrons / r.bytes).toFixed(2)} |`);
+    return out.join("\n");
+  }, "bench/xs/device-profile.ts");
+}
+
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
   const mode = process.argv[2];
   if (mode === "alloc") console.log(JSON.stringify(await measureAllocations()));
+  else if (mode === "profile") console.log(await profileDevice());
   else console.log(JSON.stringify(await measureDevice()));
 }

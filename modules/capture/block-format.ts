@@ -8,6 +8,12 @@
 export const BLOCK_MAGIC = 0xca;
 /** Byte 0 of a format-2 block (integer codes at a step, bit-packed; FORMAT.md). Written since 0.2. */
 export const BLOCK_MAGIC_V2 = 0xcb;
+/**
+ * Byte 0 of a format-3 block: format 2 with every raw 64-bit double (mode F
+ * values, raw escapes) starting on a whole byte, so that writer and reader move
+ * it with one native call. Written since 0.3.
+ */
+export const BLOCK_MAGIC_V3 = 0xcc;
 /** Fixed header bytes before the varints: magic, kind, flags, u16 count, u32 span. */
 export const BLOCK_FIXED_HEADER = 9;
 export const OFFSET_KIND = 1;

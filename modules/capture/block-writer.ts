@@ -29,7 +29,7 @@ import {
   ANY_STRING,
   ANY_TRUE,
   BLOCK_FIXED_HEADER,
-  BLOCK_MAGIC_V2,
+  BLOCK_MAGIC_V3,
   ESCAPE_LENGTH_BITS,
   FIELD_ANY,
   FIELD_BOOL,
@@ -132,15 +132,20 @@ export function decimalsOf(value: number): number {
 
 /** Best width for a column from its bucket counts: bits of the fields plus the escapes' long form. */
 function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number): number {
+  // The widest bucket in use: no width above it is cheaper (no escapes, more bits), so the search starts
+  // there (or at maxWidth) instead of walking every bucket.
+  let top = BUCKETS - 1;
+  while (top > 0 && hist[at + top] === 0) top--;
+  if (top === 0) return fallback;
   let n = 0;
-  for (let b = 1; b < BUCKETS; b++) n += hist[at + b]!;
-  if (n === 0) return fallback;
+  for (let b = 1; b <= top; b++) n += hist[at + b]!;
+  const hi = top < maxWidth ? top : maxWidth;
   // cost(w) = n·w + Σ_{b>w} count_b · (1 + 6 + b): the escapes bit, the length and the bits.
   let escapes = 0;
-  for (let b = maxWidth + 1; b < BUCKETS; b++) escapes += hist[at + b]! * (b + 8);
-  let best = maxWidth;
-  let bestCost = n * maxWidth + escapes;
-  for (let w = maxWidth - 1; w >= 1; w--) {
+  for (let b = hi + 1; b <= top; b++) escapes += hist[at + b]! * (b + 8);
+  let best = hi;
+  let bestCost = n * hi + escapes;
+  for (let w = hi - 1; w >= 1; w--) {
     escapes += hist[at + w + 1]! * (w + 9);
     const cost = n * w + escapes;
     if (cost <= bestCost) {
@@ -177,8 +182,6 @@ export class BlockWriter implements FieldWriter {
   private prevUs = 0;
   /** Δ time_requested of the latest reading (carried into the next block's header). */
   private prevDelta = 0;
-  private readonly eight = new Uint8Array(8);
-  private readonly eightView = new DataView(this.eight.buffer);
 
   // Numeric columns: the fixed kind's values, or a Readings schema's NUMBER fields in order.
   private columns = 0;
@@ -191,6 +194,9 @@ export class BlockWriter implements FieldWriter {
   /** Values of the column escaped raw in the block (of `count`; the last block's count is `lastCount`). */
   private readonly raws: Uint16Array;
   private lastCount = 0;
+  /** addFixed's fit limits for the current block: most readings, most bytes used before a reading. */
+  private fixedMaxCount = 0;
+  private fixedMaxLength = 0;
   /** What the block's Readings would take in format 1 (bounds the readings per block). */
   private format1Bytes = 0;
   /** The first reading's numbers (steps are chosen from them when a block starts). */
@@ -305,6 +311,82 @@ export class BlockWriter implements FieldWriter {
     // SensorData must fit sync's request budget as before (a block is never split between requests).
     if ((this.count + 1) * (3 + 8 * arity) > this.capacity) return false;
     return this.length + TIME_BYTES + arity * NUMBER_BYTES + 1 <= this.capacity;
+  }
+
+  /**
+   * `fitsFixed` and `appendFixed` in one call, the collector's hot path: 1 appended; 0 no room in this
+   * block (seal it, hand it to the store and call again); −1 it cannot fit even alone. The common
+   * reading (steady rate, instant read) writes its two zero time fields without a call.
+   */
+  addFixed(
+    wallBase: boolean,
+    bootId: number,
+    requestedUs: number,
+    receivedUs: number,
+    monotonicMs: number,
+    values: Float64Array,
+    arity: number,
+  ): number {
+    const count = this.count;
+    if (count === 0) {
+      // fitsFixed's limits for this block, worked out once: readings (format 1's count), bytes used.
+      const perReading = 3 + 8 * arity;
+      const byCount = Math.floor(this.capacity / perReading);
+      this.fixedMaxCount = byCount < MAX_BLOCK_READINGS ? byCount : MAX_BLOCK_READINGS;
+      this.fixedMaxLength = this.capacity - TIME_BYTES - arity * NUMBER_BYTES - 1;
+      return this.appendFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity) ? 1 : -1;
+    }
+    // fitsFixed, inlined.
+    if (
+      wallBase !== this.wallBase ||
+      count >= this.fixedMaxCount ||
+      (this.used > 0 ? this.pos + 1 : this.pos) > this.fixedMaxLength
+    )
+      return 0;
+    const delta = requestedUs - this.prevUs;
+    if (delta === this.prevDelta && receivedUs <= requestedUs) {
+      // times(), inlined for Δ² = 0 and latency 0: two zero fields are only bits to skip.
+      this.prevUs = requestedUs;
+      const hist = this.hist;
+      hist[1]++;
+      hist[BUCKETS + 1]++;
+      let used = this.used + this.timeWidthDod + this.timeWidthLatency;
+      if (used >= 8) {
+        const bytes = this.bytes;
+        let pos = this.pos;
+        bytes[pos++] = this.cur;
+        used -= 8;
+        while (used >= 8) {
+          bytes[pos++] = 0;
+          used -= 8;
+        }
+        this.pos = pos;
+        this.cur = 0;
+      }
+      this.used = used;
+    } else this.times(requestedUs, receivedUs);
+    if (this.kind === KIND_GPIO) this.put(values[0] ? 1 : 0, 1);
+    else {
+      const modes = this.mode;
+      const columns = this.columns;
+      for (let c = 0; c < columns; c++) {
+        if (modes[c] !== MODE_RAW) {
+          this.number1(c, values[c]!);
+          continue;
+        }
+        // number1's raw column, inlined (format 3: pad to a whole byte, then the 8 bytes).
+        let pos = this.pos;
+        if (this.used > 0) {
+          this.bytes[pos++] = this.cur;
+          this.cur = 0;
+          this.used = 0;
+        }
+        this.view.setFloat64(pos, values[c]!, true);
+        this.pos = pos + 8;
+      }
+    }
+    this.count = count + 1;
+    return 1;
   }
 
   /** Append a fixed-shape reading. Caller checked `fitsFixed`. Returns false if it cannot fit even alone. */
@@ -677,7 +759,7 @@ export class BlockWriter implements FieldWriter {
     const delta0 = this.prevDelta;
     const baseMs = baseUs % 1000 === 0;
     const stepMs = delta0 % 1000 === 0;
-    b[0] = BLOCK_MAGIC_V2;
+    b[0] = BLOCK_MAGIC_V3;
     b[1] = this.kind;
     b[2] = (wallBase ? FLAG_WALL_BASE : 0) | (baseMs ? FLAG_BASE_MS : 0) | (stepMs ? FLAG_STEP_MS : 0);
     b[3] = b[4] = b[5] = b[6] = b[7] = b[8] = 0;
@@ -821,24 +903,39 @@ export class BlockWriter implements FieldWriter {
   private number1(c: number, v: number): void {
     const mode = this.mode[c]!;
     if (mode === MODE_RAW) {
-      this.putDouble(v);
+      // putDouble, inlined: a noisy column takes this path for every value.
+      let pos = this.pos;
+      if (this.used > 0) {
+        this.bytes[pos++] = this.cur;
+        this.cur = 0;
+        this.used = 0;
+      }
+      this.view.setFloat64(pos, v, true);
+      this.pos = pos + 8;
       return;
     }
-    const f = this.factor[c]!;
     const width = this.width[c]!;
-    let code: number;
-    let back: number;
-    if (mode === MODE_MULTIPLY) {
-      code = Math.round(v / f) + 0;
-      back = code * f;
+    let code = v;
+    let exact: boolean;
+    if (mode === 0 && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      // Whole numbers (a count, an ADC code): v is its own code (an int32, not −0; the decoder's v / 1 is v).
+      exact = true;
     } else {
-      code = Math.round(v * f) + 0;
-      back = code / f;
+      const f = this.factor[c]!;
+      let back: number;
+      if (mode === MODE_MULTIPLY) {
+        code = Math.round(v / f) + 0;
+        back = code * f;
+      } else {
+        code = Math.round(v * f) + 0;
+        back = code / f;
+      }
+      // The proof: the decoder computes exactly `back` from the integer `code`; store the code only if
+      // that is v itself (=== and the sign of zero: Object.is without a call). `% 1`: XS's Math.round
+      // returns a subnormal unchanged, not an integer.
+      exact = back === v && (v !== 0 || 1 / v > 0) && code % 1 === 0 && code < MAX_CODE && code > -MAX_CODE;
     }
-    // The proof: the decoder computes exactly `back` from the integer `code`; store the code only if that
-    // is v itself (=== and the sign of zero: Object.is without a call). `% 1`: XS's Math.round returns a
-    // subnormal unchanged, not an integer.
-    if (back === v && (v !== 0 || 1 / v > 0) && code % 1 === 0 && code < MAX_CODE && code > -MAX_CODE) {
+    if (exact) {
       const delta = code - this.prevCode[c]!;
       this.prevCode[c] = code;
       const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
@@ -866,28 +963,16 @@ export class BlockWriter implements FieldWriter {
     this.putDouble(v);
   }
 
+  /** A raw double (format 3): the stream is padded to a whole byte, then the 8 bytes, one native call. */
   private putDouble(v: number): void {
-    const e = this.eightView;
-    e.setFloat64(0, v, true);
-    this.put32(e.getUint32(0, true));
-    this.put32(e.getUint32(4, true));
-  }
-
-  /** All 32 bits of v (0 ≤ v < 2^32), least significant first: `put(v, 32)` without its loop. */
-  private put32(v: number): void {
-    const used = this.used;
-    const bytes = this.bytes;
     let pos = this.pos;
-    // The current byte's free bits take v's low bits; three whole bytes follow; `used` bits stay over.
-    bytes[pos++] = (this.cur | (v << used)) & 0xff;
-    let rest = v >>> (8 - used);
-    bytes[pos++] = rest & 0xff;
-    rest >>>= 8;
-    bytes[pos++] = rest & 0xff;
-    rest >>>= 8;
-    bytes[pos++] = rest & 0xff;
-    this.cur = rest >>> 8;
-    this.pos = pos;
+    if (this.used > 0) {
+      this.bytes[pos++] = this.cur;
+      this.cur = 0;
+      this.used = 0;
+    }
+    this.view.setFloat64(pos, v, true);
+    this.pos = pos + 8;
   }
 
   /** The low `n` bits (n ≤ 32) of v ≥ 0, least significant first. */

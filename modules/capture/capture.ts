@@ -95,6 +95,11 @@ export class Capture implements CollectorHost {
   private flushIntervalMs = DATA_MANAGER_DEFAULTS.flushIntervalSecs * 1000;
   private eraseStallMs = DATA_MANAGER_DEFAULTS.eraseStallMs;
   private ticks = 0;
+  /** keepOnGrid's fast path: the grid point (index, ms, for tick `onGridTick`) the timer should fire at next. */
+  private onGridIndex = 0;
+  private onGridMs = Number.NaN;
+  private onGridTick = 0;
+  private onGridOrigin = Number.NaN;
   /** Until this boot's wall-clock offset is learned, every tick looks at the clock. */
   private clockPending = true;
   private erases = 0;
@@ -486,8 +491,23 @@ export class Capture implements CollectorHost {
   private keepOnGrid(firedMs: number): void {
     const tickMs = this.tickMs;
     if (this.timer === undefined || tickMs === 0) return;
-    const next = this.gridPointAtOrAfter(firedMs + tickMs * 1e-6, tickMs);
     const now = this.clock.monotonic();
+    // On time and instant (the common tick): the timer's next firing is the next grid point already.
+    if (
+      firedMs === this.onGridMs &&
+      now === firedMs &&
+      this.onGridTick === tickMs &&
+      this.onGridOrigin === this.tickOriginMs
+    ) {
+      this.onGridMs = this.tickOriginMs + ++this.onGridIndex * tickMs;
+      return;
+    }
+    const next = this.gridPointAtOrAfter(firedMs + tickMs * 1e-6, tickMs);
+    // The grid point the timer fires at next if nothing is late (k: its index on the grid).
+    this.onGridIndex = Math.round((next - this.tickOriginMs) / tickMs);
+    this.onGridMs = next;
+    this.onGridTick = tickMs;
+    this.onGridOrigin = this.tickOriginMs;
     if (next <= now) return;
     const delay = next - now;
     if (delay < tickMs * (1 - 1e-6)) this.timers.schedule(this.timer, delay, tickMs);

@@ -344,10 +344,28 @@ export class Collector {
         return;
       }
     } else {
-      if (!block.fitsFixed(wallBase, this.arity)) this.host.flush(this);
-      if (
-        !block.appendFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, this.values, this.arity)
-      ) {
+      let added = block.addFixed(
+        wallBase,
+        bootId,
+        requestedUs,
+        receivedUs,
+        monotonicMs,
+        this.values,
+        this.arity,
+      );
+      if (added === 0) {
+        this.host.flush(this);
+        added = block.addFixed(
+          wallBase,
+          bootId,
+          requestedUs,
+          receivedUs,
+          monotonicMs,
+          this.values,
+          this.arity,
+        );
+      }
+      if (added < 0) {
         this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
         return;
       }

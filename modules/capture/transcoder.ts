@@ -25,6 +25,7 @@ import {
   BLOCK_FIXED_HEADER,
   BLOCK_MAGIC,
   BLOCK_MAGIC_V2,
+  BLOCK_MAGIC_V3,
   ESCAPE_LENGTH_BITS,
   FIELD_ANY,
   FIELD_BOOL,
@@ -120,6 +121,17 @@ export function readingCount(record: Uint8Array): number {
   return record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
 }
 
+/** `readingCount` of the block at b[start, end), read in place (the store's census and read paths: no subarray). */
+export function readingCountIn(b: Uint8Array, start: number, end: number): number {
+  const magic = end - start < BLOCK_FIXED_HEADER + 2 ? 0 : b[start];
+  if (magic !== BLOCK_MAGIC && magic !== BLOCK_MAGIC_V2 && magic !== BLOCK_MAGIC_V3) {
+    throw new BlockFormatError("not a capsync capture block (bad magic or too short)");
+  }
+  const kind = b[start + OFFSET_KIND]!;
+  if (kind < 1 || kind > KIND_MAX) throw new BlockFormatError(`unknown method kind ${kind} in block`);
+  return b[start + OFFSET_COUNT]! | (b[start + OFFSET_COUNT + 1]! << 8);
+}
+
 /** Time facts of a block from its header: boot id, base kind, and the last reading's monotonic/wall ms. */
 export function blockTimes(record: Uint8Array): { bootId: number; wallBase: boolean; lastMs: number } {
   checkHeader(record);
@@ -139,7 +151,7 @@ export function blockTimes(record: Uint8Array): { bootId: number; wallBase: bool
   const bootId = read();
   const base = read();
   const baseUs =
-    record[0] === BLOCK_MAGIC_V2 && (record[OFFSET_FLAGS]! & FLAG_BASE_MS) !== 0 ? base * 1000 : base;
+    record[0] !== BLOCK_MAGIC && (record[OFFSET_FLAGS]! & FLAG_BASE_MS) !== 0 ? base * 1000 : base;
   const span =
     record[OFFSET_SPAN_MS]! | (record[OFFSET_SPAN_MS + 1]! << 8) | (record[OFFSET_SPAN_MS + 2]! << 16);
   const spanMs = span + record[OFFSET_SPAN_MS + 3]! * 0x1000000;
@@ -167,7 +179,8 @@ function readU32(b: Uint8Array, at: number): number {
 }
 
 function checkHeader(record: Uint8Array): void {
-  if (record.length < BLOCK_FIXED_HEADER + 2 || (record[0] !== BLOCK_MAGIC && record[0] !== BLOCK_MAGIC_V2)) {
+  const magic = record.length < BLOCK_FIXED_HEADER + 2 ? 0 : record[0];
+  if (magic !== BLOCK_MAGIC && magic !== BLOCK_MAGIC_V2 && magic !== BLOCK_MAGIC_V3) {
     throw new BlockFormatError("not a capsync capture block (bad magic or too short)");
   }
   const kind = record[OFFSET_KIND]!;
@@ -192,6 +205,8 @@ export class SensorDataTranscoder {
   private readonly marks = new Int32Array(MAX_DEPTH * 3 + 3);
   // Format 2: the bit stream (whole bytes up to `pos` consumed, `avail` bits left in `cur`) and the columns.
   private v2 = false;
+  /** Format 3: raw doubles start on a whole byte. */
+  private aligned = false;
   private cur = 0;
   private avail = 0;
   private column = 0;
@@ -202,7 +217,30 @@ export class SensorDataTranscoder {
   /** Per fixed-shape kind: its Struct with zero values, and where each value sits (3 slots per kind). */
   private readonly templates: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KIND_MAX + 1);
   private readonly templateAt = new Int32Array((KIND_MAX + 1) * 3);
-  private readonly values = new Float64Array(3);
+  /** Bumped whenever readSchema reads a schema unlike the one before (or fails half way). */
+  private schemaVersion = 0;
+  /** The Readings template (numbers-only schemas) and the schema version it was made for. */
+  private readingsTemplateFor = -1;
+  private readingsTemplateBytes: Uint8Array = NO_BYTES;
+  /** Where each number sits in the Readings template. */
+  private readonly readingsAt = new Int32Array(MAX_SCHEMA_ENTRIES);
+  /**
+   * The last templated SensorData in the writer (start, end; lastAt −1: none, reset per block) and its
+   * layout: whether its time_received equalled time_requested, its second and nanos varint size, and
+   * where its nanos and its Struct sit. A reading of the same layout right after it is a copy + patches.
+   */
+  private lastAt = -1;
+  private lastEnd = -1;
+  /** Layout key of the last templated reading (second × 8 + nanos varint size; −1: not a model). */
+  private lastLayout = -1;
+  private nanosOffset = 0;
+  private receivedNanosOffset = 0;
+  private templateOffset = 0;
+  /** Where the record sits at the end of `tailBuf` (the writer's buffer), −1: not there. */
+  private tailAt = -1;
+  private tailBuf: Uint8Array = NO_BYTES;
+  /** The varint of `second` (at most 8 bytes). */
+  private readonly secondBytes = new Uint8Array(10);
   /** The second (since the epoch) of the latest templated time_requested, its start in µs and varint size. */
   private second = 0;
   private secondStartUs = Number.NaN;
@@ -229,8 +267,10 @@ export class SensorDataTranscoder {
     const count = record[OFFSET_COUNT]! | (record[OFFSET_COUNT + 1]! << 8);
     this.record = record;
     this.pos = BLOCK_FIXED_HEADER;
-    const v2 = record[0] === BLOCK_MAGIC_V2;
+    // Format 3 is format 2 with raw doubles on whole bytes.
+    const v2 = record[0] !== BLOCK_MAGIC;
     this.v2 = v2;
+    this.aligned = record[0] === BLOCK_MAGIC_V3;
     this.cur = 0;
     this.avail = 0;
     const flags = record[OFFSET_FLAGS]!;
@@ -244,38 +284,76 @@ export class SensorDataTranscoder {
       if (Number.isNaN(offsetUs)) return TIMES_NOT_KNOWN_YET;
     }
     const start = w.pos;
+    this.lastAt = -1;
+    this.lastEnd = -1;
     try {
       if (kind === KIND_READINGS) this.readSchema(v2);
       let previousUs = baseUs;
       let delta = 0;
       let widthDod = 0;
       let widthLatency = 0;
+      let widthBoth = 0;
       if (v2) {
         const step = unzigzag(this.varint());
         delta = (flags & FLAG_STEP_MS) !== 0 ? step * 1000 : step;
         const widths = this.byte();
         widthDod = widths & 15;
         widthLatency = widths >> 4;
+        widthBoth = widthDod + widthLatency;
         if (widthDod < 1 || widthLatency < 1 || widthDod > MAX_TIME_WIDTH) {
           throw new BlockFormatError("bad time widths");
         }
         this.readColumns(kind);
       }
       // Format 2 fixed-shape kinds: the Struct is the same bytes for every reading but its doubles.
-      const template = v2 && kind !== KIND_READINGS ? this.template(kind) : NO_BYTES;
-      this.arity = kind === KIND_GPIO ? 1 : kindArity(kind);
+      // Format 2/3: the Struct is the same bytes for every reading of the block but its numbers (fixed-shape
+      // kinds; Readings maps whose fields are all numbers).
+      const readings = kind === KIND_READINGS;
+      const template = !v2 ? NO_BYTES : readings ? this.readingsTemplate() : this.template(kind);
+      this.arity = kind === KIND_GPIO ? 1 : readings ? this.schemaLength : kindArity(kind);
+      // Format 3 raw doubles are copied into the request with copyWithin, which needs them in the same
+      // buffer: the record goes once to the free end of the writer's buffer (until messages reach it).
+      this.tailAt = -1;
+      if (this.aligned && template !== NO_BYTES && this.hasRawColumn()) {
+        const buf = w.reserve(0);
+        const at = buf.length - record.length;
+        if (at - w.pos >= 2 * record.length) {
+          buf.set(record, at);
+          this.tailAt = at;
+          this.tailBuf = buf;
+        }
+      }
       for (let i = 0; i < count; i++) {
         let requestedUs: number;
         let receivedUs: number;
         if (v2) {
-          if (i > 0) {
-            const z = this.bits(widthDod);
-            delta += z === ONES[widthDod] ? unzigzag(this.long()) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+          const avail = this.avail;
+          if (i > 0 && widthBoth <= avail && (this.cur & ONES[widthBoth]!) === 0) {
+            // A steady rate and an instant read (the writer's common case): two zero fields.
+            this.cur >>>= widthBoth;
+            this.avail = avail - widthBoth;
             requestedUs = previousUs + delta;
-          } else requestedUs = baseUs;
-          const latency = this.bits(widthLatency);
-          receivedUs = requestedUs + (latency === ONES[widthLatency] ? this.long() : latency);
-          this.column = 0;
+            receivedUs = requestedUs;
+          } else if (
+            i > 0 &&
+            widthBoth <= avail + 8 &&
+            this.pos < record.length &&
+            ((this.cur | (record[this.pos]! << avail)) & ONES[widthBoth]!) === 0
+          ) {
+            // The same, the two fields running into the next byte.
+            this.cur = record[this.pos++]! >>> (widthBoth - avail);
+            this.avail = avail + 8 - widthBoth;
+            requestedUs = previousUs + delta;
+            receivedUs = requestedUs;
+          } else {
+            if (i > 0) {
+              const z = this.bits(widthDod);
+              delta += z === ONES[widthDod] ? unzigzag(this.long()) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+              requestedUs = previousUs + delta;
+            } else requestedUs = baseUs;
+            const latency = this.bits(widthLatency);
+            receivedUs = requestedUs + (latency === ONES[widthLatency] ? this.long() : latency);
+          }
         } else {
           const zigzag = this.varint();
           requestedUs = previousUs + (zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2);
@@ -286,6 +364,7 @@ export class SensorDataTranscoder {
           this.templated(w, field, template, kind, requestedUs + offsetUs, receivedUs + offsetUs);
           continue;
         }
+        this.column = 0;
         const message = w.begin(field);
         const metadata = w.begin(1);
         writeTimestampUs(w, 1, requestedUs + offsetUs);
@@ -299,12 +378,48 @@ export class SensorDataTranscoder {
       if (this.pos !== record.length) throw new BlockFormatError("trailing bytes after the last reading");
     } catch (error) {
       w.pos = start;
+      // The schema arrays may be half rewritten: never reuse a Readings template built from them.
+      this.schemaVersion++;
       if (error instanceof BlockFormatError) throw error;
       throw new BlockFormatError(`truncated or malformed block: ${(error as Error)?.message ?? error}`);
     } finally {
       this.record = NO_BYTES;
     }
     return count;
+  }
+
+  /**
+   * The Struct {readings: {name: number, …}} of the block's schema with zero values (SensorData field 2,
+   * tag included) when every entry is a number, else NO_BYTES (the general path writes the map).
+   * Made when the schema changes (consecutive blocks of a ring share theirs); `readingsAt` gets where
+   * each number sits in it.
+   */
+  private readingsTemplate(): Uint8Array {
+    if (this.readingsTemplateFor === this.schemaVersion) return this.readingsTemplateBytes;
+    this.readingsTemplateFor = this.schemaVersion;
+    const n = this.schemaLength;
+    let numbers = n > 0;
+    for (let i = 0; i < n; i++) if (this.kinds[i] !== FIELD_NUMBER) numbers = false;
+    let bytes = NO_BYTES;
+    if (numbers) {
+      const w = new ProtoWriter(256);
+      const at = this.readingsAt;
+      const struct = w.begin(2);
+      beginEntry(w, KEY_READINGS, this.marks, OUTER);
+      for (let i = 0; i < n; i++) {
+        numberEntry(w, this.names[i]!, 0);
+        at[i] = w.pos - 8;
+      }
+      const contentEnd = w.pos;
+      endEntry(w, this.marks, OUTER);
+      w.end(struct);
+      // Closing may widen length prefixes (before the numbers); a number's distance to the end stays.
+      const end = w.pos;
+      for (let i = 0; i < n; i++) at[i] = end - (contentEnd - at[i]!);
+      bytes = w.finish().slice();
+    }
+    this.readingsTemplateBytes = bytes;
+    return bytes;
   }
 
   /**
@@ -375,7 +490,13 @@ export class SensorDataTranscoder {
     return bytes;
   }
 
-  /** One SensorData of a fixed-shape format-2 block: timestamps, then the template with the values patched in. */
+  /**
+   * One SensorData of a fixed-shape format-2/3 block: timestamps, then the
+   * template with the values patched in. Allocation-free and call-light: the
+   * seconds' varint is made once per second, a time_received equal to
+   * time_requested is copied, and a format-3 raw double is copied from the
+   * record to the request byte for byte (never decoded to a number).
+   */
   private templated(
     w: ProtoWriter,
     field: number,
@@ -384,53 +505,58 @@ export class SensorDataTranscoder {
     requestedUs: number,
     receivedUs: number,
   ): void {
-    // Values first: they come after the times in the stream.
-    const values = this.values;
-    const arity = this.arity;
-    if (kind === KIND_GPIO) values[0] = this.bits(1);
-    else {
-      // number(), inlined for the common case (a code in its field); escapes and raw columns go through it.
-      const modes = this.mode;
-      const widths = this.width;
-      const prev = this.prevCode;
-      const factors = this.factor;
-      for (let c = 0; c < arity; c++) {
-        const mode = modes[c]!;
-        if (mode === MODE_RAW) {
-          values[c] = this.rawDouble();
-          continue;
-        }
-        const width = widths[c]!;
-        const z = this.bits(width);
-        if (z === ONES[width]) {
-          values[c] = this.bits(1) === 0 ? this.rawDouble() : this.longCode(c, mode);
-          continue;
-        }
-        const code = prev[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
-        prev[c] = code;
-        values[c] = mode === MODE_MULTIPLY ? code * factors[c]! : code / factors[c]!;
-      }
-    }
     // Timestamp{seconds = 1, nanos = 2}, zero fields left out, as protobuf-es writes it.
     const rq = requestedUs > 0 ? requestedUs : 0;
-    // Readings of one second share their seconds (200 of them at 200 Hz): no division, no size to count.
-    let rqS = this.second;
-    if (!(rq >= this.secondStartUs && rq < this.secondStartUs + 1e6)) {
-      rqS = Math.floor(rq / 1e6);
-      this.second = rqS;
-      this.secondStartUs = rqS * 1e6;
-      this.secondSize = varintSize(rqS);
-    }
+    // Readings of one second share their seconds (200 of them at 200 Hz): its varint is made once.
+    if (!(rq >= this.secondStartUs && rq < this.secondStartUs + 1e6)) this.newSecond(rq);
+    const rqS = this.second;
     const rqN = (rq - this.secondStartUs) * 1000;
-    const rqLength = (rqS !== 0 ? 1 + this.secondSize : 0) + (rqN !== 0 ? 1 + varintSize(rqN) : 0);
+    // Most nanos take 5 bytes (≥ 268 ms into the second): that test first.
+    const rqNSize = rqN >= 0x10000000 ? 5 : rqN >= 0x200000 ? 4 : rqN >= 0x4000 ? 3 : rqN >= 0x80 ? 2 : 1;
+    const slot = kind === KIND_READINGS ? 0 : kind * 3;
+    // The layout of a reading whose time_received is its time_requested: its second and nanos width.
+    const layout = receivedUs === requestedUs && rqN !== 0 ? rqS * 8 + rqNSize : -1;
+    if (layout >= 0 && layout === this.lastLayout && w.pos === this.lastEnd) {
+      // The previous reading of this block is the last thing in `w` and has the same layout: copy it
+      // whole, then patch the nanos (twice: both timestamps) and the values.
+      const from = this.lastAt;
+      const size = this.lastEnd - from;
+      const buf = w.reserve(size);
+      const start = w.pos;
+      if (start + size > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
+      buf.copyWithin(start, from, from + size);
+      const p = start + this.nanosOffset;
+      const v = rqN; // < 10^9: 32-bit operations are exact
+      if (rqNSize === 5) {
+        buf[p] = (v & 0x7f) | 0x80;
+        buf[p + 1] = ((v >>> 7) & 0x7f) | 0x80;
+        buf[p + 2] = ((v >>> 14) & 0x7f) | 0x80;
+        buf[p + 3] = ((v >>> 21) & 0x7f) | 0x80;
+        buf[p + 4] = v >>> 28;
+      } else putVarintU32(buf, p, v);
+      buf.copyWithin(start + this.receivedNanosOffset, p, p + rqNSize);
+      this.writeValues(w, buf, start + this.templateOffset, kind, slot);
+      this.lastAt = start;
+      this.lastEnd = start + size;
+      w.pos = start + size;
+      return;
+    }
+    const rqLength = (rqS !== 0 ? 1 + this.secondSize : 0) + (rqN !== 0 ? 1 + rqNSize : 0);
     const rc = receivedUs > 0 ? receivedUs : 0;
-    const rcS = rc === rq ? rqS : Math.floor(rc / 1e6);
-    const rcN = rc === rq ? rqN : (rc - rcS * 1e6) * 1000;
-    const rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
+    const same = rc === rq;
+    let rcS = rqS;
+    let rcN = rqN;
+    let rcLength = rqLength;
+    if (!same) {
+      rcS = Math.floor(rc / 1e6);
+      rcN = (rc - rcS * 1e6) * 1000;
+      rcLength = (rcS !== 0 ? 1 + varintSize(rcS) : 0) + (rcN !== 0 ? 1 + varintSize(rcN) : 0);
+    }
     const metadata = 2 + rqLength + 2 + rcLength;
     const length = 2 + metadata + template.length;
     let buf: Uint8Array;
     let pos: number;
+    const start = w.pos;
     if (field < 16 && length < 0x80) {
       buf = w.reserve(length + 2);
       pos = w.pos;
@@ -445,33 +571,141 @@ export class SensorDataTranscoder {
     buf[pos++] = 0x0a; // metadata
     buf[pos++] = metadata;
     buf[pos++] = 0x0a; // time_requested
+    const rqAt = pos;
     buf[pos++] = rqLength;
     if (rqS !== 0) {
       buf[pos++] = 0x08;
-      pos = rqS < TWO_32 ? putVarintU32(buf, pos, rqS) : putVarint(buf, pos, rqS);
+      const sb = this.secondBytes;
+      const n = this.secondSize;
+      for (let k = 0; k < n; k++) buf[pos++] = sb[k]!;
     }
     if (rqN !== 0) {
       buf[pos++] = 0x10;
-      pos = putVarintU32(buf, pos, rqN);
+      this.nanosOffset = pos - start;
+      let v = rqN; // < 10^9: 32-bit operations are exact
+      while (v >= 0x80) {
+        buf[pos++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[pos++] = v;
     }
     buf[pos++] = 0x12; // time_received
-    buf[pos++] = rcLength;
-    if (rcS !== 0) {
-      buf[pos++] = 0x08;
-      pos = rcS < TWO_32 ? putVarintU32(buf, pos, rcS) : putVarint(buf, pos, rcS);
+    if (same) {
+      // The same Timestamp: its length and bytes, one copy.
+      this.receivedNanosOffset = this.nanosOffset + (pos - rqAt);
+      buf.copyWithin(pos, rqAt, rqAt + 1 + rqLength);
+      pos += 1 + rqLength;
+    } else {
+      buf[pos++] = rcLength;
+      if (rcS !== 0) {
+        buf[pos++] = 0x08;
+        pos = rcS < TWO_32 ? putVarintU32(buf, pos, rcS) : putVarint(buf, pos, rcS);
+      }
+      if (rcN !== 0) {
+        buf[pos++] = 0x10;
+        pos = putVarintU32(buf, pos, rcN);
+      }
     }
-    if (rcN !== 0) {
-      buf[pos++] = 0x10;
-      pos = putVarintU32(buf, pos, rcN);
-    }
+    if (pos + template.length > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
     buf.set(template, pos);
-    const at = this.templateAt;
-    if (kind === KIND_GPIO) buf[pos + at[kind * 3]!] = values[0]! !== 0 ? 1 : 0;
-    else {
-      const view = w.dataView;
-      for (let c = 0; c < arity; c++) view.setFloat64(pos + at[kind * 3 + c]!, values[c]!, true);
-    }
+    this.writeValues(w, buf, pos, kind, slot);
+    this.templateOffset = pos - start;
+    this.lastAt = start;
+    this.lastEnd = pos + template.length;
+    // Only a reading whose times are one Timestamp (same, non-zero nanos) is a model for the next.
+    this.lastLayout = layout;
     w.pos = pos + template.length;
+  }
+
+  /**
+   * Decode the reading's values (they follow its times in the stream) straight into the Struct at `pos`
+   * (template offsets of `slot`): doubles, or GPIO's bool. number(), inlined for the common cases: a code
+   * in its field, a format-3 raw double (its 8 bytes copied, never turned into a number); escapes go
+   * through the general readers.
+   */
+  private writeValues(w: ProtoWriter, buf: Uint8Array, pos: number, kind: number, slot: number): void {
+    const at = kind === KIND_READINGS ? this.readingsAt : this.templateAt;
+    if (kind === KIND_GPIO) {
+      buf[pos + at[slot]!] = this.bits(1) !== 0 ? 1 : 0;
+      return;
+    }
+    const view = w.dataView;
+    const record = this.record;
+    const arity = this.arity;
+    const modes = this.mode;
+    const widths = this.width;
+    const prev = this.prevCode;
+    const factors = this.factor;
+    const aligned = this.aligned;
+    const tailAt = this.tailAt;
+    for (let c = 0; c < arity; c++) {
+      const o = pos + at[slot + c]!;
+      const mode = modes[c]!;
+      let raw = mode === MODE_RAW;
+      if (!raw) {
+        const width = widths[c]!;
+        let z: number;
+        const avail = this.avail;
+        if (width <= avail) {
+          // bits(width), inlined: within the current byte.
+          const cur = this.cur;
+          this.cur = cur >>> width;
+          this.avail = avail - width;
+          z = cur & ONES[width]!;
+        } else if (avail === 0 && width <= 8 && this.pos < record.length) {
+          // bits(width), inlined: the field starts a fresh byte (after a raw double, say).
+          const cur = record[this.pos++]!;
+          this.cur = cur >>> width;
+          this.avail = 8 - width;
+          z = cur & ONES[width]!;
+        } else z = this.bits(width);
+        if (z !== ONES[width]) {
+          const code = prev[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+          prev[c] = code;
+          view.setFloat64(o, mode === MODE_MULTIPLY ? code * factors[c]! : code / factors[c]!, true);
+          continue;
+        }
+        if (this.bits(1) !== 0) {
+          view.setFloat64(o, this.longCode(c, mode), true);
+          continue;
+        }
+        raw = true;
+      }
+      if (!aligned) {
+        view.setFloat64(o, this.rawDouble(), true);
+        continue;
+      }
+      // Format 3: the 8 bytes on the next whole byte, copied as they are (NaN payloads included).
+      const r = this.pos;
+      if (r + 8 > record.length) throw new BlockFormatError("block ends inside a value");
+      this.avail = 0;
+      this.pos = r + 8;
+      if (tailAt >= 0) buf.copyWithin(o, tailAt + r, tailAt + r + 8);
+      else {
+        buf[o] = record[r]!;
+        buf[o + 1] = record[r + 1]!;
+        buf[o + 2] = record[r + 2]!;
+        buf[o + 3] = record[r + 3]!;
+        buf[o + 4] = record[r + 4]!;
+        buf[o + 5] = record[r + 5]!;
+        buf[o + 6] = record[r + 6]!;
+        buf[o + 7] = record[r + 7]!;
+      }
+    }
+  }
+
+  /** Does the block (its column descriptors, read) have a raw column? */
+  private hasRawColumn(): boolean {
+    for (let c = 0; c < this.arity; c++) if (this.mode[c] === MODE_RAW) return true;
+    return false;
+  }
+
+  /** The second of time_requested `rq` (µs ≥ 0) and its varint, for the readings of that second. */
+  private newSecond(rq: number): void {
+    const s = Math.floor(rq / 1e6);
+    this.second = s;
+    this.secondStartUs = s * 1e6;
+    this.secondSize = putVarint(this.secondBytes, 0, s);
   }
 
   private payload(kind: number, w: ProtoWriter): void {
@@ -633,6 +867,7 @@ export class SensorDataTranscoder {
     const n = this.varint();
     if (n > MAX_SCHEMA_ENTRIES) throw new BlockFormatError(`schema of ${n} entries is too long`);
     let depth = 0;
+    let changed = false;
     for (let i = 0; i < n; i++) {
       let kind = this.byte();
       let index = -1;
@@ -644,15 +879,18 @@ export class SensorDataTranscoder {
         index = this.byte();
       }
       if (kind < FIELD_NUMBER || kind > FIELD_ANY) throw new BlockFormatError(`unknown field kind ${kind}`);
+      if (this.kinds[i] !== kind) changed = true;
       this.kinds[i] = kind;
       if (index >= 0) {
         if (index >= DICTIONARY_BYTES.length || kind === FIELD_END) {
           throw new BlockFormatError(`unknown name index ${index}`);
         }
         if (kind === FIELD_OBJECT && ++depth > MAX_DEPTH) throw new BlockFormatError("schema nests too deep");
+        if (this.names[i] !== DICTIONARY_BYTES[index]) changed = true;
         this.names[i] = DICTIONARY_BYTES[index]!;
       } else if (kind === FIELD_END) {
         if (--depth < 0) throw new BlockFormatError("schema closes an object it never opened");
+        if (this.names[i] !== NO_BYTES) changed = true;
         this.names[i] = NO_BYTES;
       } else {
         if (kind === FIELD_OBJECT && ++depth > MAX_DEPTH) throw new BlockFormatError("schema nests too deep");
@@ -661,11 +899,13 @@ export class SensorDataTranscoder {
         // Consecutive blocks of a ring nearly always share their schema: keep the bytes we have.
         if (!sameBytes(this.names[i]!, this.record, this.pos, length)) {
           this.names[i] = this.record.slice(this.pos, this.pos + length);
+          changed = true;
         }
         this.pos += length;
       }
     }
     if (depth !== 0) throw new BlockFormatError("schema leaves an object open");
+    if (changed || n !== this.schemaLength) this.schemaVersion++;
     this.schemaLength = n;
   }
 
@@ -731,8 +971,12 @@ export class SensorDataTranscoder {
     return low + this.bits(n - 32) * TWO_32;
   }
 
-  /** 64 bits as an IEEE double (low word first). */
+  /** 64 bits as an IEEE double (low word first); format 3: from the next whole byte. */
   private rawDouble(): number {
+    if (this.aligned) {
+      this.avail = 0;
+      return this.double();
+    }
     const low = this.bits32();
     const high = this.bits32();
     this.eightView.setUint32(0, low, true);

@@ -22,7 +22,7 @@
 import { Capture } from "../capture/capture";
 import type { CollectorStats } from "../capture/collector";
 import type { ModelRegistry } from "../capture/registry";
-import { readingCount } from "../capture/transcoder";
+import { readingCount, readingCountIn } from "../capture/transcoder";
 import type { CaptureSettings, ConfigIssue, DataManagerSettings } from "../config/settings";
 import type { Clock, FlashPort, KeyValueStore, Logger, Timers } from "../ports";
 import { type FlashRingStore, openRingStore } from "../storage/ring-store";
@@ -32,7 +32,7 @@ import { zeroSyncCounters } from "../sync/chunk-uploader";
 import { type RoundResult, SyncService, type SyncSettings, type SyncStatus } from "../sync/sync-service";
 import type { UploadSender } from "../sync/target";
 import { collectorTargets } from "./collector-target";
-import { blockReadings, pendingCensus } from "./reading-census";
+import { blockReadingsIn, pendingCensus } from "./reading-census";
 
 export interface DataManagerOptions {
   /** The capture partition. */
@@ -190,7 +190,7 @@ export class DataManager {
       flash: options.flash,
       log: options.log,
       retainUnsynced: true,
-      recordUnits: blockReadings(readingCount),
+      recordUnits: blockReadingsIn(readingCountIn),
     });
     this.settleBootBacklog(options.power?.continuesRun === true);
     this.capture = new Capture({

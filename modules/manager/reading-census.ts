@@ -34,6 +34,17 @@ export function blockReadings(countReadings: (record: Uint8Array) => number) {
   };
 }
 
+/** `blockReadings` for a counter that reads the block in place (no subarray per record on the read path). */
+export function blockReadingsIn(countReadingsIn: (b: Uint8Array, start: number, end: number) => number) {
+  return (b: Uint8Array, start: number, end: number): number => {
+    try {
+      return Math.max(1, countReadingsIn(b, start, end));
+    } catch {
+      return 1;
+    }
+  };
+}
+
 /** Stored bytes read per step of the census. */
 const CENSUS_CHUNK_BYTES = 8 * 1024;
 

@@ -151,6 +151,17 @@ export class FlashRing implements Ring {
   private cursorSectorSeq = 0;
   private cursorPos = 0;
   private cursorSeq = 0;
+  /** What the records of the cursor's sector before the cursor count for (`recordUnits`). */
+  private cursorUnits = 0;
+  /**
+   * The last read's last record, its sector (and that sector's sequence) and what the records of that
+   * sector through it count for: commit(lastSeq) right after a read takes its unit count from here
+   * instead of reading and re-checking the sector again.
+   */
+  private readLastSeq = -1;
+  private readLastSector = -1;
+  private readLastSectorSeq = 0;
+  private readLastUnits = 0;
 
   private appendedCount = 0;
   private committedCount = 0;
@@ -392,6 +403,14 @@ export class FlashRing implements Ring {
     if (seq + 1 <= this.firstSeqs[this.tail]!) return this.firstUnits[this.tail]!;
     const s = this.sectorHolding(seq + 1);
     if (this.firstSeqs[s] === seq + 1) return this.firstUnits[s]!;
+    // The last read ended at `seq` in this sector, unchanged since (same sector sequence): it counted it.
+    if (
+      seq === this.readLastSeq &&
+      s === this.readLastSector &&
+      this.sectorSeqs[s] === this.readLastSectorSeq
+    ) {
+      return (this.firstUnits[s]! + this.readLastUnits) % TWO_POW_32;
+    }
     const b = this.ctx.scratch;
     const limit = s === this.head ? Math.min(this.headOffset, this.ctx.sectorSize) : this.ctx.sectorSize;
     this.ctx.flash.read(this.base(s), b.subarray(0, limit));
@@ -622,6 +641,8 @@ export class FlashRing implements Ring {
     let s = -1;
     let pos = SECTOR_HEADER_BYTES;
     let seq = 0;
+    /** Units of the records of sector s before `pos` (what unitsIn would count). */
+    let units = 0;
     // Resume where the last read stopped when it covers `from`: the frames
     // before that point were checked already and NOR never changes them short
     // of an erase (which gives the sector a new sector sequence).
@@ -636,6 +657,7 @@ export class FlashRing implements Ring {
       s = c;
       pos = this.cursorPos;
       seq = this.cursorSeq;
+      units = this.cursorUnits;
     } else {
       // The sector holding `from`: the last live one whose first sequence is ≤ from.
       s = this.tail;
@@ -662,7 +684,7 @@ export class FlashRing implements Ring {
         // A full budget stops before the next frame is even loaded.
         if (records.length > 0 && total >= budgetBytes) full = true;
         if (full) {
-          this.setCursor(s, pos, seq);
+          this.setCursor(s, pos, seq, units);
           break;
         }
         if (pos + FRAME_OVERHEAD_BYTES > end) break;
@@ -682,6 +704,7 @@ export class FlashRing implements Ring {
         if (b[pos] === FRAME_BATCH) {
           const count = b[pos + 1]!;
           const frameSeq = seq;
+          const frameUnits = units;
           // Lengths first, then the payloads back to back.
           let lengthAt = pos + FRAME_HEAD_BYTES;
           let payloadAt = lengthAt;
@@ -698,11 +721,13 @@ export class FlashRing implements Ring {
               total += length;
               if (records.length === 1) firstSeq = seq;
               lastSeq = seq;
-            }
+              units += this.unitsOf(b, payloadAt, payloadAt + length);
+              this.noteReadLast(s, seq, units);
+            } else units += this.unitsOf(b, payloadAt, payloadAt + length);
             payloadAt += length;
           }
           if (full) {
-            this.setCursor(s, pos, frameSeq);
+            this.setCursor(s, pos, frameSeq, frameUnits);
             break;
           }
         }
@@ -710,12 +735,13 @@ export class FlashRing implements Ring {
       }
       if (full) break;
       if (s === this.head) {
-        this.setCursor(s, pos, seq);
+        this.setCursor(s, pos, seq, units);
         break;
       }
       s = (s + 1) % n;
       pos = SECTOR_HEADER_BYTES;
       seq = this.firstSeqs[s]!;
+      units = 0;
     }
     if (records.length === 0) return null;
     return { records, firstSeq, lastSeq, bytes: total };
@@ -841,11 +867,19 @@ export class FlashRing implements Ring {
     return stop;
   }
 
-  private setCursor(sector: number, pos: number, seq: number): void {
+  private setCursor(sector: number, pos: number, seq: number, units: number): void {
     this.cursorSector = sector;
     this.cursorSectorSeq = this.sectorSeqs[sector]!;
     this.cursorPos = pos;
     this.cursorSeq = seq;
+    this.cursorUnits = units;
+  }
+
+  private noteReadLast(sector: number, seq: number, units: number): void {
+    this.readLastSeq = seq;
+    this.readLastSector = sector;
+    this.readLastSectorSeq = this.sectorSeqs[sector]!;
+    this.readLastUnits = units;
   }
 
   private noteCorrupt(sector: number, pos: number): void {

@@ -57,14 +57,46 @@ const cloud = await startCloud({
 });
 after(() => cloud.close());
 
-test("battery mode through the firmware: capture wakes stay offline, sync wakes upload every reading once with its time", async () => {
-  const chip = new EmulatedChip();
+/** The device's lasting parts: NVS with the credentials, the flash, the config flash. */
+function device(): { kv: MemoryKv; flash: NorImage; configFlash: NorImage } {
   const kv = new MemoryKv();
   kv.set("part_id", PART);
   kv.set("part_secret", SECRET);
   kv.set("app_address", cloud.url);
-  const flash = new NorImage({ size: 64 * 4096 });
-  const configFlash = new NorImage({ size: 4 * 4096 });
+  return { kv, flash: new NorImage({ size: 64 * 4096 }), configFlash: new NorImage({ size: 4 * 4096 }) };
+}
+
+/**
+ * One start of the chip: the firmware on Node ports and the host's Date clock for both the platform
+ * clock and the emulated RTC (two host clocks drift apart). `slept` resolves with the sleep it asked for.
+ */
+function startChip(chip: EmulatedChip, parts: ReturnType<typeof device>) {
+  const log = new RecordingLog();
+  const timers = new NodeTimers();
+  const bootMs = Date.now();
+  const clock = new SettableWallClock(() => Date.now() - bootMs);
+  clock.set(Date.now() + chip.offsetMs, "host clock");
+  const slept = new Promise<number>((resolve) => {
+    chip.onSleep = resolve;
+  });
+  const started = startPowered(
+    {
+      ...parts,
+      clock,
+      timers,
+      log,
+      registry: simulatedModels(),
+      openLink: upLink,
+      openStream: () => nodeStream(cloud.port),
+    },
+    chip,
+  );
+  return { log, timers, slept, started };
+}
+
+test("battery mode through the firmware: capture wakes stay offline, sync wakes upload every reading once with its time", async () => {
+  const chip = new EmulatedChip();
+  const parts = device();
   const wakes: {
     kind: string;
     taken: number;
@@ -74,31 +106,9 @@ test("battery mode through the firmware: capture wakes stay offline, sync wakes 
     lines: string[];
   }[] = [];
   for (let i = 0; i < 12; i++) {
-    const log = new RecordingLog();
-    const timers = new NodeTimers();
-    // The host's Date clock for both the platform clock and the emulated RTC: two host clocks drift apart.
-    const bootMs = Date.now();
-    const clock = new SettableWallClock(() => Date.now() - bootMs);
-    clock.set(Date.now() + chip.offsetMs, "host clock");
     const connectionsBefore = cloud.stats.connections;
     const start = chip.rtcMs();
-    const slept = new Promise<number>((resolve) => {
-      chip.onSleep = resolve;
-    });
-    const started = startPowered(
-      {
-        kv,
-        clock,
-        timers,
-        log,
-        flash,
-        configFlash,
-        registry: simulatedModels(),
-        openLink: upLink,
-        openStream: () => nodeStream(cloud.port),
-      },
-      chip,
-    );
+    const { log, timers, slept, started } = startChip(chip, parts);
     const timeout = new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`wake ${i} never slept:\n${log.lines.join("\n")}`)), 20_000),
     );
@@ -151,29 +161,7 @@ test("battery mode through the firmware: capture wakes stay offline, sync wakes 
   cloud.setConfig(off as unknown as MachineConfigJson);
   let stayedAwake = false;
   for (let i = 0; i < 8 && !stayedAwake; i++) {
-    const log = new RecordingLog();
-    const timers = new NodeTimers();
-    // The host's Date clock for both the platform clock and the emulated RTC: two host clocks drift apart.
-    const bootMs = Date.now();
-    const clock = new SettableWallClock(() => Date.now() - bootMs);
-    clock.set(Date.now() + chip.offsetMs, "host clock");
-    const slept = new Promise<number>((resolve) => {
-      chip.onSleep = resolve;
-    });
-    const started = startPowered(
-      {
-        kv,
-        clock,
-        timers,
-        log,
-        flash,
-        configFlash,
-        registry: simulatedModels(),
-        openLink: upLink,
-        openStream: () => nodeStream(cloud.port),
-      },
-      chip,
-    );
+    const { log, timers, slept, started } = startChip(chip, parts);
     const outcome = await Promise.race([
       slept,
       new Promise<"awake">((r) => setTimeout(() => r("awake"), 4000)),
@@ -204,37 +192,11 @@ test("battery mode through the firmware: an upload that hangs does not keep the 
   // The upload is held for 20 s: far past the bound (3 s) and the closing grace (2 s after it).
   cloud.faults.add({ kind: "delay", ms: 20_000, method: "DataCaptureUpload", times: 1 });
   const chip = new EmulatedChip();
-  const kv = new MemoryKv();
-  kv.set("part_id", PART);
-  kv.set("part_secret", SECRET);
-  kv.set("app_address", cloud.url);
-  const flash = new NorImage({ size: 64 * 4096 });
-  const configFlash = new NorImage({ size: 4 * 4096 });
+  const parts = device();
   let lines: string[] = [];
   // Wake 0: power-on, the config arrives, nothing to upload yet. Then capture wakes until a sync wake.
   for (let i = 0; i < 12; i++) {
-    const log = new RecordingLog();
-    const timers = new NodeTimers();
-    const bootMs = Date.now();
-    const clock = new SettableWallClock(() => Date.now() - bootMs);
-    clock.set(Date.now() + chip.offsetMs, "host clock");
-    const slept = new Promise<number>((resolve) => {
-      chip.onSleep = resolve;
-    });
-    const started = startPowered(
-      {
-        kv,
-        clock,
-        timers,
-        log,
-        flash,
-        configFlash,
-        registry: simulatedModels(),
-        openLink: upLink,
-        openStream: () => nodeStream(cloud.port),
-      },
-      chip,
-    );
+    const { log, timers, slept, started } = startChip(chip, parts);
     // 3 s bound + 2 s closing grace + polling: 60 s is a margin no loaded machine misses.
     const sleepMs = await Promise.race([
       slept,
@@ -270,32 +232,7 @@ test("battery mode through the firmware: a sync wake whose end fails (RTC memory
   chip.saveRtc = () => {
     throw new Error("RTC memory write refused");
   };
-  const kv = new MemoryKv();
-  kv.set("part_id", PART);
-  kv.set("part_secret", SECRET);
-  kv.set("app_address", cloud.url);
-  const log = new RecordingLog();
-  const timers = new NodeTimers();
-  const bootMs = Date.now();
-  const clock = new SettableWallClock(() => Date.now() - bootMs);
-  clock.set(Date.now(), "host clock");
-  const slept = new Promise<number>((resolve) => {
-    chip.onSleep = resolve;
-  });
-  startPowered(
-    {
-      kv,
-      clock,
-      timers,
-      log,
-      flash: new NorImage({ size: 64 * 4096 }),
-      configFlash: new NorImage({ size: 4 * 4096 }),
-      registry: simulatedModels(),
-      openLink: upLink,
-      openStream: () => nodeStream(cloud.port),
-    },
-    chip,
-  );
+  const { log, timers, slept } = startChip(chip, device());
   const sleepMs = await Promise.race([
     slept,
     new Promise<never>((_, reject) =>

@@ -22,6 +22,7 @@ import { startPowered } from "../power/powered-firmware";
 import { AlwaysUpLink } from "./lin/always-up-link";
 import { ignoreBrokenPipes } from "./lin/broken-pipe";
 import { LinFlash } from "./lin/flash";
+import { startMemoryTrace } from "./lin/memory-trace";
 import { LinSleepPort } from "./lin/sleep-port";
 import { cloudStreamOpener } from "./moddable/cloud-stream";
 import { moddableTimers } from "./moddable/moddable-timers";
@@ -37,6 +38,8 @@ export function startDevice(): void {
 
 function startNow(): void {
   const log = traceLogger();
+  // The memory build only (host-tests/sim/memory.ts): live slots and chunk bytes sampled and traced.
+  if (config.memoryProbe) startMemoryTrace(log);
   // A cloud that vanishes mid-request must fail a write (EPIPE), not end mcsim (SIGPIPE): broken-pipe.c.
   if (ignoreBrokenPipes())
     log.info("sim: SIGPIPE ignored: a vanished peer fails the write instead of ending mcsim");

@@ -5,8 +5,9 @@
  * under either name.
  *
  * Flash: two NOR images in files under the simulator's file root (capture
- * ring store and config cache), written through on every change, so killing
- * mcsim is a power cut and the next start is a reboot. Sensors: the
+ * ring store and config cache), read and programmed in place through file
+ * positions (lin/nor-file.c; never held in the XS heap), so killing mcsim is
+ * a power cut and the next start is a reboot. Sensors: the
  * simulated models. Network: the host's, always up; TLS (the ESP32's code:
  * SecureSocket with capsync's verifier) or, to loopback only, plain HTTP to
  * the cloud named in the credentials. Clock: the host's, valid from the start.

@@ -1,7 +1,8 @@
 // The simulator's flash port (modules/platform/lin/flash.ts), bundled with a
-// Node stand-in for Moddable's `file` module that follows its Linux
-// implementation: the image persists across instances, NOR rules hold, a
-// wrong-size file is replaced, and the ring store runs on it across "restarts".
+// Node stand-in for its native NOR-image helper (nor-file.c) that follows the
+// C semantics: the image persists across instances, NOR rules hold (a refused
+// program writes nothing), a wrong-size file is replaced, and the ring store
+// runs on it across "restarts".
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -31,7 +32,16 @@ async function loadLinFlash(t: TestContext): Promise<LinFlashClass> {
     format: "esm",
     platform: "node",
     outfile,
-    alias: { file: path.join(root, "host-tests/support/flash-moddable-file.ts") },
+    plugins: [
+      {
+        name: "nor-file",
+        setup(build) {
+          build.onResolve({ filter: /\/nor-file$/ }, () => ({
+            path: path.join(root, "host-tests/support/nor-file-node.ts"),
+          }));
+        },
+      },
+    ],
     logLevel: "silent",
   });
   return (await import(pathToFileURL(outfile).href)).LinFlash as LinFlashClass;
@@ -48,7 +58,11 @@ test("lin flash: blank image created, NOR rules enforced, contents survive a new
   assert.equal(fs.statSync(file).size, 8 * 4096);
   assert.ok(fs.readFileSync(file).every((x) => x === 0xff));
   a.write(5000, new Uint8Array([0x12, 0x34]));
-  assert.throws(() => a.write(5000, new Uint8Array([0xff])), /set bits/);
+  assert.throws(() => a.write(5000, new Uint8Array([0x02, 0xff])), /set bits at offset 5001 \(0x34 → 0xff\)/);
+  // Refused as a whole: the byte that was allowed (0x12 → 0x02) was not programmed either.
+  const kept = new Uint8Array(2);
+  a.read(5000, kept);
+  assert.deepEqual(kept, new Uint8Array([0x12, 0x34]));
   assert.throws(() => a.read(8 * 4096 - 1, new Uint8Array(2)), /outside/);
   a.eraseSector(0);
   a.close();

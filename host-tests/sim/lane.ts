@@ -18,6 +18,7 @@ import {
   sleep,
 } from "../../tools/sim/simulator";
 import { cloudDyingChecks, startDyingProxy } from "./cloud-dying";
+import { memoryCheck } from "./memory";
 import { checkBatteryMode } from "./power";
 import { tlsCheck } from "./tls";
 
@@ -137,6 +138,9 @@ try {
 
   await sim?.stop();
   await checkBatteryMode({ sdk, so, cloud, simRoot: scenario.buildConfig.simRoot!, check, onLine });
+  await check("memory: the ESP32 boards' XS pools hold capture, an outage, the drain and TLS", () =>
+    memoryCheck(sdk, verbose),
+  );
 } catch (error) {
   failed++;
   console.log(`FAIL sim › lane aborted: ${(error as Error).message}`);

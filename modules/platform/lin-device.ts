@@ -5,8 +5,9 @@
  * under either name.
  *
  * Flash: two NOR images in files under the simulator's file root (capture
- * ring store and config cache), written through on every change, so killing
- * mcsim is a power cut and the next start is a reboot. Sensors: the
+ * ring store and config cache), read and programmed in place through file
+ * positions (lin/nor-file.c; never held in the XS heap), so killing mcsim is
+ * a power cut and the next start is a reboot. Sensors: the
  * simulated models. Network: the host's, always up; TLS (the ESP32's code:
  * SecureSocket with capsync's verifier) or, to loopback only, plain HTTP to
  * the cloud named in the credentials. Clock: the host's, valid from the start.
@@ -22,6 +23,7 @@ import { startPowered } from "../power/powered-firmware";
 import { AlwaysUpLink } from "./lin/always-up-link";
 import { ignoreBrokenPipes } from "./lin/broken-pipe";
 import { LinFlash } from "./lin/flash";
+import { startMemoryTrace } from "./lin/memory-trace";
 import { LinSleepPort } from "./lin/sleep-port";
 import { cloudStreamOpener } from "./moddable/cloud-stream";
 import { moddableTimers } from "./moddable/moddable-timers";
@@ -37,6 +39,8 @@ export function startDevice(): void {
 
 function startNow(): void {
   const log = traceLogger();
+  // The memory build only (host-tests/sim/memory.ts): live slots and chunk bytes sampled and traced.
+  if (config.memoryProbe) startMemoryTrace(log);
   // A cloud that vanishes mid-request must fail a write (EPIPE), not end mcsim (SIGPIPE): broken-pipe.c.
   if (ignoreBrokenPipes())
     log.info("sim: SIGPIPE ignored: a vanished peer fails the write instead of ending mcsim");

@@ -72,6 +72,9 @@ test("time order: the demo's 200 Hz IMU under a drifting, jittery timer never st
     const lateUs = readings[i]!.requestedUs - firstUs - i * 5000;
     assert.ok(lateUs >= 0 && lateUs <= 900, `reading ${i} is ${lateUs} µs off its deadline`);
   }
+  // Late ticks re-arm the timer with a new one, never schedule() from inside its own callback, which
+  // Moddable's lin timer turns into a use-after-free once capture stops (mcsim died with SIGSEGV).
+  assert.equal(rig.clock.reentrantSchedules, 0, "schedule() called from the timer's own callback");
 });
 
 test("time order: after a stall a collector reads once, at once; the deadlines it could not serve are missed", () => {

@@ -67,7 +67,15 @@ export class FakeClock implements Clock, Timers {
     return timer.id;
   }
 
+  /**
+   * schedule() calls made from inside the same timer's callback. Moddable's lin timer (timer.c) then
+   * keeps two glib sources on one record and one fires after a clear frees it: mcsim crashes.
+   */
+  reentrantSchedules = 0;
+  private running: TimerId | undefined;
+
   schedule(id: TimerId, delayMs: number, repeatMs?: number): void {
+    if (id === this.running) this.reentrantSchedules++;
     const timer = this.find(id);
     if (!timer) throw new Error(`fake timers: schedule of unknown timer ${String(id)}`);
     timer.due = this.now + Math.max(0, delayMs) + (this.jitter?.() ?? 0);
@@ -103,7 +111,13 @@ export class FakeClock implements Clock, Timers {
       // A fired one-shot stays known (not armed) so its callback may re-arm it with schedule().
       else first.live = false;
       this.fired++;
-      first.callback();
+      const outer = this.running;
+      this.running = first.id;
+      try {
+        first.callback();
+      } finally {
+        this.running = outer;
+      }
     }
     if (target > this.now) this.now = target;
   }

@@ -510,7 +510,13 @@ export class Capture implements CollectorHost {
     this.onGridOrigin = this.tickOriginMs;
     if (next <= now) return;
     const delay = next - now;
-    if (delay < tickMs * (1 - 1e-6)) this.timers.schedule(this.timer, delay, tickMs);
+    // A new timer, not schedule(): this runs inside the timer's own callback, and Moddable's lin timer
+    // (timer.c) then keeps two glib sources on one record, one firing after a clear frees it (mcsim
+    // died with SIGSEGV when capture stopped). Only late ticks come here.
+    if (delay < tickMs * (1 - 1e-6)) {
+      this.timers.clear(this.timer);
+      this.timer = this.timers.set(() => this.tick(), delay, tickMs);
+    }
   }
 
   private gridPointAtOrAfter(ms: number, tickMs: number): number {
@@ -615,7 +621,10 @@ export class Capture implements CollectorHost {
     // First firing right away (new deadlines are due now), then every tickMs. An unchanged interval
     // is left alone, so every collector keeps a constant phase to the timer (even spacing).
     if (this.timer === undefined) this.timer = this.timers.set(() => this.tick(), 0, tickMs);
-    else if (tickMs !== this.tickMs) this.timers.schedule(this.timer, 0, tickMs);
+    else if (tickMs !== this.tickMs) {
+      this.timers.clear(this.timer); // not schedule(): see keepOnGrid
+      this.timer = this.timers.set(() => this.tick(), 0, tickMs);
+    }
     this.tickMs = tickMs;
   }
 }

@@ -147,3 +147,111 @@ test("a damaged last frame in the head sector: counted, the sector sealed, later
   assert.deepEqual(readIds(again), [1, 2, 3, 6, 7]);
   assert.equal(again.counters().corrupt, 1, "one damaged frame");
 });
+
+/** A 6-sector ring of 512-byte sectors whose records count for their id (first byte) in units. */
+function unitsRing(flash: NorImage, retainUnsynced = false) {
+  const recordUnits = (b: Uint8Array, start: number) => b[start]!;
+  return openRingStore({ flash, layout: [{ key: KEY, sectors: 6 }], recordUnits, retainUnsynced }).ring(KEY)!;
+}
+
+const sum = (ids: number[]): number => ids.reduce((a, b) => a + b, 0);
+
+test("census after a commit anywhere (tail, middle or head sector, or everything), before and after a reopen", () => {
+  // 40 records of 40 bytes fill sectors of 8 (sequences 1, 9, 17, 25 and 33 open one), the last the head.
+  // Open reads the sector holding the sync point only when it is inside an earlier sector.
+  let baseRead = 0;
+  for (let upto = 0; upto <= 40; upto++) {
+    const flash = new NorImage({ size: 16 * S, sectorSize: S });
+    const ring = unitsRing(flash);
+    for (let id = 1; id <= 40; id++) appendIds(ring, [id], 40);
+    if (upto > 0) ring.commit(upto);
+    const expected = { records: 40 - upto, units: sum(range(upto + 1, 40)), lastSeq: 40 };
+    assert.deepEqual(ring.census(), expected, `commit ${upto}`);
+    const before = flash.bytesRead;
+    const again = unitsRing(flash, true);
+    const read = flash.bytesRead - before;
+    if (upto === 0) baseRead = read;
+    const inEarlierSector = upto >= 1 && upto < 32 && upto % 8 !== 0;
+    assert.equal(read, baseRead + (inEarlierSector ? S : 0), `commit ${upto}: bytes read by the reopen`);
+    assert.deepEqual(again.census(), expected, `commit ${upto}, reopened`);
+    assert.deepEqual(readIds(again), range(upto + 1, 40));
+    // Appending after the reopen carries the count on.
+    appendIds(again, [41, 42], 40);
+    assert.deepEqual(again.census(), { records: 42 - upto, units: expected.units + 83, lastSeq: 42 });
+  }
+});
+
+test("a record-units function that returns nonsense or throws counts the record as 1", () => {
+  const answers: unknown[] = [2.5, -1, 0x1000001, Number.NaN, "7", undefined];
+  let i = 0;
+  const recordUnits = (): number => {
+    const a = answers[i++ % (answers.length + 2)];
+    if (i % (answers.length + 2) === 0) throw new Error("bad block");
+    return i % (answers.length + 2) === answers.length + 1 ? 0x1000000 : (a as number);
+  };
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }], recordUnits }).ring(KEY)!;
+  // Per 8 records: six nonsense answers (1 each), one 2^24 (the largest valid count), one throw (1).
+  appendIds(ring, range(1, 8));
+  assert.deepEqual(ring.census(), { records: 8, units: 7 + 0x1000000, lastSeq: 8 });
+});
+
+test("opening logs unsynced records only when there are some, and says how many", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const store = openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }] });
+  const ring = store.ring(KEY)!;
+  appendIds(ring, range(1, 5));
+  ring.commit(5);
+  store.close();
+  const quiet = new RecordingLogger();
+  openRingStore({ flash, log: quiet, retainUnsynced: true }).close();
+  assert.ok(!quiet.has(/unsynced/), quiet.lines.join("\n"));
+  const more = openRingStore({ flash, retainUnsynced: true });
+  appendIds(more.ring(KEY)!, range(6, 8));
+  more.close();
+  const log = new RecordingLogger();
+  const again = openRingStore({ flash, log, retainUnsynced: true }).ring(KEY)!;
+  assert.ok(log.has(new RegExp(`ring "${KEY}" has 3 unsynced record\\(s\\)`)), log.lines.join("\n"));
+  assert.equal(again.counters().retained, 3);
+});
+
+test("a malformed batch is refused with a RangeError and stores nothing", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }] }).ring(KEY)!;
+  const bytes = new Uint8Array(ring.maxRecordBytes + 10);
+  const bad: { count: number; ends: number[] }[] = [
+    { count: 1.5, ends: [4, 8] },
+    { count: -1, ends: [4] },
+    { count: 3, ends: [4, 8] },
+    { count: 2, ends: [8, 4] },
+    { count: 1, ends: [bytes.length + 1] },
+    { count: 1, ends: [ring.maxRecordBytes + 1] },
+  ];
+  for (const b of bad) {
+    assert.throws(
+      () => {
+        try {
+          ring.append({ count: b.count, ends: Uint32Array.from(b.ends), bytes });
+        } catch (e) {
+          assert.ok(e instanceof RangeError, `${e}`);
+          throw e;
+        }
+      },
+      /^storage: (batch count|batch record|record of)/,
+      JSON.stringify(b),
+    );
+  }
+  const max = ring.maxRecordBytes;
+  assert.throws(
+    () => ring.append({ count: 2, ends: Uint32Array.from([4, max + 5]), bytes }),
+    `storage: record of ${max + 1} bytes exceeds the ${max}-byte maximum`,
+  );
+  assert.equal(ring.counters().appended, 0);
+  assert.equal(ring.nextSequence, 1);
+  // The limits themselves are fine: an empty batch, and records ending exactly at the end of the bytes.
+  ring.append({ count: 0, ends: new Uint32Array(0), bytes });
+  ring.append({ count: 2, ends: Uint32Array.from([4, 4]), bytes: bytes.subarray(0, 4) });
+  assert.equal(ring.nextSequence, 3);
+  ring.append({ count: 1, ends: Uint32Array.from([ring.maxRecordBytes]), bytes });
+  assert.equal(ring.nextSequence, 4);
+});

@@ -6,8 +6,8 @@ import { classifyFailure } from "../../modules/sync/failure";
 import { assert, test } from "../harness/index";
 
 test("failure kinds: rejected only for the chunk's content, too-large for size, transient for everything else", () => {
-  const rejected = [Code.INVALID_ARGUMENT, Code.OUT_OF_RANGE];
-  const tooLarge = [Code.RESOURCE_EXHAUSTED];
+  const rejected: number[] = [Code.INVALID_ARGUMENT, Code.OUT_OF_RANGE];
+  const tooLarge: number[] = [Code.RESOURCE_EXHAUSTED];
   for (let code = 1; code <= 16; code++) {
     const f = classifyFailure(new RpcError(code, "why"));
     const kind = rejected.includes(code) ? "rejected" : tooLarge.includes(code) ? "too-large" : "transient";

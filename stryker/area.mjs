@@ -39,6 +39,6 @@ export function areaConfig(area, isTestFile) {
     concurrency: 1,
     // Over the test time measured in the dry run: a loaded 2-core machine must not turn a slow run into a "timeout" kill.
     timeoutFactor: 2,
-    timeoutMS: 10000,
+    timeoutMS: 5000,
   };
 }

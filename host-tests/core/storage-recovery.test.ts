@@ -255,3 +255,41 @@ test("a malformed batch is refused with a RangeError and stores nothing", () => 
   ring.append({ count: 1, ends: Uint32Array.from([ring.maxRecordBytes]), bytes });
   assert.equal(ring.nextSequence, 4);
 });
+
+test("writableWithoutErase and eraseAhead: exact bytes and sectors, from a fresh ring to a full one", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }] }).ring(KEY)!;
+  // What a sector holds once opened, and what one appended batch of one record costs.
+  const perSector = S - SECTOR_PREFIX_BYTES - FRAME_OVERHEAD_BYTES;
+  const oneRecord = recordFlashBytes(40) + FRAME_OVERHEAD_BYTES;
+  assert.equal(ring.writableWithoutErase(), 0, "nothing erased yet");
+  {
+    // Room left in the head sector is enough: nothing erased ahead of it.
+    const other = new NorImage({ size: 16 * S, sectorSize: S });
+    const store = openRingStore({ flash: other, layout: [{ key: KEY, sectors: 4 }] });
+    const fresh = store.ring(KEY)!;
+    appendIds(fresh, [1], 40);
+    assert.equal(fresh.eraseAhead(10), 0);
+    assert.ok(fresh.writableWithoutErase() > 10);
+    store.close();
+    assert.equal(fresh.writableWithoutErase(), 0, "a closed ring takes nothing");
+  }
+  assert.equal(ring.eraseAhead(100), 1);
+  assert.equal(ring.writableWithoutErase(), perSector);
+  assert.equal(ring.eraseAhead(100), 0, "already there");
+  assert.equal(ring.eraseAhead(3 * perSector), 2);
+  assert.equal(ring.writableWithoutErase(), 3 * perSector);
+  appendIds(ring, [1], 40);
+  assert.equal(ring.writableWithoutErase(), 3 * perSector - oneRecord);
+  // With a head, erasing ahead stops one sector short of it: the last free one of four.
+  assert.equal(ring.eraseAhead(100 * S), 1);
+  assert.equal(ring.writableWithoutErase(), 4 * perSector - oneRecord);
+  for (let id = 2; id <= 41; id++) appendIds(ring, [id], 40);
+  const before = ring.writableWithoutErase();
+  assert.ok(before < perSector, `${before} bytes left`);
+  const pending = ring.counters().pending;
+  // The ring is full: making room drops the oldest sector.
+  assert.equal(ring.eraseAhead(before + 1), 1);
+  assert.equal(ring.writableWithoutErase(), before + perSector);
+  assert.ok(ring.counters().pending < pending && ring.counters().dropped > 0);
+});

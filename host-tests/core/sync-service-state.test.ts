@@ -185,3 +185,47 @@ test("a dead link is logged with the failing collector and reason; its recovery 
   assert.equal(service.status().transportFailures, 0);
   assert.equal(service.status().state, "idle");
 });
+
+test("a round serves each collector what it had pending at the start, taking turns request by request", async () => {
+  const { cloud, service, rings } = setup(["a", "b"]);
+  const [a, b] = rings as [MemoryRing, MemoryRing];
+  let id = 0;
+  for (let i = 0; i < 12; i++) a.push(idRecord(++id, 40));
+  for (let i = 0; i < 12; i++) b.push(idRecord(1000 + i, 40));
+  // Capture keeps appending to a during the round.
+  cloud.onRequest = (request) => {
+    if (request.component === "a") a.push(idRecord(++id, 40));
+  };
+  const result = await service.syncNow();
+  assert.ok(result.ok);
+  const order = cloud.stored.map((r) => r.component);
+  assert.ok(order.length >= 4, order.join(","));
+  // Turns alternate while both have quota left.
+  for (let i = 0; i + 1 < order.length && i < 4; i += 2)
+    assert.notEqual(order[i], order[i + 1], order.join(","));
+  // a got no more than its 12 starting records (plus what shared their last request), b all 12.
+  const fromA = cloud.idsOf("a");
+  assert.ok(
+    fromA.length >= 12 && fromA.length < 12 + cloud.stored.filter((r) => r.component === "a").length,
+    `${fromA.length}`,
+  );
+  assert.equal(result.records, fromA.length + 12);
+  assert.ok(a.counters().pending > 0, "what capture added late waits for the next round");
+  assert.equal(b.counters().pending, 0);
+});
+
+test("a collector whose target is not ready is skipped until it is", async () => {
+  const { cloud, service, rings } = setup(["a", "b"]);
+  rings[0]!.push(idRecord(1));
+  rings[1]!.push(idRecord(2));
+  let ready = false;
+  const target = binaryTarget(rings[0]!);
+  target.ready = () => ready;
+  service.setTargets([target, binaryTarget(rings[1]!)]);
+  assert.ok((await service.syncNow()).ok);
+  assert.deepEqual(cloud.idsOf("a"), []);
+  assert.deepEqual(cloud.idsOf("b"), [2]);
+  ready = true;
+  await service.syncNow();
+  assert.deepEqual(cloud.idsOf("a"), [1]);
+});

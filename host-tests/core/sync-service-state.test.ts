@@ -2,7 +2,7 @@
 // the request count a round returns, and what it logs and reports for local faults and a dead link:
 // cases the mutation run (npm run mutation sync) found unguarded.
 import type { Ring } from "../../modules/storage/types";
-import { SyncService } from "../../modules/sync/sync-service";
+import { SyncService, validateSettings } from "../../modules/sync/sync-service";
 import { assert, test } from "../harness/index";
 import { FakeClock } from "../support/fake-clock";
 import { MemoryRing } from "../support/memory-store";
@@ -228,4 +228,72 @@ test("a collector whose target is not ready is skipped until it is", async () =>
   ready = true;
   await service.syncNow();
   assert.deepEqual(cloud.idsOf("a"), [1]);
+});
+
+test("settings: each limit is checked with a clear error; the smallest valid values are accepted", () => {
+  const base = {
+    intervalMs: 1000,
+    disabled: false,
+    requestBudgetBytes: 100,
+    maxRequestBytes: 100,
+    maxStallMs: 1,
+  };
+  assert.deepEqual(validateSettings({ ...base, requestBudgetBytes: 1, maxRequestBytes: 1 }), {
+    ...base,
+    requestBudgetBytes: 1,
+    maxRequestBytes: 1,
+  });
+  assert.equal(validateSettings({ ...base, disabled: 1 as unknown as boolean }).disabled, true);
+  const bad: [Partial<typeof base>, string][] = [
+    [{ intervalMs: 0 }, "sync interval must be a positive number of ms, got 0"],
+    [{ intervalMs: Number.POSITIVE_INFINITY }, "sync interval must be a positive number of ms, got Infinity"],
+    [{ requestBudgetBytes: 0.5 }, "sync request budget must be ≥ 1 byte, got 0.5"],
+    [{ requestBudgetBytes: Number.NaN }, "sync request budget must be ≥ 1 byte, got NaN"],
+    [
+      { requestBudgetBytes: Number.POSITIVE_INFINITY, maxRequestBytes: Number.POSITIVE_INFINITY },
+      "sync request budget must be ≥ 1 byte, got Infinity",
+    ],
+    [{ maxRequestBytes: 99 }, "sync maxRequestBytes must be ≥ the request budget, got 99"],
+    [
+      { maxRequestBytes: Number.POSITIVE_INFINITY },
+      "sync maxRequestBytes must be ≥ the request budget, got Infinity",
+    ],
+    [{ maxStallMs: 0 }, "sync maxStallMs must be > 0, got 0"],
+    [{ maxStallMs: Number.NaN }, "sync maxStallMs must be > 0, got NaN"],
+  ];
+  for (const [change, message] of bad) {
+    assert.throws(() => validateSettings({ ...base, ...change }), message, JSON.stringify(change));
+  }
+});
+
+test("a collector's recovery after failures is logged once with how many it had", async () => {
+  const { cloud, service, rings, logs } = setup(["s"]);
+  rings[0]!.push(idRecord(1));
+  cloud.fault = () => "internal";
+  await service.syncNow();
+  await service.syncNow();
+  cloud.fault = () => "ok";
+  await service.syncNow();
+  assert.deepEqual(
+    logs.filter((l) => l.includes("recovered")),
+    ["info sync s: recovered after 2 failure(s)"],
+  );
+  await service.syncNow();
+  assert.equal(logs.filter((l) => l.includes("recovered")).length, 1);
+});
+
+test("a local fault of the only collector is its own failure, never the link's", async () => {
+  const { service, rings } = setup(["s"]);
+  const ring = rings[0]!;
+  ring.push(idRecord(1));
+  const faulty: Ring = Object.create(ring);
+  faulty.read = () => {
+    throw new Error("flash read failed");
+  };
+  service.setTargets([binaryTarget(faulty, "s")]);
+  await service.syncNow();
+  const status = service.status();
+  assert.equal(status.transportFailures, 0);
+  assert.equal(status.collectors.s!.consecutiveFailures, 1);
+  assert.equal(status.lastError?.code, 2, "UNKNOWN");
 });

@@ -2,11 +2,20 @@
 // to the bad record (set aside once the cloud takes what follows it); a request refused as too large
 // lowers the collector's request cap; undecodable and oversized records are set aside with a reason.
 // Pinned transcripts: a change to the bisection order or a log line shows here.
+
+import { StepFailure } from "../../modules/sync/chunk-uploader";
 import { SyncService } from "../../modules/sync/sync-service";
 import { assert, test } from "../harness/index";
 import { FakeClock } from "../support/fake-clock";
 import { MemoryRing } from "../support/memory-store";
-import { binaryTarget, idRecord, ScriptedCloud, UNDECODABLE_MARK } from "../support/sync-fakes";
+import {
+  binaryTarget,
+  clockValid,
+  idRecord,
+  NEEDS_CLOCK_MARK,
+  ScriptedCloud,
+  UNDECODABLE_MARK,
+} from "../support/sync-fakes";
 
 function setup() {
   const clock = new FakeClock();
@@ -218,4 +227,90 @@ test("failures below gRPC (an RpcError from the transport, a TransportError by n
   await s.syncNow();
   assert.equal(s.status().transportFailures, 0);
   assert.equal(s.status().collectors.r!.consecutiveFailures, 1);
+});
+
+/** A ring that hands back a different chunk when asked again for the bytes a request kept. */
+class RereadRing extends MemoryRing {
+  mode: "fewer" | "null" | "more" = "fewer";
+  private calls = 0;
+  override read(budgetBytes: number, afterSeq?: number) {
+    // A first read ignores the budget and hands back everything: the request then keeps a prefix
+    // and the uploader reads again for just the bytes it kept.
+    if (++this.calls % 2 === 1) return super.read(Number.POSITIVE_INFINITY, afterSeq);
+    const chunk = super.read(budgetBytes, afterSeq);
+    if (chunk === null) return chunk;
+    if (this.mode === "null") return null;
+    if (this.mode === "more") return super.read(budgetBytes * 4, afterSeq);
+    const records = chunk.records.slice(0, Math.max(1, chunk.records.length - 1));
+    const bytes = records.reduce((n, r) => n + r.length, 0);
+    return { records, firstSeq: chunk.firstSeq, lastSeq: chunk.firstSeq + records.length - 1, bytes };
+  }
+}
+
+test("a store that re-reads a different prefix: what it returns is what goes out and is committed", async () => {
+  const clock = new FakeClock();
+  const cloud = new ScriptedCloud();
+  const logs: string[] = [];
+  const log = { info: () => {}, warn: (m: string) => logs.push(`warn ${m}`), error: () => {} };
+  const service = new SyncService({
+    sender: cloud,
+    clock,
+    timers: clock,
+    log,
+    settings: { requestBudgetBytes: 200, maxRequestBytes: 8192 },
+    backoff: { jitter: 0 },
+  });
+  const ring = new RereadRing("r");
+  for (let i = 1; i <= 40; i++) ring.push(idRecord(i, 30));
+  service.setTargets([binaryTarget(ring)]);
+  assert.ok((await service.syncNow()).ok);
+  // Every record exactly once, in order, whatever prefix the store handed back.
+  assert.deepEqual(cloud.idsOf("r"), range(1, 40));
+  assert.ok(cloud.stored.length > 8, `${cloud.stored.length} requests`);
+  assert.equal(ring.counters().pending, 0);
+  assert.deepEqual(logs, []);
+  // A store whose re-read finds nothing: the step ends empty, nothing sent or committed.
+  ring.mode = "null";
+  for (let i = 41; i <= 60; i++) ring.push(idRecord(i, 30));
+  const sent = cloud.attempts.length;
+  assert.ok((await service.syncNow()).ok, "an empty re-read is no fault");
+  assert.equal(service.status().collectors.r!.localFaults, 0);
+  assert.equal(cloud.attempts.length, sent);
+  assert.equal(ring.syncPoint, 40);
+});
+
+test("a store that re-reads more than can be encoded: nothing is sent past it, the step waits and says why", async () => {
+  const { cloud, service, logs } = setup();
+  const ring = new RereadRing("r");
+  ring.mode = "more";
+  for (let i = 1; i <= 40; i++) ring.push(idRecord(i, 30));
+  // The request budget cuts the first chunk; the re-read returns more, and record 30 cannot be placed yet.
+  clockValid.value = false;
+  try {
+    ring.push(Object.assign(idRecord(41, 30), { 0: NEEDS_CLOCK_MARK }));
+    const target = binaryTarget(ring);
+    service.setTargets([target]);
+    await service.syncNow();
+  } finally {
+    clockValid.value = true;
+  }
+  assert.equal(ring.syncPoint, cloud.idsOf("r").length, "only what was sent is committed");
+  void logs;
+});
+
+test("a record the target writes with no readings still goes out; StepFailure names itself", async () => {
+  const { cloud, service, ring } = setup();
+  for (let i = 1; i <= 3; i++) ring.push(idRecord(i, 8));
+  const target = binaryTarget(ring);
+  const write = target.writeSensorContents;
+  target.writeSensorContents = (record, w) => (write(record, w), record[3] === 2 ? 0 : 1);
+  service.setTargets([target]);
+  assert.deepEqual(await service.syncNow(), { ok: true, records: 3, requests: 1 });
+  assert.deepEqual(cloud.idsOf("r"), [1, 2, 3]);
+  assert.equal(service.status().collectors.r!.synced, 2, "readings, not records");
+  const e = new StepFailure({ kind: "transient", code: 14, reason: "x" }, true);
+  assert.equal(e.name, "StepFailure");
+  assert.equal(e.message, "x");
+  assert.equal(e.rejectedAll, false);
+  assert.equal(e.connection, true);
 });

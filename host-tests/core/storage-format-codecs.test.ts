@@ -2,7 +2,7 @@
 // platform's TextEncoder/TextDecoder), the layout record's every rejection reason, the sector
 // header's checks and the record length prefix: cases the mutation run found unguarded.
 
-import { crc32 } from "../../modules/storage/crc32";
+import { crc32, setNativeCrc32 } from "../../modules/storage/crc32";
 import {
   decodeLayoutRecord,
   encodeLayoutRecord,
@@ -174,4 +174,33 @@ test("record length prefix: 1, 2 or 3 bytes at exactly the LEB128 edges; longer 
   }
   assert.equal(readLength(new Uint8Array([0x80, 0x80, 0x80, 0x01]), 0), -1, "a fourth byte is never read");
   assert.equal(readLength(new Uint8Array([0x81, 0x81, 0x01]), 0), 1 + (1 << 7) + (1 << 14));
+});
+
+test("a native CRC hook takes ranges of 16 bytes and more; shorter ones and an unset hook stay in JavaScript", () => {
+  const bytes = new Uint8Array(64).map((_, i) => i * 7);
+  const expected = (start: number, end: number) => crc32(bytes, start, end);
+  const js = [expected(0, 15), expected(0, 16), expected(3, 64)];
+  const calls: number[][] = [];
+  // The "native" side: a bit-at-a-time CRC-32 (the textbook reference), same running-value convention.
+  setNativeCrc32((crc, b, start, end) => {
+    calls.push([start, end]);
+    let c = crc >>> 0;
+    for (let i = start; i < end; i++) {
+      c ^= b[i]!;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+    }
+    return c >>> 0;
+  });
+  try {
+    assert.deepEqual([expected(0, 15), expected(0, 16), expected(3, 64)], js, "same values through the hook");
+    assert.deepEqual(calls, [
+      [0, 16],
+      [3, 64],
+    ]);
+  } finally {
+    setNativeCrc32(undefined);
+  }
+  calls.length = 0;
+  assert.equal(expected(0, 64), crc32(bytes.slice(), 0, 64));
+  assert.deepEqual(calls, [], "unset: never called");
 });

@@ -280,7 +280,11 @@ test("a collector's recovery after failures is logged once with how many it had"
   );
   rings[0]!.push(idRecord(2));
   await service.syncNow();
-  assert.equal(logs.filter((l) => l.includes("recovered")).length, 1, "a healthy collector's upload logs nothing");
+  assert.equal(
+    logs.filter((l) => l.includes("recovered")).length,
+    1,
+    "a healthy collector's upload logs nothing",
+  );
 });
 
 test("a local fault of the only collector is its own failure, never the link's", async () => {
@@ -297,4 +301,42 @@ test("a local fault of the only collector is its own failure, never the link's",
   assert.equal(status.transportFailures, 0);
   assert.equal(status.collectors.s!.consecutiveFailures, 1);
   assert.equal(status.lastError?.code, 2, "UNKNOWN");
+});
+
+test("schedule: with every collector backing off only retries are due; a new healthy collector brings the interval round back", async () => {
+  const { clock, cloud, service, rings } = setup(["s"], { intervalMs: 1000 });
+  rings[0]!.push(idRecord(1));
+  cloud.fault = () => "internal";
+  service.start();
+  // Fail until the collector's own wait (200 ms doubling) is past the interval.
+  for (let i = 0; i < 5; i++) await advance(clock, service, service.status().nextRoundInMs);
+  const wait = service.status().collectors.s!.backoffMs;
+  assert.ok(wait > 1000, `backoff ${wait}`);
+  assert.equal(service.status().nextRoundInMs, wait, "only the retry is due");
+  const fresh = new MemoryRing("t");
+  fresh.push(idRecord(2));
+  service.setTargets([binaryTarget(rings[0]!), binaryTarget(fresh)]);
+  const next = service.status().nextRoundInMs;
+  assert.ok(next <= 1000, `the interval round is due again: ${next}`);
+  await advance(clock, service, next);
+  assert.deepEqual(cloud.idsOf("t"), []);
+  cloud.fault = (q) => (q.component === "s" ? "internal" : "ok");
+  await advance(clock, service, service.status().nextRoundInMs);
+  assert.deepEqual(cloud.idsOf("t"), [2]);
+});
+
+test("schedule: a started service with no collectors still keeps its interval", async () => {
+  const clock = new FakeClock();
+  const service = new SyncService({
+    sender: new ScriptedCloud(),
+    clock,
+    timers: clock,
+    log: { info() {}, warn() {}, error() {} },
+    settings: { intervalMs: 750 },
+  });
+  service.start();
+  assert.equal(service.status().nextRoundInMs, 750);
+  await advance(clock, service, 750);
+  assert.equal(service.status().rounds, 1);
+  assert.equal(service.status().nextRoundInMs, 750);
 });

@@ -293,3 +293,35 @@ test("writableWithoutErase and eraseAhead: exact bytes and sectors, from a fresh
   assert.equal(ring.writableWithoutErase(), before + perSector);
   assert.ok(ring.counters().pending < pending && ring.counters().dropped > 0);
 });
+
+test("read after a sequence: below the sync point, fractional, at or past the end; one record at a time resumes where it stopped", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 6 }] }).ring(KEY)!;
+  for (let id = 1; id <= 40; id++) appendIds(ring, [id], 40);
+  ring.commit(10);
+  assert.equal(ring.read(10, 2.7)?.firstSeq, 11, "below the sync point: from the sync point");
+  assert.equal(ring.read(10, -5)?.firstSeq, 11);
+  assert.equal(ring.read(10, Number.NaN)?.firstSeq, 11);
+  assert.equal(ring.read(10, 20.9)?.firstSeq, 21, "a fraction counts as the record it is in");
+  assert.equal(ring.read(10, 39)?.firstSeq, 40);
+  assert.equal(ring.read(10, 40), null);
+  assert.equal(ring.read(10, 41), null);
+  // Whole-chunk read, then the same records one at a time: each read goes on from the last
+  // one's position (at most one 256-byte load each), never back to the start of the sector.
+  let before = flash.bytesRead;
+  assert.equal(ring.read(1e9)!.records.length, 30);
+  const whole = flash.bytesRead - before;
+  before = flash.bytesRead;
+  let after: number | undefined;
+  const ids: number[] = [];
+  for (let guard = 0; guard < 100; guard++) {
+    const one = ring.read(1, after);
+    if (!one) break;
+    assert.equal(one.records.length, 1);
+    ids.push(one.records[0]![0]!);
+    after = one.lastSeq;
+  }
+  assert.deepEqual(ids, range(11, 40));
+  const oneByOne = flash.bytesRead - before;
+  assert.ok(oneByOne <= 30 * 256, `${oneByOne} bytes read one at a time (whole: ${whole})`);
+});

@@ -165,3 +165,29 @@ test("a closed store has no rings, refuses a new layout, and closes once", () =>
   batch.add(new Uint8Array(4));
   assert.throws(() => ring.append(batch));
 });
+
+test("the NOR emulation's own edges: geometry checks, default size, a write across a failing sector, its error's name", () => {
+  for (const sectorSize of [0, -4096, 100.5, Number.NaN]) {
+    assert.throws(
+      () => new NorImage({ sectorSize }),
+      `NOR sector size must be a positive integer, got ${sectorSize}`,
+    );
+  }
+  assert.throws(
+    () => new NorImage({ size: 1000, sectorSize: 512 }),
+    "NOR size 1000 is not a whole number of 512-byte sectors",
+  );
+  assert.equal(new NorImage().size, 64 * 4096);
+  assert.equal(new NorImage({ sectorSize: 256 }).size, 64 * 256);
+  // A program that spans two sectors fails when the second one is failing.
+  const flash = new NorImage({ size: 4 * S, sectorSize: S });
+  flash.failSector(2);
+  let error: unknown;
+  try {
+    flash.write(2 * S - 4, new Uint8Array(8));
+  } catch (e) {
+    error = e;
+  }
+  assert.equal((error as Error)?.name, "FlashFaultError");
+  flash.write(S - 4, new Uint8Array(8));
+});

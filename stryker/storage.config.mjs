@@ -1,17 +1,8 @@
-// StrykerJS over modules/storage: every mutant is run against the storage tests (node:test, TAP).
-/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
-export default {
-  testRunner: "tap",
-  plugins: ["@stryker-mutator/tap-runner"],
-  mutate: ["modules/storage/**/*.ts"],
-  tap: {
-    testFiles: ["host-tests/core/storage-*.test.ts"],
-    nodeArgs: ["--import", "tsx", "--test-reporter=tap", "-r", "{{hookFile}}", "{{testFile}}"],
-  },
-  coverageAnalysis: "perTest",
-  reporters: ["clear-text", "progress", "html"],
-  htmlReporter: { fileName: "reports/mutation/storage/index.html" },
-  tempDirName: ".stryker-tmp",
-  concurrency: 2,
-  timeoutMS: 60000,
-};
+// StrykerJS over modules/storage with the storage tests (host-tests/core/storage-*.test.ts and the
+// ring-sizing test); options in stryker/area.mjs.
+import { areaConfig } from "./area.mjs";
+
+export default areaConfig(
+  "storage",
+  (f) => /^storage-.*\.test\.ts$/.test(f) || f === "capture-ring-sizing.test.ts",
+);

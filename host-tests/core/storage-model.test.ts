@@ -7,6 +7,7 @@
 
 import { assert, test } from "../harness/index";
 import { runModelSeed } from "../support/flash-model";
+import { scaled } from "../support/mutation-scale";
 
 test("model-based run: 12 seeds × 150 steps with power cuts and driver errors", () => {
   let cuts = 0;
@@ -15,7 +16,8 @@ test("model-based run: 12 seeds × 150 steps with power cuts and driver errors",
   let reopens = 0;
   let compared = 0;
   let drops = 0;
-  for (let seed = 1; seed <= 12; seed++) {
+  const seeds = scaled(12, 6);
+  for (let seed = 1; seed <= seeds; seed++) {
     const o = runModelSeed(seed, { steps: 150 });
     cuts += o.cuts;
     faults += o.faults;
@@ -25,9 +27,13 @@ test("model-based run: 12 seeds × 150 steps with power cuts and driver errors",
     drops += o.drops;
   }
   // The run must have exercised what it claims to.
-  assert.ok(cuts > 20, `power cuts: ${cuts}`);
-  assert.ok(faults > 20, `driver errors: ${faults}`);
-  assert.ok(configures > 50 && reopens > 50, `layout changes ${configures}, reopens ${reopens}`);
+  const part = seeds / 12;
+  assert.ok(cuts > 20 * part, `power cuts: ${cuts}`);
+  assert.ok(faults > 20 * part, `driver errors: ${faults}`);
+  assert.ok(
+    configures > 50 * part && reopens > 50 * part,
+    `layout changes ${configures}, reopens ${reopens}`,
+  );
   assert.ok(drops > 0, `full rings dropped records: ${drops}`);
-  assert.ok(compared > 10000, `records compared: ${compared}`);
+  assert.ok(compared > 10000 * part, `records compared: ${compared}`);
 });

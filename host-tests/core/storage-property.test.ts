@@ -3,19 +3,21 @@
 // host-tests/node/storage-soak.test.ts.
 import { assert, test } from "../harness/index";
 import { runPropertySeed } from "../support/flash-property";
+import { scaled } from "../support/mutation-scale";
 
 test("property: random appends, reads, commits, erase-aheads and reboots keep every invariant (16 seeds)", () => {
   let reads = 0;
   let drops = 0;
   let reboots = 0;
-  for (let seed = 1; seed <= 16; seed++) {
+  const seeds = scaled(16, 8);
+  for (let seed = 1; seed <= seeds; seed++) {
     const r = runPropertySeed(seed);
     reads += r.reads;
     drops += r.drops;
     reboots += r.reboots;
   }
   // The seeds must actually exercise wrapping, reading and rebooting.
-  assert.ok(reads > 150, `reads ${reads}`);
-  assert.ok(drops > 50, `drops ${drops}`);
-  assert.ok(reboots > 15, `reboots ${reboots}`);
+  assert.ok(reads > (150 * seeds) / 16, `reads ${reads}`);
+  assert.ok(drops > (50 * seeds) / 16, `drops ${drops}`);
+  assert.ok(reboots > (15 * seeds) / 16, `reboots ${reboots}`);
 });

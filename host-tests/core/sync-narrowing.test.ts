@@ -14,26 +14,12 @@ import {
   idRecord,
   NEEDS_CLOCK_MARK,
   ScriptedCloud,
+  scriptedService,
   UNDECODABLE_MARK,
 } from "../support/sync-fakes";
 
 function setup() {
-  const clock = new FakeClock();
-  const cloud = new ScriptedCloud();
-  const logs: string[] = [];
-  const log = {
-    info: (m: string) => logs.push(`info ${m}`),
-    warn: (m: string) => logs.push(`warn ${m}`),
-    error: (m: string) => logs.push(`error ${m}`),
-  };
-  const service = new SyncService({
-    sender: cloud,
-    clock,
-    timers: clock,
-    log,
-    settings: { requestBudgetBytes: 4096, maxRequestBytes: 8192 },
-    backoff: { jitter: 0 },
-  });
+  const { cloud, service, logs } = scriptedService({ requestBudgetBytes: 4096, maxRequestBytes: 8192 });
   const ring = new MemoryRing("r");
   return { cloud, service, logs, ring };
 }
@@ -303,7 +289,10 @@ test("a record the target writes with no readings still goes out; StepFailure na
   for (let i = 1; i <= 3; i++) ring.push(idRecord(i, 8));
   const target = binaryTarget(ring);
   const write = target.writeSensorContents;
-  target.writeSensorContents = (record, w) => (write(record, w), record[3] === 2 ? 0 : 1);
+  target.writeSensorContents = (record, w) => {
+    write(record, w);
+    return record[3] === 2 ? 0 : 1;
+  };
   service.setTargets([target]);
   assert.deepEqual(await service.syncNow(), { ok: true, records: 3, requests: 1 });
   assert.deepEqual(cloud.idsOf("r"), [1, 2, 3]);

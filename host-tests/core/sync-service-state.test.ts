@@ -12,26 +12,12 @@ import {
   idRecord,
   type ReceivedRequest,
   ScriptedCloud,
+  scriptedService,
   settle,
 } from "../support/sync-fakes";
 
 function setup(keys: string[] = ["s"], settings: { intervalMs?: number; disabled?: boolean } = {}) {
-  const clock = new FakeClock();
-  const cloud = new ScriptedCloud();
-  const logs: string[] = [];
-  const log = {
-    info: (m: string) => logs.push(`info ${m}`),
-    warn: (m: string) => logs.push(`warn ${m}`),
-    error: (m: string) => logs.push(`error ${m}`),
-  };
-  const service = new SyncService({
-    sender: cloud,
-    clock,
-    timers: clock,
-    log,
-    settings: { requestBudgetBytes: 200, ...settings },
-    backoff: { jitter: 0 },
-  });
+  const { clock, cloud, service, logs } = scriptedService({ requestBudgetBytes: 200, ...settings });
   const rings = keys.map((k) => new MemoryRing(k));
   service.setTargets(rings.map((r) => binaryTarget(r)));
   return { clock, cloud, service, rings, logs };

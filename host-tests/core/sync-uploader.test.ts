@@ -9,6 +9,7 @@ import {
   idRecord,
   NEEDS_CLOCK_MARK,
   ScriptedCloud,
+  scriptedService,
   UNDECODABLE_MARK,
 } from "../support/sync-fakes";
 
@@ -19,23 +20,7 @@ function range(from: number, to: number): number[] {
 }
 
 function setup(budget = 1024, maxRequest = 8192) {
-  const clock = new FakeClock();
-  const cloud = new ScriptedCloud();
-  const logs: string[] = [];
-  const log = {
-    info: (m: string) => logs.push(`info ${m}`),
-    warn: (m: string) => logs.push(`warn ${m}`),
-    error: (m: string) => logs.push(`error ${m}`),
-  };
-  const service = new SyncService({
-    sender: cloud,
-    clock,
-    timers: clock,
-    log,
-    settings: { requestBudgetBytes: budget, maxRequestBytes: maxRequest },
-    backoff: { jitter: 0 },
-  });
-  return { clock, cloud, service, logs };
+  return scriptedService({ requestBudgetBytes: budget, maxRequestBytes: maxRequest });
 }
 
 test("uploader: drains every ring in order within the request budget, committing after each ack", async () => {

@@ -10,7 +10,9 @@ import { ProtoReader } from "../../modules/proto/reader";
 import { ProtoWriter, WIRE_LEN } from "../../modules/proto/writer";
 import { Code, RpcError } from "../../modules/rpc/status";
 import type { Ring } from "../../modules/storage/types";
+import { SyncService, type SyncSettings } from "../../modules/sync/sync-service";
 import type { SyncTarget, UploadSender } from "../../modules/sync/target";
+import { FakeClock } from "./fake-clock";
 
 /** A record of `size` bytes (≥ 4) whose first 4 bytes are `id` (big-endian). */
 export function idRecord(id: number, size = 16): Uint8Array {
@@ -179,4 +181,30 @@ export class ScriptedCloud implements UploadSender {
 /** Let pending promise reactions run (the fake cloud resolves on microtasks). */
 export async function settle(turns = 20): Promise<void> {
   for (let i = 0; i < turns; i++) await Promise.resolve();
+}
+
+/** A sync service on fake time against a scripted cloud, no backoff jitter, its log lines kept. */
+export function scriptedService(settings: Partial<SyncSettings>): {
+  clock: FakeClock;
+  cloud: ScriptedCloud;
+  service: SyncService;
+  logs: string[];
+} {
+  const clock = new FakeClock();
+  const cloud = new ScriptedCloud();
+  const logs: string[] = [];
+  const log = {
+    info: (m: string) => logs.push(`info ${m}`),
+    warn: (m: string) => logs.push(`warn ${m}`),
+    error: (m: string) => logs.push(`error ${m}`),
+  };
+  const service = new SyncService({
+    sender: cloud,
+    clock,
+    timers: clock,
+    log,
+    settings,
+    backoff: { jitter: 0 },
+  });
+  return { clock, cloud, service, logs };
 }

@@ -39,8 +39,10 @@ export type TimerId = unknown;
 export interface Timers {
   /** Call `callback` after `delayMs`, then every `repeatMs` if given. */
   set(callback: () => void, delayMs: number, repeatMs?: number): TimerId;
-  /** Re-arm an existing timer. */
-  schedule(id: TimerId, delayMs: number, repeatMs?: number): void;
+  /**
+   * There is no re-arm: to move a timer, clear it and set a new one. Moddable's lin timer keeps a
+   * freed record firing when a timer is re-armed (Timer.schedule) from its own callback.
+   */
   clear(id: TimerId): void;
 }
 

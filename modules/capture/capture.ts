@@ -510,9 +510,7 @@ export class Capture implements CollectorHost {
     this.onGridOrigin = this.tickOriginMs;
     if (next <= now) return;
     const delay = next - now;
-    // A new timer, not schedule(): this runs inside the timer's own callback, and Moddable's lin timer
-    // (timer.c) then keeps two glib sources on one record, one firing after a clear frees it (mcsim
-    // died with SIGSEGV when capture stopped). Only late ticks come here.
+    // A new timer (the Timers port has no re-arm: see ports.ts). Only late ticks come here.
     if (delay < tickMs * (1 - 1e-6)) {
       this.timers.clear(this.timer);
       this.timer = this.timers.set(() => this.tick(), delay, tickMs);
@@ -622,7 +620,7 @@ export class Capture implements CollectorHost {
     // is left alone, so every collector keeps a constant phase to the timer (even spacing).
     if (this.timer === undefined) this.timer = this.timers.set(() => this.tick(), 0, tickMs);
     else if (tickMs !== this.tickMs) {
-      this.timers.clear(this.timer); // not schedule(): see keepOnGrid
+      this.timers.clear(this.timer);
       this.timer = this.timers.set(() => this.tick(), 0, tickMs);
     }
     this.tickMs = tickMs;

@@ -41,14 +41,6 @@ export class NodeTimers implements Timers {
     return timer;
   }
 
-  schedule(id: TimerId, delayMs: number, repeatMs?: number): void {
-    const timer = id as NodeTimer;
-    if (this.halted) return;
-    if (!this.live.has(timer)) this.live.add(timer);
-    this.disarm(timer);
-    this.arm(timer, delayMs, repeatMs);
-  }
-
   clear(id: TimerId): void {
     const timer = id as NodeTimer | undefined;
     if (!timer) return;

@@ -1,6 +1,6 @@
 /*
  * The Timers port over Moddable's `timer` module, which already has this
- * shape (set / schedule / clear, one malloc per timer).
+ * shape (set / clear, one malloc per timer; the port has no re-arm, see ports.ts).
  */
 import Timer from "timer";
 import type { TimerId, Timers } from "../../ports";
@@ -8,10 +8,6 @@ import type { TimerId, Timers } from "../../ports";
 export const moddableTimers: Timers = {
   set(callback: () => void, delayMs: number, repeatMs?: number): TimerId {
     return repeatMs === undefined ? Timer.set(callback, delayMs) : Timer.set(callback, delayMs, repeatMs);
-  },
-  schedule(id: TimerId, delayMs: number, repeatMs?: number): void {
-    if (repeatMs === undefined) Timer.schedule(id as Timer, delayMs);
-    else Timer.schedule(id as Timer, delayMs, repeatMs);
   },
   clear(id: TimerId): void {
     Timer.clear(id as Timer);

@@ -275,8 +275,9 @@ class SyncWake {
     const log = this.ports.log;
     // Closing waits for the request in flight; past CLOSE_GRACE_MS the chip sleeps anyway (what the
     // cloud did not acknowledge stays in flash and is sent again at a later sync wake).
+    // A close that fails is logged by endSyncWake, as an unbounded one is.
     const closeBounded = (manager: DataManager): Promise<void> =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((resolve, reject) => {
         const timer = timers.set(() => {
           log.warn(`power: the data manager did not close within ${CLOSE_GRACE_MS} ms; sleeping anyway`);
           resolve();
@@ -288,8 +289,7 @@ class SyncWake {
           },
           (error: unknown) => {
             timers.clear(timer);
-            log.error(`power: closing the data manager failed: ${(error as Error)?.message ?? error}`);
-            resolve();
+            reject(error);
           },
         );
       });

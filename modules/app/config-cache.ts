@@ -139,7 +139,7 @@ function headerGeneration(header: SlotHeader | undefined | null): number {
   return header ? header.generation : -1;
 }
 
-// The device has no TextEncoder/TextDecoder globals: the wire codecs' UTF-8 helpers serve.
+// The device has no TextEncoder global: the wire codecs' UTF-8 writer serves.
 function encodeUtf8(text: string): Uint8Array {
   const bytes = new Uint8Array(utf8Length(text));
   writeUtf8(text, bytes, 0);
@@ -148,7 +148,8 @@ function encodeUtf8(text: string): Uint8Array {
 
 // A native decoder where the platform has one: XS's String.fromArrayBuffer on the device (it checks
 // the UTF-8), TextDecoder elsewhere. Every deep-sleep wake decodes the cached config, and the
-// JavaScript loop costs tens of computrons per byte (docs/power.md).
+// JavaScript loop costs tens of computrons per byte (docs/power.md). Here only, not in readUtf8: the
+// device's decoder throws on invalid UTF-8 where the wire codecs must substitute U+FFFD.
 const fromArrayBuffer = (
   String as unknown as {
     fromArrayBuffer?: (buffer: ArrayBufferLike, offset: number, length: number) => string;

@@ -324,6 +324,8 @@ export async function profileDevice(): Promise<string> {
           `| ${r.label} | ${(r.calls * k).toFixed(2)} | ${(r.self * k).toFixed(0)} | ${(r.total * k).toFixed(0)} |`,
         );
     };
+    // As on the device: CRC-32 in the ROM (the JavaScript CRC's own cost: the crc32Update table below).
+    await run("__dev.nativeCrc(true)");
     for (const kind of ["imu", "env"] as const) {
       const n = SIZES[kind].capture;
       await run(`__prof.profile("capture", "${kind}", ${n})`);

@@ -13,5 +13,6 @@ import { adoptNativeCrc32 } from "../../../storage/crc32";
 export function useNativeCrc32(log: Logger): boolean {
   const refused = adoptNativeCrc32(crc32Update);
   if (refused !== "") log.warn(`crc32: native CRC-32 not used (${refused}); the JavaScript one stays`);
+  else log.info("crc32: native CRC-32 in use");
   return refused === "";
 }

@@ -95,11 +95,12 @@ export class Capture implements CollectorHost {
   private flushIntervalMs = DATA_MANAGER_DEFAULTS.flushIntervalSecs * 1000;
   private eraseStallMs = DATA_MANAGER_DEFAULTS.eraseStallMs;
   private ticks = 0;
-  /** keepOnGrid's fast path: the grid point (index, ms, for tick `onGridTick`) the timer should fire at next. */
+  /**
+   * keepOnGrid's fast path: the grid point (index, ms) the timer should fire at next; NaN after any
+   * change of the timer, its interval or its grid (setTimer, a new grid in apply).
+   */
   private onGridIndex = 0;
   private onGridMs = Number.NaN;
-  private onGridTick = 0;
-  private onGridOrigin = Number.NaN;
   /** Until this boot's wall-clock offset is learned, every tick looks at the clock. */
   private clockPending = true;
   private erases = 0;
@@ -329,7 +330,10 @@ export class Capture implements CollectorHost {
     // or the next depending on the jitter, sometimes by none). A new interval starts a new grid now;
     // collectors that keep their schedule move to the first new grid point at or after their next deadline.
     const newGrid = tickMs !== this.tickMs || this.timer === undefined;
-    if (newGrid) this.tickOriginMs = now;
+    if (newGrid) {
+      this.tickOriginMs = now;
+      this.onGridMs = Number.NaN;
+    }
     const refreshed = new Set<Collector>();
     for (const { collector, hz } of fresh) {
       // A collector that read at this very instant (a reconfigure right after a tick) starts one grid
@@ -465,18 +469,30 @@ export class Capture implements CollectorHost {
     const now = clock.monotonic();
     if (this.clockPending) this.clockPending = !this.timeline.observe(now, clock.wall());
     const collectors = this.collectors;
+    const flushIntervalMs = this.flushIntervalMs;
     let earliest = Number.POSITIVE_INFINITY;
     let wantsErase = false;
     for (let i = 0; i < collectors.length; i++) {
       const c = collectors[i]!;
-      c.run(now);
+      // Not due: no call (a slow collector sleeps through most ticks of a fast one).
+      if (now >= c.nextDeadlineMs) c.run(now);
       const block = c.block;
-      if (block.count > 0 && now - block.firstMonotonicMs >= this.flushIntervalMs) this.flush(c);
-      if (c.nextDeadlineMs < earliest) earliest = c.nextDeadlineMs;
+      if (block.count > 0 && now - block.firstMonotonicMs >= flushIntervalMs) this.flush(c);
+      const next = c.nextDeadlineMs;
+      if (next < earliest) earliest = next;
       if (c.needsEraseCheck) wantsErase = true;
     }
     if (wantsErase) this.eraseAhead(earliest);
-    this.keepOnGrid(now);
+    // keepOnGrid's common case, inlined: an on-time tick that took no time keeps the timer as it is
+    // (onGridMs is NaN whenever the timer, its interval or its grid changed: keepOnGrid decides then).
+    if (now === this.onGridMs) {
+      const after = clock.monotonic();
+      if (after === now) {
+        this.onGridMs = this.tickOriginMs + ++this.onGridIndex * this.tickMs;
+        return;
+      }
+      this.keepOnGrid(now, after);
+    } else this.keepOnGrid(now);
   }
 
   /**
@@ -486,19 +502,14 @@ export class Capture implements CollectorHost {
    * next grid point instead; an on-time one costs nothing. A tick that
    * stalled past the next grid point (an erase) leaves the timer alone: it is
    * due already and fires at once, late, and the tick after that is back on
-   * the grid.
+   * the grid. `nowMs`: the clock read after the tick's work, if the caller made it.
    */
-  private keepOnGrid(firedMs: number): void {
+  private keepOnGrid(firedMs: number, nowMs?: number): void {
     const tickMs = this.tickMs;
     if (this.timer === undefined || tickMs === 0) return;
-    const now = this.clock.monotonic();
-    // On time and instant (the common tick): the timer's next firing is the next grid point already.
-    if (
-      firedMs === this.onGridMs &&
-      now === firedMs &&
-      this.onGridTick === tickMs &&
-      this.onGridOrigin === this.tickOriginMs
-    ) {
+    const now = nowMs ?? this.clock.monotonic();
+    // On time and instant: the timer's next firing is the next grid point already.
+    if (firedMs === this.onGridMs && now === firedMs) {
       this.onGridMs = this.tickOriginMs + ++this.onGridIndex * tickMs;
       return;
     }
@@ -506,8 +517,6 @@ export class Capture implements CollectorHost {
     // The grid point the timer fires at next if nothing is late (k: its index on the grid).
     this.onGridIndex = Math.round((next - this.tickOriginMs) / tickMs);
     this.onGridMs = next;
-    this.onGridTick = tickMs;
-    this.onGridOrigin = this.tickOriginMs;
     if (next <= now) return;
     const delay = next - now;
     // A new timer (the Timers port has no re-arm: see ports.ts). Only late ticks come here.
@@ -610,6 +619,7 @@ export class Capture implements CollectorHost {
   }
 
   private setTimer(tickMs: number): void {
+    if (tickMs !== this.tickMs || this.timer === undefined) this.onGridMs = Number.NaN;
     if (tickMs === 0) {
       if (this.timer !== undefined) this.timers.clear(this.timer);
       this.timer = undefined;

@@ -98,6 +98,9 @@ export class Collector {
   readonly arity: number;
   readonly component: Component;
   readonly block: BlockWriter;
+  /** The host's clock and boot id (both fixed for the host's life), read on every reading. */
+  private readonly clock: Clock;
+  private readonly bootId: number;
   /** The store's view of the batch: one record, the whole block. */
   readonly batch: { readonly bytes: Uint8Array; readonly ends: Uint32Array; readonly count: number };
 
@@ -155,6 +158,8 @@ export class Collector {
     },
   ) {
     this.key = options.key;
+    this.clock = host.clock;
+    this.bootId = host.bootId;
     this.componentType = options.componentType;
     this.componentName = options.componentName;
     this.method = options.method;
@@ -217,14 +222,22 @@ export class Collector {
 
   /** Take the readings due at `nowMs`. */
   run(nowMs: number): void {
-    if (nowMs < this.nextDeadlineMs) return;
-    const due = Math.floor((nowMs - this.nextDeadlineMs) / this.periodMs) + 1;
-    this.index += due;
-    this.nextDeadlineMs = this.originMs + this.index * this.periodMs;
+    const next = this.nextDeadlineMs;
+    if (nowMs < next) return;
+    const period = this.periodMs;
+    // The common tick serves one deadline (less than a period late): no division.
+    const due = nowMs - next < period ? 1 : Math.floor((nowMs - next) / period) + 1;
+    const index = this.index + due;
+    this.index = index;
+    this.nextDeadlineMs = this.originMs + index * period;
     this.lastRunMs = nowMs;
-    if (this.fifo) {
+    if (this.fifo !== undefined) {
       // The sensor keeps its own schedule; a late drain loses nothing unless the FIFO overflowed.
       this.drainFifo();
+      return;
+    }
+    if (due === 1) {
+      this.sample();
       return;
     }
     const take = due < this.perTick ? due : this.perTick;
@@ -250,9 +263,14 @@ export class Collector {
     };
   }
 
-  /** One reading: time_requested before the read, time_received after it. */
+  /**
+   * One reading: time_requested before the read, time_received after it.
+   * The hot path of capture (every reading of every polled collector): the
+   * fixed-shape store is inlined, the 3-value kinds are tested first and
+   * checked without a loop.
+   */
   private sample(): void {
-    const clock = this.host.clock;
+    const clock = this.clock;
     const wallMs = clock.wall();
     const startMs = clock.monotonic();
     const wallBase = wallMs >= MIN_VALID_WALL_MS;
@@ -271,72 +289,97 @@ export class Collector {
     const values = this.values;
     let problem = READING_OK;
     try {
-      switch (kind) {
-        case KIND_READINGS:
-          this.block.beginReading();
-          component.readings!(this.block);
-          problem = this.block.endReading();
-          break;
-        case KIND_ANGULAR_VELOCITY:
-          component.angularVelocity!(values);
-          break;
-        case KIND_LINEAR_ACCELERATION:
-          component.linearAcceleration!(values);
-          break;
-        case KIND_LINEAR_VELOCITY:
-          component.linearVelocity!(values);
-          break;
-        case KIND_GEO_POSITION:
-          component.geoPosition!(values);
-          break;
-        case KIND_COMPASS_HEADING:
-          values[0] = component.compassHeading!();
-          break;
-        case KIND_ANALOG:
-          values[0] = this.analog!.read();
-          break;
-        case KIND_GPIO:
-          values[0] = this.pin!.read() ? 1 : 0;
-          break;
-        case KIND_TICKS:
-          values[0] = component.ticksCount!();
-          break;
-        case KIND_MOTOR_POSITION:
-          values[0] = component.motorPosition!();
-          break;
-        case KIND_SERVO_POSITION:
-          values[0] = component.servoPositionDegrees!();
-          break;
-      }
+      if (kind === KIND_ANGULAR_VELOCITY) component.angularVelocity!(values);
+      else if (kind === KIND_LINEAR_ACCELERATION) component.linearAcceleration!(values);
+      else
+        switch (kind) {
+          case KIND_READINGS:
+            this.block.beginReading();
+            component.readings!(this.block);
+            problem = this.block.endReading();
+            break;
+          case KIND_LINEAR_VELOCITY:
+            component.linearVelocity!(values);
+            break;
+          case KIND_GEO_POSITION:
+            component.geoPosition!(values);
+            break;
+          case KIND_COMPASS_HEADING:
+            values[0] = component.compassHeading!();
+            break;
+          case KIND_ANALOG:
+            values[0] = this.analog!.read();
+            break;
+          case KIND_GPIO:
+            values[0] = this.pin!.read() ? 1 : 0;
+            break;
+          case KIND_TICKS:
+            values[0] = component.ticksCount!();
+            break;
+          case KIND_MOTOR_POSITION:
+            values[0] = component.motorPosition!();
+            break;
+          case KIND_SERVO_POSITION:
+            values[0] = component.servoPositionDegrees!();
+            break;
+        }
     } catch (error) {
       this.sensorError(startMs, error, "");
       return;
     }
     const endMs = clock.monotonic();
     if (endMs - startMs > this.periodMs) this.slowReads++;
-    if (problem !== READING_OK) {
-      const field = this.block.problemField;
-      this.sensorError(
-        startMs,
-        undefined,
-        field === "" ? READING_ERROR_TEXT[problem]! : `${READING_ERROR_TEXT[problem]} (field "${field}")`,
-      );
+    const receivedUs = endMs === startMs ? requestedUs : requestedUs + Math.round((endMs - startMs) * 1000);
+    if (kind === KIND_READINGS) {
+      if (problem !== READING_OK) {
+        const field = this.block.problemField;
+        this.sensorError(
+          startMs,
+          undefined,
+          field === "" ? READING_ERROR_TEXT[problem]! : `${READING_ERROR_TEXT[problem]} (field "${field}")`,
+        );
+        return;
+      }
+      this.store(wallBase, requestedUs, receivedUs, startMs);
       return;
     }
-    for (let i = 0; i < this.arity; i++) {
-      const v = values[i]!;
-      if (v - v !== 0) {
+    const arity = this.arity;
+    if (arity === 3) {
+      // NaN or ±Infinity in any of the three makes the sum NaN (v − v is 0 only for a finite v).
+      const x = values[0]!;
+      const y = values[1]!;
+      const z = values[2]!;
+      if (x - x + (y - y) + (z - z) !== 0) {
         this.sensorError(startMs, undefined, "the value is NaN or infinite");
         return;
       }
+    } else {
+      for (let i = 0; i < arity; i++) {
+        const v = values[i]!;
+        if (v - v !== 0) {
+          this.sensorError(startMs, undefined, "the value is NaN or infinite");
+          return;
+        }
+      }
     }
-    const receivedUs = requestedUs + Math.round((endMs - startMs) * 1000);
-    this.store(wallBase, requestedUs, receivedUs, startMs);
+    // store(), inlined for fixed shapes.
+    const block = this.block;
+    let added = block.addFixed(wallBase, this.bootId, requestedUs, receivedUs, startMs, values, arity);
+    if (added === 0) {
+      this.host.flush(this);
+      added = block.addFixed(wallBase, this.bootId, requestedUs, receivedUs, startMs, values, arity);
+    }
+    if (added < 0) {
+      this.sensorError(startMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
+      return;
+    }
+    this.captured++;
   }
 
+  /** Store a checked reading (Readings and FIFO samples; sample() inlines the fixed-shape case). */
   private store(wallBase: boolean, requestedUs: number, receivedUs: number, monotonicMs: number): void {
     const block = this.block;
-    const bootId = this.host.bootId;
+    const bootId = this.bootId;
     if (this.kind === KIND_READINGS) {
       if (!block.fitsReading(wallBase)) this.host.flush(this);
       if (!block.commitReading(wallBase, bootId, requestedUs, receivedUs, monotonicMs)) {
@@ -344,26 +387,12 @@ export class Collector {
         return;
       }
     } else {
-      let added = block.addFixed(
-        wallBase,
-        bootId,
-        requestedUs,
-        receivedUs,
-        monotonicMs,
-        this.values,
-        this.arity,
-      );
+      const values = this.values;
+      const arity = this.arity;
+      let added = block.addFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity);
       if (added === 0) {
         this.host.flush(this);
-        added = block.addFixed(
-          wallBase,
-          bootId,
-          requestedUs,
-          receivedUs,
-          monotonicMs,
-          this.values,
-          this.arity,
-        );
+        added = block.addFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity);
       }
       if (added < 0) {
         this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
@@ -381,7 +410,7 @@ export class Collector {
    */
   private drainFifo(): void {
     const fifo = this.fifo!;
-    const clock = this.host.clock;
+    const clock = this.clock;
     const arity = this.arity;
     const values = this.values;
     const samples = this.fifoSamples;

@@ -114,6 +114,12 @@ function bitLength(z: number): number {
 
 /** Smallest k ≤ 9 with value = code / 10^k exactly (Object.is), or −1. */
 export function decimalsOf(value: number): number {
+  // No k can fit a value whose 10^9 multiple is not within a few ulps of an integer: if
+  // value = fl(code / 10^k), then t = fl(value × 10^9) = N(1 + ε) for the integer N = code × 10^(9−k)
+  // and |ε| ≤ 2^−52 (two roundings), so |t − round(t)| ≤ |t − N| ≤ |t| × 2.3e−16. A noisy double (most
+  // raw values) is refused here in one test instead of ten; everything else takes the exact loop.
+  const t = value * 1e9;
+  if (Math.abs(t - Math.round(t)) > Math.abs(t) * 4.5e-16) return -1;
   for (let k = 0; k <= MODE_MAX_DECIMALS; k++) {
     const f = POW10[k]!;
     const code = Math.round(value * f) + 0;
@@ -130,11 +136,14 @@ export function decimalsOf(value: number): number {
   return -1;
 }
 
-/** Best width for a column from its bucket counts: bits of the fields plus the escapes' long form. */
-function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number): number {
+/**
+ * Best width for a column from its bucket counts: bits of the fields plus the escapes' long form.
+ * `bound`: no bucket above it is in use (the caller knows it, or took it from `rowBound`).
+ */
+function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number, bound: number): number {
   // The widest bucket in use: no width above it is cheaper (no escapes, more bits), so the search starts
   // there (or at maxWidth) instead of walking every bucket.
-  let top = BUCKETS - 1;
+  let top = bound;
   while (top > 0 && hist[at + top] === 0) top--;
   if (top === 0) return fallback;
   let n = 0;
@@ -154,6 +163,17 @@ function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: nu
     }
   }
   return best;
+}
+
+/**
+ * An upper bound of the widest bucket in use in the row at `at` (a multiple of BUCKETS, which is even):
+ * the row read two buckets at a time through its Uint32Array view, from the top.
+ */
+function rowBound(hist32: Uint32Array, at: number): number {
+  const base = at >> 1;
+  let j = (BUCKETS >> 1) - 1;
+  while (j >= 0 && hist32[base + j] === 0) j--;
+  return j < 0 ? 0 : 2 * j + 1;
 }
 
 /** Dictionary index of a schema name, or −1. */
@@ -203,8 +223,17 @@ export class BlockWriter implements FieldWriter {
   private readonly firstValues: Float64Array;
   /** Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes. */
   private hist: Uint16Array;
+  /** The same counts two at a time (rowBound, and clearing). */
+  private hist32: Uint32Array;
+  /** Upper bounds of the widest bucket in use in the two time rows (field() keeps them). */
+  private topDod = 0;
+  private topLatency = 0;
   private timeWidthDod = DEFAULT_TIME_WIDTH;
   private timeWidthLatency = DEFAULT_TIME_WIDTH;
+  /** Bits of a steady reading's two zero time fields (timeWidthDod + timeWidthLatency). */
+  private steadyBits = 2 * DEFAULT_TIME_WIDTH;
+  /** Steady readings addFixed wrote since the block started: added to both time buckets 1 at the next start. */
+  private steady = 0;
   /** The driver's declared step for every column (0: none; else MODE_DIVIDE / MODE_MULTIPLY). */
   private declaredMode = 0;
   private declaredFactor = 1;
@@ -258,6 +287,7 @@ export class BlockWriter implements FieldWriter {
     this.raws = new Uint16Array(max);
     this.firstValues = new Float64Array(max);
     this.hist = new Uint16Array((this.columns + 2) * BUCKETS);
+    this.hist32 = new Uint32Array(this.hist.buffer);
   }
 
   /**
@@ -316,7 +346,8 @@ export class BlockWriter implements FieldWriter {
   /**
    * `fitsFixed` and `appendFixed` in one call, the collector's hot path: 1 appended; 0 no room in this
    * block (seal it, hand it to the store and call again); −1 it cannot fit even alone. The common
-   * reading (steady rate, instant read) writes its two zero time fields without a call.
+   * reading (steady rate, instant read; raw and whole-number columns that fit their width) is written
+   * here with the bit stream in locals and no call; anything else goes through `times` / `number1`.
    */
   addFixed(
     wallBase: boolean,
@@ -336,55 +367,110 @@ export class BlockWriter implements FieldWriter {
       this.fixedMaxLength = this.capacity - TIME_BYTES - arity * NUMBER_BYTES - 1;
       return this.appendFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity) ? 1 : -1;
     }
-    // fitsFixed, inlined.
+    // fitsFixed, inlined: the length is pos, plus one byte when bits are pending.
+    let pos = this.pos;
+    const maxLength = this.fixedMaxLength;
     if (
       wallBase !== this.wallBase ||
       count >= this.fixedMaxCount ||
-      (this.used > 0 ? this.pos + 1 : this.pos) > this.fixedMaxLength
+      (pos >= maxLength && (pos > maxLength || this.used > 0))
     )
       return 0;
-    const delta = requestedUs - this.prevUs;
-    if (delta === this.prevDelta && receivedUs <= requestedUs) {
-      // times(), inlined for Δ² = 0 and latency 0: two zero fields are only bits to skip.
+    const bytes = this.bytes;
+    let cur: number;
+    let used: number;
+    if (requestedUs - this.prevUs === this.prevDelta && receivedUs <= requestedUs) {
+      // times(), inlined for Δ² = 0 and latency 0: two zero fields are only bits to skip (their
+      // statistics are counted once, when the next block starts).
       this.prevUs = requestedUs;
-      const hist = this.hist;
-      hist[1]++;
-      hist[BUCKETS + 1]++;
-      let used = this.used + this.timeWidthDod + this.timeWidthLatency;
+      this.steady++;
+      cur = this.cur;
+      used = this.used + this.steadyBits;
       if (used >= 8) {
-        const bytes = this.bytes;
-        let pos = this.pos;
-        bytes[pos++] = this.cur;
+        bytes[pos++] = cur;
         used -= 8;
         while (used >= 8) {
           bytes[pos++] = 0;
           used -= 8;
         }
-        this.pos = pos;
-        this.cur = 0;
+        cur = 0;
       }
+    } else {
+      this.times(requestedUs, receivedUs);
+      pos = this.pos;
+      cur = this.cur;
+      used = this.used;
+    }
+    const columns = this.columns;
+    if (columns === 0) {
+      // GPIO: one bit (a fixed-shape writer has no columns only for it).
+      this.pos = pos;
+      this.cur = cur;
       this.used = used;
-    } else this.times(requestedUs, receivedUs);
-    if (this.kind === KIND_GPIO) this.put(values[0] ? 1 : 0, 1);
-    else {
-      const modes = this.mode;
-      const columns = this.columns;
-      for (let c = 0; c < columns; c++) {
-        if (modes[c] !== MODE_RAW) {
-          this.number1(c, values[c]!);
+      this.put(values[0] ? 1 : 0, 1);
+      this.count = count + 1;
+      return 1;
+    }
+    const modes = this.mode;
+    const widths = this.width;
+    const prevCode = this.prevCode;
+    for (let c = 0; c < columns; c++) {
+      const v = values[c]!;
+      const mode = modes[c]!;
+      if (mode === MODE_RAW) {
+        // number1's raw column (format 3: pad to a whole byte, then the 8 bytes).
+        if (used > 0) {
+          bytes[pos++] = cur;
+          cur = 0;
+          used = 0;
+        }
+        this.view.setFloat64(pos, v, true);
+        pos += 8;
+        continue;
+      }
+      if (mode === 0 && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+        // number1's whole-number column (v is its own code) when its delta fits the width.
+        const delta = v - prevCode[c]!;
+        const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+        const width = widths[c]!;
+        const b = 32 - Math.clz32(z + 1);
+        if (z < 0xffffffff && b <= width) {
+          prevCode[c] = v;
+          this.hist[(c + 2) * BUCKETS + b]++;
+          // put(z, width), inlined for a field that ends in this byte or the next.
+          const free = 8 - used;
+          if (width < free) {
+            cur |= z << used;
+            used += width;
+            continue;
+          }
+          if (width < free + 8) {
+            bytes[pos++] = (cur | (z << used)) & 0xff;
+            cur = z >>> free;
+            used = width - free;
+            continue;
+          }
+          this.pos = pos;
+          this.cur = cur;
+          this.used = used;
+          this.put(z, width);
+          pos = this.pos;
+          cur = this.cur;
+          used = this.used;
           continue;
         }
-        // number1's raw column, inlined (format 3: pad to a whole byte, then the 8 bytes).
-        let pos = this.pos;
-        if (this.used > 0) {
-          this.bytes[pos++] = this.cur;
-          this.cur = 0;
-          this.used = 0;
-        }
-        this.view.setFloat64(pos, values[c]!, true);
-        this.pos = pos + 8;
       }
+      this.pos = pos;
+      this.cur = cur;
+      this.used = used;
+      this.number1(c, v);
+      pos = this.pos;
+      cur = this.cur;
+      used = this.used;
     }
+    this.pos = pos;
+    this.cur = cur;
+    this.used = used;
     this.count = count + 1;
     return 1;
   }
@@ -489,6 +575,10 @@ export class BlockWriter implements FieldWriter {
       this.columns = columns;
       // New fields: forget what was learned about the old ones (allocates, as a schema change may).
       this.hist = new Uint16Array((columns + 2) * BUCKETS);
+      this.hist32 = new Uint32Array(this.hist.buffer);
+      this.steady = 0;
+      this.topDod = 0;
+      this.topLatency = 0;
       this.learned.fill(-1);
       this.raws.fill(0);
     }
@@ -798,10 +888,21 @@ export class BlockWriter implements FieldWriter {
     const step = stepMs ? delta0 / 1000 : delta0;
     pos = putVarint(b, pos, step >= 0 ? step * 2 : -step * 2 - 1);
     const hist = this.hist;
-    const dod = bestWidth(hist, 0, MAX_TIME_WIDTH, this.timeWidthDod);
-    const latency = bestWidth(hist, BUCKETS, MAX_TIME_WIDTH, this.timeWidthLatency);
+    const steady = this.steady;
+    let topDod = this.topDod;
+    let topLatency = this.topLatency;
+    if (steady > 0) {
+      hist[1] += steady;
+      hist[BUCKETS + 1] += steady;
+      this.steady = 0;
+      if (topDod < 1) topDod = 1;
+      if (topLatency < 1) topLatency = 1;
+    }
+    const dod = bestWidth(hist, 0, MAX_TIME_WIDTH, this.timeWidthDod, topDod);
+    const latency = bestWidth(hist, BUCKETS, MAX_TIME_WIDTH, this.timeWidthLatency, topLatency);
     this.timeWidthDod = dod;
     this.timeWidthLatency = latency;
+    this.steadyBits = dod + latency;
     b[pos++] = dod | (latency << 4);
     // Columns: step (declared, or decimals that the first value and the last block needed) and width.
     for (let c = 0; c < this.columns; c++) {
@@ -828,7 +929,8 @@ export class BlockWriter implements FieldWriter {
         b[pos++] = MODE_RAW << 4;
         continue;
       }
-      const width = bestWidth(hist, (c + 2) * BUCKETS, MAX_WIDTH, this.width[c] || DEFAULT_WIDTH);
+      const at = (c + 2) * BUCKETS;
+      const width = bestWidth(hist, at, MAX_WIDTH, this.width[c] || DEFAULT_WIDTH, rowBound(this.hist32, at));
       this.width[c] = width;
       if (width <= 15) b[pos++] = (mode << 4) | width;
       else {
@@ -844,7 +946,9 @@ export class BlockWriter implements FieldWriter {
       this.prevCode[c] = code;
       pos = putVarint(b, pos, code >= 0 ? code * 2 : -code * 2 - 1);
     }
-    hist.fill(0);
+    this.hist32.fill(0);
+    this.topDod = 0;
+    this.topLatency = 0;
     this.pos = pos;
     this.cur = 0;
     this.used = 0;
@@ -863,11 +967,10 @@ export class BlockWriter implements FieldWriter {
       this.prevUs = requestedUs;
       this.prevDelta = delta;
       if (dod === 0 && latency === 0) {
-        // A steady rate and an instant read (the common case): two zero fields, one write.
-        const hist = this.hist;
-        hist[1]++;
-        hist[BUCKETS + 1]++;
-        this.put(0, this.timeWidthDod + this.timeWidthLatency);
+        // A steady rate and an instant read (the common case): two zero fields, one write (counted in
+        // both time rows' bucket 1 when the next block starts).
+        this.steady++;
+        this.put(0, this.steadyBits);
         return;
       }
       // zigzag: the wall clock may step backwards between two readings
@@ -879,7 +982,11 @@ export class BlockWriter implements FieldWriter {
 
   /** A zigzag or unsigned z in a `width`-bit field, escaped to its long form when it does not fit. */
   private field(z: number, width: number, hist: number): void {
-    this.hist[hist + (z < 0xffffffff ? 32 - Math.clz32(z + 1) : 33)]++;
+    const b = z < 0xffffffff ? 32 - Math.clz32(z + 1) : 33;
+    this.hist[hist + b]++;
+    if (hist === 0) {
+      if (b > this.topDod) this.topDod = b;
+    } else if (b > this.topLatency) this.topLatency = b;
     if (z < ONES[width]!) {
       this.put(z, width);
       return;

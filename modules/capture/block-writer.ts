@@ -77,6 +77,7 @@ export const READING_ERROR_TEXT = [
 
 const TWO_32 = 4294967296;
 const EMPTY = new Uint8Array(0);
+const EMPTY_VALUES = new Float64Array(0);
 
 /** A name's UTF-8 bytes (schema changes only: allocates). */
 function utf8Bytes(value: string): Uint8Array {
@@ -138,7 +139,7 @@ export function decimalsOf(value: number): number {
 
 /**
  * Best width for a column from its bucket counts: bits of the fields plus the escapes' long form.
- * `bound`: no bucket above it is in use (the caller knows it, or took it from `rowBound`).
+ * `bound`: no bucket above it is in use (the caller keeps track of it).
  */
 function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number, bound: number): number {
   // The widest bucket in use: no width above it is cheaper (no escapes, more bits), so the search starts
@@ -165,17 +166,6 @@ function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: nu
   return best;
 }
 
-/**
- * An upper bound of the widest bucket in use in the row at `at` (a multiple of BUCKETS, which is even):
- * the row read two buckets at a time through its Uint32Array view, from the top.
- */
-function rowBound(hist32: Uint32Array, at: number): number {
-  const base = at >> 1;
-  let j = (BUCKETS >> 1) - 1;
-  while (j >= 0 && hist32[base + j] === 0) j--;
-  return j < 0 ? 0 : 2 * j + 1;
-}
-
 /** Dictionary index of a schema name, or −1. */
 function dictionaryIndex(name: string): number {
   for (let i = 0; i < NAME_DICTIONARY.length; i++) if (NAME_DICTIONARY[i] === name) return i;
@@ -184,6 +174,8 @@ function dictionaryIndex(name: string): number {
 
 export class BlockWriter implements FieldWriter {
   readonly kind: number;
+  /** Numbers per fixed-shape reading (1 for GPIO; 0 for Readings). */
+  readonly arity: number;
   readonly capacity: number;
   /** The block; `ends[0]` is its length once `seal()`ed (shape of the store's RecordBatch). */
   readonly bytes: Uint8Array;
@@ -194,6 +186,9 @@ export class BlockWriter implements FieldWriter {
   wallBase = false;
 
   private readonly view: DataView;
+  /** addSample's input: the collector's values array and boot id (bindSample). */
+  private sampleValues: Float64Array = EMPTY_VALUES;
+  private sampleBootId = 0;
   /** Bit stream: whole bytes written up to `pos`, `used` bits pending in `cur`. */
   private pos = 0;
   private cur = 0;
@@ -223,11 +218,16 @@ export class BlockWriter implements FieldWriter {
   private readonly firstValues: Float64Array;
   /** Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes. */
   private hist: Uint16Array;
-  /** The same counts two at a time (rowBound, and clearing). */
+  /** The same counts two at a time (cleared faster). */
   private hist32: Uint32Array;
   /** Upper bounds of the widest bucket in use in the two time rows (field() keeps them). */
   private topDod = 0;
   private topLatency = 0;
+  /**
+   * Per column, the widest bucket of a value escaped because it did not fit the column's width (0: none).
+   * Every other value fits, so max(width, escapedTop) bounds the column's buckets in use.
+   */
+  private readonly escapedTop: Uint8Array;
   private timeWidthDod = DEFAULT_TIME_WIDTH;
   private timeWidthLatency = DEFAULT_TIME_WIDTH;
   /** Bits of a steady reading's two zero time fields (timeWidthDod + timeWidthLatency). */
@@ -263,6 +263,7 @@ export class BlockWriter implements FieldWriter {
 
   constructor(kind: number, capacityBytes: number) {
     this.kind = kind;
+    this.arity = kind === KIND_READINGS ? 0 : kind === KIND_GPIO ? 1 : kindArity(kind);
     this.capacity = capacityBytes;
     this.bytes = new Uint8Array(capacityBytes);
     this.view = new DataView(this.bytes.buffer);
@@ -286,6 +287,7 @@ export class BlockWriter implements FieldWriter {
     this.learned = new Int8Array(max).fill(-1);
     this.raws = new Uint16Array(max);
     this.firstValues = new Float64Array(max);
+    this.escapedTop = new Uint8Array(max);
     this.hist = new Uint16Array((this.columns + 2) * BUCKETS);
     this.hist32 = new Uint32Array(this.hist.buffer);
   }
@@ -344,10 +346,18 @@ export class BlockWriter implements FieldWriter {
   }
 
   /**
-   * `fitsFixed` and `appendFixed` in one call, the collector's hot path: 1 appended; 0 no room in this
-   * block (seal it, hand it to the store and call again); −1 it cannot fit even alone. The common
-   * reading (steady rate, instant read; raw and whole-number columns that fit their width) is written
-   * here with the bit stream in locals and no call; anything else goes through `times` / `number1`.
+   * The values array and boot id of every reading `addSample` adds (the collector's, fixed for its
+   * life): the hot path passes only what changes per reading.
+   */
+  bindSample(values: Float64Array, bootId: number): void {
+    this.sampleValues = values;
+    this.sampleBootId = bootId;
+  }
+
+  /**
+   * `fitsFixed` and `appendFixed` in one call: 1 appended; 0 no room in this block (seal it, hand it
+   * to the store and call again); −1 it cannot fit even alone. `values` holds `arity` numbers (1 for
+   * GPIO). The same as `addSample` with these values and boot id bound.
    */
   addFixed(
     wallBase: boolean,
@@ -358,14 +368,37 @@ export class BlockWriter implements FieldWriter {
     values: Float64Array,
     arity: number,
   ): number {
+    if (arity !== this.arity) throw new RangeError(`addFixed: arity ${arity}, the kind has ${this.arity}`);
+    this.sampleValues = values;
+    this.sampleBootId = bootId;
+    return this.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
+  }
+
+  /**
+   * The collector's hot path: `addFixed` for the bound values (`bindSample`). The common reading
+   * (steady rate, instant read; raw and whole-number columns that fit their width) is written here
+   * with the bit stream in locals and no call; anything else goes through `times` / `number1`.
+   */
+  addSample(wallBase: boolean, requestedUs: number, receivedUs: number, monotonicMs: number): number {
     const count = this.count;
+    const values = this.sampleValues;
     if (count === 0) {
       // fitsFixed's limits for this block, worked out once: readings (format 1's count), bytes used.
+      const arity = this.arity;
       const perReading = 3 + 8 * arity;
       const byCount = Math.floor(this.capacity / perReading);
       this.fixedMaxCount = byCount < MAX_BLOCK_READINGS ? byCount : MAX_BLOCK_READINGS;
       this.fixedMaxLength = this.capacity - TIME_BYTES - arity * NUMBER_BYTES - 1;
-      return this.appendFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity) ? 1 : -1;
+      const ok = this.appendFixed(
+        wallBase,
+        this.sampleBootId,
+        requestedUs,
+        receivedUs,
+        monotonicMs,
+        values,
+        arity,
+      );
+      return ok ? 1 : -1;
     }
     // fitsFixed, inlined: the length is pos, plus one byte when bits are pending.
     let pos = this.pos;
@@ -579,6 +612,7 @@ export class BlockWriter implements FieldWriter {
       this.steady = 0;
       this.topDod = 0;
       this.topLatency = 0;
+      this.escapedTop.fill(0);
       this.learned.fill(-1);
       this.raws.fill(0);
     }
@@ -929,8 +963,16 @@ export class BlockWriter implements FieldWriter {
         b[pos++] = MODE_RAW << 4;
         continue;
       }
-      const at = (c + 2) * BUCKETS;
-      const width = bestWidth(hist, at, MAX_WIDTH, this.width[c] || DEFAULT_WIDTH, rowBound(this.hist32, at));
+      // The block that ended wrote this column at width[c]: nothing above it but its escapes.
+      const last = this.width[c]!;
+      const escaped = this.escapedTop[c]!;
+      const width = bestWidth(
+        hist,
+        (c + 2) * BUCKETS,
+        MAX_WIDTH,
+        last || DEFAULT_WIDTH,
+        escaped > last ? escaped : last,
+      );
       this.width[c] = width;
       if (width <= 15) b[pos++] = (mode << 4) | width;
       else {
@@ -949,6 +991,7 @@ export class BlockWriter implements FieldWriter {
     this.hist32.fill(0);
     this.topDod = 0;
     this.topLatency = 0;
+    this.escapedTop.fill(0);
     this.pos = pos;
     this.cur = 0;
     this.used = 0;
@@ -1054,7 +1097,11 @@ export class BlockWriter implements FieldWriter {
           this.put(z, width);
           return;
         }
-      } else this.hist[(c + 2) * BUCKETS + 33]++;
+        if (b > this.escapedTop[c]!) this.escapedTop[c] = b;
+      } else {
+        this.hist[(c + 2) * BUCKETS + 33]++;
+        this.escapedTop[c] = 33;
+      }
       this.put(ONES[width]!, width);
       this.put(1, 1);
       this.putLong(z);

@@ -181,6 +181,7 @@ export class Collector {
     }
     this.batch = { bytes: this.block.bytes, ends: this.block.ends, count: 1 };
     this.values = new Float64Array(this.arity > 0 ? this.arity : 1);
+    if (options.kind !== KIND_READINGS) this.block.bindSample(this.values, host.bootId);
     this.fifoSamples = new Float64Array(options.fifo ? FIFO_MAX_SAMPLES * this.arity : 0);
   }
 
@@ -267,7 +268,7 @@ export class Collector {
    * One reading: time_requested before the read, time_received after it.
    * The hot path of capture (every reading of every polled collector): the
    * fixed-shape store is inlined, the 3-value kinds are tested first and
-   * checked without a loop.
+   * checked without a loop; a Readings map goes on in `sampleReadings`.
    */
   private sample(): void {
     const clock = this.clock;
@@ -285,19 +286,17 @@ export class Collector {
     this.lastRequestedUs = requestedUs;
     this.lastWallBase = wallBase;
     const kind = this.kind;
+    if (kind === KIND_READINGS) {
+      this.sampleReadings(wallBase, requestedUs, startMs);
+      return;
+    }
     const component = this.component;
     const values = this.values;
-    let problem = READING_OK;
     try {
       if (kind === KIND_ANGULAR_VELOCITY) component.angularVelocity!(values);
       else if (kind === KIND_LINEAR_ACCELERATION) component.linearAcceleration!(values);
       else
         switch (kind) {
-          case KIND_READINGS:
-            this.block.beginReading();
-            component.readings!(this.block);
-            problem = this.block.endReading();
-            break;
           case KIND_LINEAR_VELOCITY:
             component.linearVelocity!(values);
             break;
@@ -329,20 +328,6 @@ export class Collector {
     }
     const endMs = clock.monotonic();
     if (endMs - startMs > this.periodMs) this.slowReads++;
-    const receivedUs = endMs === startMs ? requestedUs : requestedUs + Math.round((endMs - startMs) * 1000);
-    if (kind === KIND_READINGS) {
-      if (problem !== READING_OK) {
-        const field = this.block.problemField;
-        this.sensorError(
-          startMs,
-          undefined,
-          field === "" ? READING_ERROR_TEXT[problem]! : `${READING_ERROR_TEXT[problem]} (field "${field}")`,
-        );
-        return;
-      }
-      this.store(wallBase, requestedUs, receivedUs, startMs);
-      return;
-    }
     const arity = this.arity;
     if (arity === 3) {
       // NaN or ±Infinity in any of the three makes the sum NaN (v − v is 0 only for a finite v).
@@ -362,12 +347,13 @@ export class Collector {
         }
       }
     }
-    // store(), inlined for fixed shapes.
+    const receivedUs = endMs === startMs ? requestedUs : requestedUs + Math.round((endMs - startMs) * 1000);
+    // store(), inlined for fixed shapes (the block knows the values array and the boot id).
     const block = this.block;
-    let added = block.addFixed(wallBase, this.bootId, requestedUs, receivedUs, startMs, values, arity);
+    let added = block.addSample(wallBase, requestedUs, receivedUs, startMs);
     if (added === 0) {
       this.host.flush(this);
-      added = block.addFixed(wallBase, this.bootId, requestedUs, receivedUs, startMs, values, arity);
+      added = block.addSample(wallBase, requestedUs, receivedUs, startMs);
     }
     if (added < 0) {
       this.sensorError(startMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
@@ -376,23 +362,46 @@ export class Collector {
     this.captured++;
   }
 
-  /** Store a checked reading (Readings and FIFO samples; sample() inlines the fixed-shape case). */
+  /** sample() for a Readings map: the sensor writes its fields into the block's scratch. */
+  private sampleReadings(wallBase: boolean, requestedUs: number, startMs: number): void {
+    const block = this.block;
+    let problem = READING_OK;
+    try {
+      block.beginReading();
+      this.component.readings!(block);
+      problem = block.endReading();
+    } catch (error) {
+      this.sensorError(startMs, error, "");
+      return;
+    }
+    const endMs = this.clock.monotonic();
+    if (endMs - startMs > this.periodMs) this.slowReads++;
+    if (problem !== READING_OK) {
+      const field = block.problemField;
+      this.sensorError(
+        startMs,
+        undefined,
+        field === "" ? READING_ERROR_TEXT[problem]! : `${READING_ERROR_TEXT[problem]} (field "${field}")`,
+      );
+      return;
+    }
+    this.store(wallBase, requestedUs, requestedUs + Math.round((endMs - startMs) * 1000), startMs);
+  }
+
+  /** Store a checked reading (Readings and FIFO samples in `values`; sample() inlines the fixed-shape case). */
   private store(wallBase: boolean, requestedUs: number, receivedUs: number, monotonicMs: number): void {
     const block = this.block;
-    const bootId = this.bootId;
     if (this.kind === KIND_READINGS) {
       if (!block.fitsReading(wallBase)) this.host.flush(this);
-      if (!block.commitReading(wallBase, bootId, requestedUs, receivedUs, monotonicMs)) {
+      if (!block.commitReading(wallBase, this.bootId, requestedUs, receivedUs, monotonicMs)) {
         this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
         return;
       }
     } else {
-      const values = this.values;
-      const arity = this.arity;
-      let added = block.addFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity);
+      let added = block.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
       if (added === 0) {
         this.host.flush(this);
-        added = block.addFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity);
+        added = block.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
       }
       if (added < 0) {
         this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);

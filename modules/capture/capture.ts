@@ -104,6 +104,8 @@ export class Capture implements CollectorHost {
   /** Until this boot's wall-clock offset is learned, every tick looks at the clock. */
   private clockPending = true;
   private erases = 0;
+  /** Some collector has needsEraseCheck set (a tick then runs eraseAhead; kept by flush and eraseAhead). */
+  private erasePending = false;
   private urgentErases = 0;
   private closed = false;
 
@@ -321,6 +323,7 @@ export class Capture implements CollectorHost {
 
     // 6. Schedules and the one timer.
     this.collectors = next.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.notePendingErases();
     for (const { collector, hz } of fresh) collector.frequencyHz = hz;
     const tickMs = chooseTick(
       this.collectors.map((c) => (c.usesFifo ? FIFO_DRAIN_MS : 1000 / c.frequencyHz)),
@@ -383,6 +386,7 @@ export class Capture implements CollectorHost {
       collector.flushed += count;
       collector.blocks++;
       collector.needsEraseCheck = true;
+      this.erasePending = true;
     } catch (error) {
       collector.dropped += count;
       this.log.error(
@@ -470,19 +474,14 @@ export class Capture implements CollectorHost {
     if (this.clockPending) this.clockPending = !this.timeline.observe(now, clock.wall());
     const collectors = this.collectors;
     const flushIntervalMs = this.flushIntervalMs;
-    let earliest = Number.POSITIVE_INFINITY;
-    let wantsErase = false;
     for (let i = 0; i < collectors.length; i++) {
       const c = collectors[i]!;
       // Not due: no call (a slow collector sleeps through most ticks of a fast one).
       if (now >= c.nextDeadlineMs) c.run(now);
       const block = c.block;
       if (block.count > 0 && now - block.firstMonotonicMs >= flushIntervalMs) this.flush(c);
-      const next = c.nextDeadlineMs;
-      if (next < earliest) earliest = next;
-      if (c.needsEraseCheck) wantsErase = true;
     }
-    if (wantsErase) this.eraseAhead(earliest);
+    if (this.erasePending) this.eraseAhead();
     // keepOnGrid's common case, inlined: an on-time tick that took no time keeps the timer as it is
     // (onGridMs is NaN whenever the timer, its interval or its grid changed: keepOnGrid decides then).
     if (now === this.onGridMs) {
@@ -540,9 +539,14 @@ export class Capture implements CollectorHost {
    * inside append anyway) happens now, and the deadlines it costs are counted
    * as missed by the collectors themselves.
    */
-  private eraseAhead(earliestDeadline: number): void {
-    const slack = earliestDeadline - this.clock.monotonic();
+  private eraseAhead(): void {
     const collectors = this.collectors;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < collectors.length; i++) {
+      const next = collectors[i]!.nextDeadlineMs;
+      if (next < earliest) earliest = next;
+    }
+    const slack = earliest - this.clock.monotonic();
     for (let i = 0; i < collectors.length; i++) {
       const c = collectors[i]!;
       if (!c.needsEraseCheck) continue;
@@ -568,8 +572,17 @@ export class Capture implements CollectorHost {
         this.log.error(`capture: erase-ahead of ${c.key} failed: ${(error as Error)?.message ?? error}`);
       }
       c.needsEraseCheck = false;
-      return;
+      break;
     }
+    this.notePendingErases();
+  }
+
+  /** erasePending: does any collector still wait for its erase check? */
+  private notePendingErases(): void {
+    const collectors = this.collectors;
+    let pending = false;
+    for (let i = 0; i < collectors.length; i++) if (collectors[i]!.needsEraseCheck) pending = true;
+    this.erasePending = pending;
   }
 
   /**

@@ -96,6 +96,12 @@ export const ONES: readonly number[] = (() => {
 const TWO_32_F = 4294967296;
 /** Width statistics buckets per column: bucket b counts zigzags needing b bits (33: more than 32). */
 const BUCKETS = 34;
+/**
+ * Bucket 0 of a row (never a count) keeps an upper bound of the row's widest bucket in use: for the time
+ * rows the widest field written by field(); for a column the widest value escaped because it did not fit
+ * the column's width (every other value fits, so max(width, TOP) bounds the column).
+ */
+const TOP = 0;
 /** Widths of a column with no statistics yet (its first block). */
 const DEFAULT_WIDTH = 10;
 const DEFAULT_TIME_WIDTH = 4;
@@ -209,25 +215,18 @@ export class BlockWriter implements FieldWriter {
   /** Values of the column escaped raw in the block (of `count`; the last block's count is `lastCount`). */
   private readonly raws: Uint16Array;
   private lastCount = 0;
-  /** addFixed's fit limits for the current block: most readings, most bytes used before a reading. */
-  private fixedMaxCount = 0;
-  private fixedMaxLength = 0;
+  /** fitsFixed's limits, worked out once (capacity and arity are fixed): most readings, most bytes used before a reading. */
+  private readonly fixedMaxCount: number;
+  private readonly fixedMaxLength: number;
   /** What the block's Readings would take in format 1 (bounds the readings per block). */
   private format1Bytes = 0;
   /** The first reading's numbers (steps are chosen from them when a block starts). */
   private readonly firstValues: Float64Array;
-  /** Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes. */
-  private hist: Uint16Array;
-  /** The same counts two at a time (cleared faster). */
-  private hist32: Uint32Array;
-  /** Upper bounds of the widest bucket in use in the two time rows (field() keeps them). */
-  private topDod = 0;
-  private topLatency = 0;
   /**
-   * Per column, the widest bucket of a value escaped because it did not fit the column's width (0: none).
-   * Every other value fits, so max(width, escapedTop) bounds the column's buckets in use.
+   * Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes.
+   * Bucket 0 of a row counts nothing (a field needs at least one bit): it holds the row's TOP instead.
    */
-  private readonly escapedTop: Uint8Array;
+  private hist: Uint16Array;
   private timeWidthDod = DEFAULT_TIME_WIDTH;
   private timeWidthLatency = DEFAULT_TIME_WIDTH;
   /** Bits of a steady reading's two zero time fields (timeWidthDod + timeWidthLatency). */
@@ -265,6 +264,10 @@ export class BlockWriter implements FieldWriter {
     this.kind = kind;
     this.arity = kind === KIND_READINGS ? 0 : kind === KIND_GPIO ? 1 : kindArity(kind);
     this.capacity = capacityBytes;
+    // No more readings than format 1 held (fitsFixed): Δt, latency and 8 bytes a number each.
+    const byCount = Math.floor(capacityBytes / (3 + 8 * this.arity));
+    this.fixedMaxCount = byCount < MAX_BLOCK_READINGS ? byCount : MAX_BLOCK_READINGS;
+    this.fixedMaxLength = capacityBytes - TIME_BYTES - this.arity * NUMBER_BYTES - 1;
     this.bytes = new Uint8Array(capacityBytes);
     this.view = new DataView(this.bytes.buffer);
     this.scratch = new Uint8Array(kind === KIND_READINGS ? capacityBytes : 0);
@@ -287,9 +290,7 @@ export class BlockWriter implements FieldWriter {
     this.learned = new Int8Array(max).fill(-1);
     this.raws = new Uint16Array(max);
     this.firstValues = new Float64Array(max);
-    this.escapedTop = new Uint8Array(max);
     this.hist = new Uint16Array((this.columns + 2) * BUCKETS);
-    this.hist32 = new Uint32Array(this.hist.buffer);
   }
 
   /**
@@ -383,12 +384,6 @@ export class BlockWriter implements FieldWriter {
     const count = this.count;
     const values = this.sampleValues;
     if (count === 0) {
-      // fitsFixed's limits for this block, worked out once: readings (format 1's count), bytes used.
-      const arity = this.arity;
-      const perReading = 3 + 8 * arity;
-      const byCount = Math.floor(this.capacity / perReading);
-      this.fixedMaxCount = byCount < MAX_BLOCK_READINGS ? byCount : MAX_BLOCK_READINGS;
-      this.fixedMaxLength = this.capacity - TIME_BYTES - arity * NUMBER_BYTES - 1;
       const ok = this.appendFixed(
         wallBase,
         this.sampleBootId,
@@ -396,7 +391,7 @@ export class BlockWriter implements FieldWriter {
         receivedUs,
         monotonicMs,
         values,
-        arity,
+        this.arity,
       );
       return ok ? 1 : -1;
     }
@@ -608,11 +603,7 @@ export class BlockWriter implements FieldWriter {
       this.columns = columns;
       // New fields: forget what was learned about the old ones (allocates, as a schema change may).
       this.hist = new Uint16Array((columns + 2) * BUCKETS);
-      this.hist32 = new Uint32Array(this.hist.buffer);
       this.steady = 0;
-      this.topDod = 0;
-      this.topLatency = 0;
-      this.escapedTop.fill(0);
       this.learned.fill(-1);
       this.raws.fill(0);
     }
@@ -923,8 +914,8 @@ export class BlockWriter implements FieldWriter {
     pos = putVarint(b, pos, step >= 0 ? step * 2 : -step * 2 - 1);
     const hist = this.hist;
     const steady = this.steady;
-    let topDod = this.topDod;
-    let topLatency = this.topLatency;
+    let topDod = hist[TOP]!;
+    let topLatency = hist[BUCKETS + TOP]!;
     if (steady > 0) {
       hist[1] += steady;
       hist[BUCKETS + 1] += steady;
@@ -965,7 +956,7 @@ export class BlockWriter implements FieldWriter {
       }
       // The block that ended wrote this column at width[c]: nothing above it but its escapes.
       const last = this.width[c]!;
-      const escaped = this.escapedTop[c]!;
+      const escaped = hist[(c + 2) * BUCKETS + TOP]!;
       const width = bestWidth(
         hist,
         (c + 2) * BUCKETS,
@@ -988,10 +979,7 @@ export class BlockWriter implements FieldWriter {
       this.prevCode[c] = code;
       pos = putVarint(b, pos, code >= 0 ? code * 2 : -code * 2 - 1);
     }
-    this.hist32.fill(0);
-    this.topDod = 0;
-    this.topLatency = 0;
-    this.escapedTop.fill(0);
+    hist.fill(0);
     this.pos = pos;
     this.cur = 0;
     this.used = 0;
@@ -1028,8 +1016,8 @@ export class BlockWriter implements FieldWriter {
     const b = z < 0xffffffff ? 32 - Math.clz32(z + 1) : 33;
     this.hist[hist + b]++;
     if (hist === 0) {
-      if (b > this.topDod) this.topDod = b;
-    } else if (b > this.topLatency) this.topLatency = b;
+      if (b > this.hist[TOP]!) this.hist[TOP] = b;
+    } else if (b > this.hist[BUCKETS + TOP]!) this.hist[BUCKETS + TOP] = b;
     if (z < ONES[width]!) {
       this.put(z, width);
       return;
@@ -1097,10 +1085,10 @@ export class BlockWriter implements FieldWriter {
           this.put(z, width);
           return;
         }
-        if (b > this.escapedTop[c]!) this.escapedTop[c] = b;
+        if (b > this.hist[(c + 2) * BUCKETS + TOP]!) this.hist[(c + 2) * BUCKETS + TOP] = b;
       } else {
         this.hist[(c + 2) * BUCKETS + 33]++;
-        this.escapedTop[c] = 33;
+        this.hist[(c + 2) * BUCKETS + TOP] = 33;
       }
       this.put(ONES[width]!, width);
       this.put(1, 1);

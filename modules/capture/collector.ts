@@ -98,9 +98,8 @@ export class Collector {
   readonly arity: number;
   readonly component: Component;
   readonly block: BlockWriter;
-  /** The host's clock and boot id (both fixed for the host's life), read on every reading. */
+  /** The host's clock (fixed for the host's life), read on every reading. */
   private readonly clock: Clock;
-  private readonly bootId: number;
   /** The store's view of the batch: one record, the whole block. */
   readonly batch: { readonly bytes: Uint8Array; readonly ends: Uint32Array; readonly count: number };
 
@@ -159,7 +158,6 @@ export class Collector {
   ) {
     this.key = options.key;
     this.clock = host.clock;
-    this.bootId = host.bootId;
     this.componentType = options.componentType;
     this.componentName = options.componentName;
     this.method = options.method;
@@ -327,7 +325,12 @@ export class Collector {
       return;
     }
     const endMs = clock.monotonic();
-    if (endMs - startMs > this.periodMs) this.slowReads++;
+    let receivedUs = requestedUs;
+    if (endMs !== startMs) {
+      // Not an instant read (on a ms clock most reads are): its latency, and whether it overran a period.
+      if (endMs - startMs > this.periodMs) this.slowReads++;
+      receivedUs += Math.round((endMs - startMs) * 1000);
+    }
     const arity = this.arity;
     if (arity === 3) {
       // NaN or ±Infinity in any of the three makes the sum NaN (v − v is 0 only for a finite v).
@@ -347,7 +350,6 @@ export class Collector {
         }
       }
     }
-    const receivedUs = endMs === startMs ? requestedUs : requestedUs + Math.round((endMs - startMs) * 1000);
     // store(), inlined for fixed shapes (the block knows the values array and the boot id).
     const block = this.block;
     let added = block.addSample(wallBase, requestedUs, receivedUs, startMs);
@@ -393,7 +395,7 @@ export class Collector {
     const block = this.block;
     if (this.kind === KIND_READINGS) {
       if (!block.fitsReading(wallBase)) this.host.flush(this);
-      if (!block.commitReading(wallBase, this.bootId, requestedUs, receivedUs, monotonicMs)) {
+      if (!block.commitReading(wallBase, this.host.bootId, requestedUs, receivedUs, monotonicMs)) {
         this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
         return;
       }

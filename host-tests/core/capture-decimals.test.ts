@@ -1,8 +1,9 @@
 // decimalsOf (the block start's step choice) refuses most values in one test before its exact loop.
 // That shortcut must never change an answer: compared here with the loop alone, over values that have
 // 0–9 decimals (codes up to the 2^50 limit), noisy doubles of every magnitude, and the special values.
-import { decimalsOf, POW10 } from "../../modules/capture/block-writer";
+
 import { MAX_CODE, MODE_MAX_DECIMALS } from "../../modules/capture/block-format";
+import { decimalsOf, POW10 } from "../../modules/capture/block-writer";
 import { assert, test } from "../harness/index";
 import { Random } from "../harness/random";
 
@@ -19,9 +20,34 @@ function reference(value: number): number {
 test("decimalsOf: the shortcut gives the definition's answer (decimals, noise, limits, specials)", () => {
   const rnd = new Random(10);
   const values: number[] = [
-    0, -0, 1, -1, 0.1, 0.2, 0.1 + 0.2, 1e-9, 1.5e-9, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300,
-    Number.MAX_VALUE, 1e300, 2 ** 50, 2 ** 50 - 1, -(2 ** 50 - 1), 2 ** 53, 2 ** 53 + 2, 2 ** 51 + 0.5,
-    9.80665, 1013.25, 40.7128, -74.006, 123456.789012345, Math.PI, Math.E,
+    0,
+    -0,
+    1,
+    -1,
+    0.1,
+    0.2,
+    0.1 + 0.2,
+    1e-9,
+    1.5e-9,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    1e-300,
+    Number.MAX_VALUE,
+    1e300,
+    2 ** 50,
+    2 ** 50 - 1,
+    -(2 ** 50 - 1),
+    2 ** 53,
+    2 ** 53 + 2,
+    2 ** 51 + 0.5,
+    9.80665,
+    1013.25,
+    40.7128,
+    -74.006,
+    123456.789012345,
+    Math.PI,
+    Math.E,
   ];
   for (let k = 0; k <= 9; k++) {
     const f = POW10[k]!;
@@ -43,5 +69,8 @@ test("decimalsOf: the shortcut gives the definition's answer (decimals, noise, l
     if (want >= 0) withDecimals++;
   }
   // Both answers were exercised: values with a step and values without one.
-  assert.ok(withDecimals > 2000 && withDecimals < values.length - 5000, `${withDecimals} of ${values.length}`);
+  assert.ok(
+    withDecimals > 2000 && withDecimals < values.length - 5000,
+    `${withDecimals} of ${values.length}`,
+  );
 });

@@ -124,7 +124,8 @@ export class StepClock implements Clock, Timers {
     }
     const s = this.slots[id]!;
     s.callback = callback;
-    s.due = this.now + delayMs;
+    // A negative delay is "now" (as on the device): no timer is ever due before now.
+    s.due = this.now + (delayMs > 0 ? delayMs : 0);
     s.repeat = repeatMs ?? 0;
     this.armed++;
     this.changes++;
@@ -132,7 +133,7 @@ export class StepClock implements Clock, Timers {
   }
   schedule(id: TimerId, delayMs: number, repeatMs?: number): void {
     const s = this.slots[id as number]!;
-    s.due = this.now + delayMs;
+    s.due = this.now + (delayMs > 0 ? delayMs : 0);
     s.repeat = repeatMs ?? 0;
     this.changes++;
   }
@@ -159,15 +160,15 @@ export class StepClock implements Clock, Timers {
       const cb = s.callback!;
       if (this.armed === 1 && s.repeat > 0) {
         // The only timer armed, repeating: it is the earliest at every firing until a callback sets
-        // or clears a timer (then the loop above looks again).
+        // or clears a timer (then the loop above looks again). Its due time is never before now.
         const changes = this.changes;
         const repeat = s.repeat;
         let due = s.due;
         do {
-          if (due > this.now) this.now = due;
-          s.due = due + repeat;
+          this.now = due;
+          due += repeat;
+          s.due = due;
           cb();
-          due = s.due;
         } while (due <= end && this.changes === changes);
         continue;
       }

@@ -231,8 +231,13 @@ export class BlockWriter implements FieldWriter {
   private timeWidthLatency = DEFAULT_TIME_WIDTH;
   /** Bits of a steady reading's two zero time fields (timeWidthDod + timeWidthLatency). */
   private steadyBits = 2 * DEFAULT_TIME_WIDTH;
-  /** Steady readings addFixed wrote since the block started: added to both time buckets 1 at the next start. */
+  /**
+   * Steady readings (Δ² 0, latency 0) whose two zero time fields were written without a count: added to
+   * both time rows' bucket 1 when the next block starts. times() counts its own (`steady`) and every
+   * reading it writes (`timed`); every other reading of the block took addSample's steady path.
+   */
   private steady = 0;
+  private timed = 0;
   /** The driver's declared step for every column (0: none; else MODE_DIVIDE / MODE_MULTIPLY). */
   private declaredMode = 0;
   private declaredFactor = 1;
@@ -411,7 +416,6 @@ export class BlockWriter implements FieldWriter {
       // times(), inlined for Δ² = 0 and latency 0: two zero fields are only bits to skip (their
       // statistics are counted once, when the next block starts).
       this.prevUs = requestedUs;
-      this.steady++;
       cur = this.cur;
       used = this.used + this.steadyBits;
       if (used >= 8) {
@@ -913,13 +917,12 @@ export class BlockWriter implements FieldWriter {
     const step = stepMs ? delta0 / 1000 : delta0;
     pos = putVarint(b, pos, step >= 0 ? step * 2 : -step * 2 - 1);
     const hist = this.hist;
-    const steady = this.steady;
+    const steady = this.steady + this.lastCount - this.timed;
     let topDod = hist[TOP]!;
     let topLatency = hist[BUCKETS + TOP]!;
     if (steady > 0) {
       hist[1] += steady;
       hist[BUCKETS + 1] += steady;
-      this.steady = 0;
       if (topDod < 1) topDod = 1;
       if (topLatency < 1) topLatency = 1;
     }
@@ -980,6 +983,8 @@ export class BlockWriter implements FieldWriter {
       pos = putVarint(b, pos, code >= 0 ? code * 2 : -code * 2 - 1);
     }
     hist.fill(0);
+    this.steady = 0;
+    this.timed = 0;
     this.pos = pos;
     this.cur = 0;
     this.used = 0;
@@ -991,6 +996,7 @@ export class BlockWriter implements FieldWriter {
 
   /** time_requested as Δ² (none for the first reading: it is the base), then the latency. */
   private times(requestedUs: number, receivedUs: number): void {
+    this.timed++;
     const latency = receivedUs > requestedUs ? receivedUs - requestedUs : 0;
     if (this.count > 0) {
       const delta = requestedUs - this.prevUs;

@@ -352,16 +352,28 @@ export class Collector {
     }
     // store(), inlined for fixed shapes (the block knows the values array and the boot id).
     const block = this.block;
-    let added = block.addSample(wallBase, requestedUs, receivedUs, startMs);
+    const added = block.addSample(wallBase, requestedUs, receivedUs, startMs);
+    if (added !== 1 && !this.addToNewBlock(added, wallBase, requestedUs, receivedUs, startMs)) return;
+    this.captured++;
+  }
+
+  /** addSample found no room (0): flush and add again. false: the reading cannot fit even alone (counted). */
+  private addToNewBlock(
+    added: number,
+    wallBase: boolean,
+    requestedUs: number,
+    receivedUs: number,
+    startMs: number,
+  ): boolean {
     if (added === 0) {
       this.host.flush(this);
-      added = block.addSample(wallBase, requestedUs, receivedUs, startMs);
+      added = this.block.addSample(wallBase, requestedUs, receivedUs, startMs);
     }
     if (added < 0) {
       this.sensorError(startMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
-      return;
+      return false;
     }
-    this.captured++;
+    return true;
   }
 
   /** sample() for a Readings map: the sensor writes its fields into the block's scratch. */

@@ -152,7 +152,7 @@ function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: nu
   // there (or at maxWidth) instead of walking every bucket.
   let top = bound;
   while (top > 0 && hist[at + top] === 0) top--;
-  if (top === 0) return fallback;
+  if (top <= 1) return top === 0 ? fallback : 1; // every field fits one bit (a steady rate's zeros)
   let n = 0;
   for (let b = 1; b <= top; b++) n += hist[at + b]!;
   const hi = top < maxWidth ? top : maxWidth;

@@ -3,7 +3,7 @@
 // buckets, steady readings counted once per block. Checked here against the definition, worked out by
 // brute force from the readings themselves: for every block after the first, the Δ² and latency widths
 // and the column's width in its header are the cheapest for what the block before it held.
-import { BlockWriter } from "../../modules/capture/block-writer";
+import { BlockWriter, ESCAPE_CPU_BITS } from "../../modules/capture/block-writer";
 import { KIND_ANALOG } from "../../modules/capture/methods";
 import { assert, test } from "../harness/index";
 import { Random } from "../harness/random";
@@ -19,9 +19,10 @@ function cheapest(buckets: number[], maxWidth: number, fallback: number): number
   let bestCost = Number.POSITIVE_INFINITY;
   for (let w = 1; w <= maxWidth; w++) {
     // Each field takes w bits; one that does not fit is escaped: its long form is costed at b + 8 bits
-    // (the marker's w bits, then a flag, 6 bits of length and about b bits: the writer's estimate).
+    // (the marker's w bits, then a flag, 6 bits of length and about b bits: the writer's estimate), plus
+    // ESCAPE_CPU_BITS for the CPU an escape costs both sides.
     let cost = 0;
-    for (const b of buckets) cost += b > w ? w + b + 8 : w;
+    for (const b of buckets) cost += b > w ? w + b + 8 + ESCAPE_CPU_BITS : w;
     if (cost < bestCost) {
       best = w;
       bestCost = cost;

@@ -144,7 +144,16 @@ export function decimalsOf(value: number): number {
 }
 
 /**
- * Best width for a column from its bucket counts: bits of the fields plus the escapes' long form.
+ * What an escape costs in CPU, in bits of flash it is worth: writing one and reading it back are about
+ * five calls (~150 computrons) against none for a field that fits, and one bit of width more per reading
+ * costs no computron. Charging escapes 16 bits more than they take makes the writer widen a field that
+ * escapes often (a column stepping +1 and −6 escaped one value in seven at 2 bits; 4 bits hold both):
+ * −115 computrons per 3-axis reading for ~0.4 bit (`npm run bench -- device`).
+ */
+export const ESCAPE_CPU_BITS = 16;
+
+/**
+ * Best width for a column from its bucket counts: bits of the fields plus the escapes' long form and CPU.
  * `bound`: no bucket above it is in use (the caller keeps track of it).
  */
 function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number, bound: number): number {
@@ -156,13 +165,14 @@ function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: nu
   let n = 0;
   for (let b = 1; b <= top; b++) n += hist[at + b]!;
   const hi = top < maxWidth ? top : maxWidth;
-  // cost(w) = n·w + Σ_{b>w} count_b · (1 + 6 + b): the escapes bit, the length and the bits.
+  // cost(w) = n·w + Σ_{b>w} count_b · (1 + 6 + b + ESCAPE_CPU_BITS): the escapes bit, the length, the bits
+  // and the escape's CPU.
   let escapes = 0;
-  for (let b = hi + 1; b <= top; b++) escapes += hist[at + b]! * (b + 8);
+  for (let b = hi + 1; b <= top; b++) escapes += hist[at + b]! * (b + 8 + ESCAPE_CPU_BITS);
   let best = hi;
   let bestCost = n * hi + escapes;
   for (let w = hi - 1; w >= 1; w--) {
-    escapes += hist[at + w + 1]! * (w + 9);
+    escapes += hist[at + w + 1]! * (w + 9 + ESCAPE_CPU_BITS);
     const cost = n * w + escapes;
     if (cost <= bestCost) {
       best = w;

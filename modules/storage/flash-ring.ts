@@ -15,6 +15,7 @@ import {
   decodeSectorHeader,
   ERASED,
   encodeSectorHeader,
+  FORMAT_VERSION,
   FRAME_BATCH,
   FRAME_HEAD_BYTES,
   FRAME_OVERHEAD_BYTES,
@@ -30,6 +31,8 @@ import {
   readLength,
   recordFlashBytes,
   SECTOR_HEADER_BYTES,
+  SECTOR_MAGIC_0,
+  SECTOR_MAGIC_1,
   SECTOR_PREFIX_BYTES,
   type SectorHeader,
   sealFrame,
@@ -65,6 +68,7 @@ export interface RingCensus {
 }
 
 const TWO_POW_32 = 4294967296;
+const TWO_POW_40 = 1099511627776;
 const MAX_RECORD_UNITS = 0x1000000;
 
 /** Where a ring lives; `ringId` is unique across the partition's whole history. */
@@ -240,6 +244,7 @@ export class FlashRing implements Ring {
     // No intact header: a young ring whose only sector's header was damaged keeps its records and numbers.
     for (let i = 0; i < n && head < 0; i++) if (unreadable[i] === 2 && this.adoptLone(i)) head = i;
     if (head < 0) {
+      this.skipPastHeaders(unreadable);
       this.applyRebootRule(retainUnsynced);
       return;
     }
@@ -1117,6 +1122,48 @@ export class FlashRing implements Ring {
       `storage: ring "${this.key}" sector ${this.firstSector + next} after its head may have been its next head (damaged header); its records are not returned`,
     );
     return true;
+  }
+
+  /**
+   * No sector of the ring has a usable header. A damaged one that is still
+   * recognisably a sector header (magic, version, length) may have been this
+   * ring's only sector (its ring id field damaged): numbering continues past
+   * every number it could hold, from its first-record field, so none is given
+   * to other data; those numbers count as done (there is nothing to return,
+   * and the sector may as well be another ring's). Counted and logged.
+   */
+  private skipPastHeaders(unreadable: Uint8Array): void {
+    const b = this.ctx.scratch.subarray(0, SECTOR_HEADER_BYTES);
+    let top = 0;
+    let from = -1;
+    for (let i = 0; i < this.sectorCount; i++) {
+      if (!unreadable[i]) continue;
+      this.ctx.flash.read(this.base(i), b);
+      if (
+        b[0] !== SECTOR_MAGIC_0 ||
+        b[1] !== SECTOR_MAGIC_1 ||
+        b[2] !== FORMAT_VERSION ||
+        b[3] !== SECTOR_HEADER_BYTES
+      )
+        continue;
+      // A torn header can read all 0xFF in its high bytes: beyond 2^40 it is not believed.
+      const first = getU32(b, 12) + getU16(b, 16) * TWO_POW_32;
+      if (first < 1 || first >= TWO_POW_40) continue;
+      const past = first + this.roomAfter(SECTOR_PREFIX_BYTES);
+      if (past > top) {
+        top = past;
+        from = i;
+      }
+    }
+    if (from < 0) return;
+    this.corruptSeen[from] = 1;
+    this.corruptCount++;
+    this.nextSeq = top;
+    this.sync = top - 1;
+    this.skippedCount = top - 1;
+    this.ctx.log.warn(
+      `storage: ring "${this.key}" has no readable sector header; sector ${this.firstSector + from} has a damaged one that may be its own: numbering continues at ${top}`,
+    );
   }
 
   /**

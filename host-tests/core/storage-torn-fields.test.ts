@@ -105,6 +105,110 @@ const DAMAGES: Damage[] = [
 /** Rings of 60 records (every sector live: the tail follows the head), of 36 (sectors 0..4) and of 5 (one sector). */
 const FILLS = [60, 36, 5];
 
+interface Case {
+  /** Records 1..total appended one by one (8 per sector). */
+  total: number;
+  /** [ring sector, byte offset in it] of each bit flipped. */
+  flips: [number, number][];
+  /** Ids no longer readable. */
+  lost: number[];
+  corrupt: number;
+  /** The head's header is damaged: it must be sealed. */
+  headHeader: boolean;
+  /** The damage touches the head sector (its lost records' numbers are skipped). */
+  atHead: boolean;
+}
+
+/** Damages the image as `c` says after a reader saw every record, then checks the reopen, appends and a second reopen. */
+function damageCase(c: Case): void {
+  const { total, lost } = c;
+  const flash = new NorImage({ size: (SECTORS + 4) * S, sectorSize: S });
+  const ring = open(flash);
+  for (let id = 1; id <= total; id++) appendOne(ring, id);
+  // A reader sees every record (and may have uploaded it) before the damage.
+  const seen = new Map(readAll(ring).map((r) => [r.seq, r.bytes]));
+  assert.equal(seen.size, total);
+  for (const [sector, offset] of c.flips) flash.bytes[(ring.firstSector + sector) * S + offset]! ^= 0x04;
+  const before = flash.bytes.slice();
+  const erasesBefore = flash.sectorErases.slice();
+
+  const log = new RecordingLogger();
+  const again = open(flash, log);
+  const want = range(1, total).filter((id) => !lost.includes(id));
+  const got = readAll(again);
+  assert.deepEqual(
+    got.map((r) => idOf(r.bytes)),
+    want,
+    `records returned (${log.lines.join(" | ")})`,
+  );
+  for (const r of got) assert.deepEqual(r.bytes, seen.get(r.seq), `record ${r.seq} is what was read before`);
+  const counts = again.counters();
+  assert.equal(counts.corrupt, c.corrupt, `corrupt (${log.lines.join(" | ")})`);
+  if (c.headHeader) {
+    assert.equal(again.writableWithoutErase(), 0, "nothing more goes into a head whose header is damaged");
+  }
+  // Numbers skipped past damage at the head: every number a lost record of the head had.
+  if (c.atHead && lost.length > 0) {
+    assert.ok(counts.skipped >= lost.length, `skipped ${counts.skipped}`);
+    assert.ok(again.nextSequence > total, `numbering goes on after ${total}: ${again.nextSequence}`);
+  }
+  const census = again.census();
+  assert.equal(census.records, counts.pending, "census records = pending");
+  assert.ok(
+    counts.pending >= want.length,
+    `pending ${counts.pending} covers the ${want.length} readable records`,
+  );
+  // Units: every readable record counts; a lost record's units are known only from the marks.
+  const units = sum(want);
+  assert.ok(
+    census.units === units || (lost.length > 0 && census.units === units + sum(lost)),
+    `census units ${census.units}, readable ${units}`,
+  );
+
+  // Appends go on: never over written bytes, never under a number a reader may have seen.
+  for (let id = 101; id <= 112; id++) appendOne(again, id);
+  for (let i = 0; i < flash.bytes.length; i++) {
+    const s = Math.floor(i / S);
+    if (flash.sectorErases[s] !== erasesBefore[s]) continue;
+    if (before[i] !== 0xff && flash.bytes[i] !== before[i]) {
+      assert.ok(false, `byte ${i} (sector ${s}, offset ${i % S}) programmed over`);
+    }
+  }
+  const after = readAll(again);
+  const fresh = after.filter((r) => idOf(r.bytes) > 100);
+  assert.deepEqual(
+    fresh.map((r) => idOf(r.bytes)),
+    range(101, 112),
+    "new records read back",
+  );
+  for (const r of after) {
+    const old = seen.get(r.seq);
+    if (old) assert.deepEqual(r.bytes, old, `sequence ${r.seq} reused for other data`);
+  }
+  // Appending may have reused the oldest sectors (dropped, counted): the census follows what is pending.
+  const units2 = sum(after.map((r) => idOf(r.bytes)));
+  const lostPending = lost.filter((id) => id > again.nextSequence - 1 - again.counters().pending);
+  const census2 = again.census();
+  assert.ok(
+    census2.units === units2 || (lostPending.length > 0 && census2.units === units2 + sum(lostPending)),
+    `census units after appends ${census2.units}, readable ${units2}`,
+  );
+
+  // And once more across a reopen: the same records under the same numbers.
+  const third = open(flash);
+  const got3 = readAll(third);
+  assert.deepEqual(
+    got3.map((r) => [r.seq, idOf(r.bytes)]),
+    after.map((r) => [r.seq, idOf(r.bytes)]),
+    "same records, same numbers after another reopen",
+  );
+  assert.equal(third.census().units, census2.units, "census units after another reopen");
+  for (const r of got3) {
+    const old = seen.get(r.seq);
+    if (old) assert.deepEqual(r.bytes, old, `sequence ${r.seq} reused for other data (second reopen)`);
+  }
+}
+
 for (const total of FILLS) {
   const headSector = Math.ceil(total / PER_SECTOR) - 1;
   const sectorOf: Record<Where, number> = { tail: 0, middle: 2, head: headSector };
@@ -112,106 +216,76 @@ for (const total of FILLS) {
   for (const where of places) {
     for (const d of DAMAGES) {
       test(`${total} records, ${where} sector: damaged ${d.name}`, () => {
-        const flash = new NorImage({ size: (SECTORS + 4) * S, sectorSize: S });
-        const ring = open(flash);
-        for (let id = 1; id <= total; id++) appendOne(ring, id);
-        // A reader sees every record (and may have uploaded it) before the damage.
-        const seen = new Map(readAll(ring).map((r) => [r.seq, r.bytes]));
-        assert.equal(seen.size, total);
         const sector = sectorOf[where];
         const first = sector * PER_SECTOR + 1;
         const last = Math.min(total, first + PER_SECTOR - 1);
-        const base = (ring.firstSector + sector) * S;
-        const at = base + d.at(last - first);
-        flash.bytes[at]! ^= 0x04;
-        const before = flash.bytes.slice();
-        const erasesBefore = flash.sectorErases.slice();
-
-        const log = new RecordingLogger();
-        const again = open(flash, log);
-        const lost = d.losesRecord ? [last] : d.losesHeadSector && where === "head" ? range(first, last) : [];
-        const want = range(1, total).filter((id) => !lost.includes(id));
-        const got = readAll(again);
-        assert.deepEqual(
-          got.map((r) => idOf(r.bytes)),
-          want,
-          `records returned (${log.lines.join(" | ")})`,
-        );
-        for (const r of got)
-          assert.deepEqual(r.bytes, seen.get(r.seq), `record ${r.seq} is what was read before`);
-        const c = again.counters();
-        assert.equal(c.corrupt, d.corrupt, `corrupt (${log.lines.join(" | ")})`);
-        if (where === "head" && d.at(0) < SECTOR_HEADER_BYTES) {
-          assert.equal(
-            again.writableWithoutErase(),
-            0,
-            "nothing more goes into a head whose header is damaged",
-          );
-        }
-        // Numbers skipped past damage at the head: every number a lost record of the head had.
-        if (where === "head" && lost.length > 0) {
-          assert.ok(c.skipped >= lost.length, `skipped ${c.skipped}`);
-          assert.ok(again.nextSequence > total, `numbering goes on after ${total}: ${again.nextSequence}`);
-        }
-        const census = again.census();
-        assert.equal(census.records, c.pending, "census records = pending");
-        assert.ok(
-          c.pending >= want.length,
-          `pending ${c.pending} covers the ${want.length} readable records`,
-        );
-        // Units: every readable record counts; a lost record's units are known only from the marks.
-        const units = sum(want);
-        assert.ok(
-          census.units === units || (lost.length > 0 && census.units === units + sum(lost)),
-          `census units ${census.units}, readable ${units}`,
-        );
-
-        // Appends go on: never over written bytes, never under a number a reader may have seen.
-        for (let id = 101; id <= 112; id++) appendOne(again, id);
-        for (let i = 0; i < flash.bytes.length; i++) {
-          const s = Math.floor(i / S);
-          if (flash.sectorErases[s] !== erasesBefore[s]) continue;
-          if (before[i] !== 0xff && flash.bytes[i] !== before[i]) {
-            assert.ok(false, `byte ${i} (sector ${s}, offset ${i % S}) programmed over`);
-          }
-        }
-        const after = readAll(again);
-        const fresh = after.filter((r) => idOf(r.bytes) > 100);
-        assert.deepEqual(
-          fresh.map((r) => idOf(r.bytes)),
-          range(101, 112),
-          "new records read back",
-        );
-        for (const r of after) {
-          const old = seen.get(r.seq);
-          if (old) assert.deepEqual(r.bytes, old, `sequence ${r.seq} reused for other data`);
-        }
-        // Appending may have reused the oldest sectors (dropped, counted): the census follows what is pending.
-        const units2 = sum(after.map((r) => idOf(r.bytes)));
-        const lostPending = lost.filter((id) => id > again.nextSequence - 1 - again.counters().pending);
-        const census2 = again.census();
-        assert.ok(
-          census2.units === units2 || (lostPending.length > 0 && census2.units === units2 + sum(lostPending)),
-          `census units after appends ${census2.units}, readable ${units2}`,
-        );
-
-        // And once more across a reopen: the same records under the same numbers.
-        const third = open(flash);
-        const got3 = readAll(third);
-        assert.deepEqual(
-          got3.map((r) => [r.seq, idOf(r.bytes)]),
-          after.map((r) => [r.seq, idOf(r.bytes)]),
-          "same records, same numbers after another reopen",
-        );
-        assert.equal(third.census().units, census2.units, "census units after another reopen");
-        for (const r of got3) {
-          const old = seen.get(r.seq);
-          if (old) assert.deepEqual(r.bytes, old, `sequence ${r.seq} reused for other data (second reopen)`);
-        }
+        damageCase({
+          total,
+          flips: [[sector, d.at(last - first)]],
+          lost: d.losesRecord ? [last] : d.losesHeadSector && where === "head" ? range(first, last) : [],
+          corrupt: d.corrupt,
+          headHeader: where === "head" && d.at(0) < SECTOR_HEADER_BYTES,
+          atHead: where === "head",
+        });
       });
     }
   }
 }
+
+// Two headers damaged at once, side by side: the run still holds together (each counted once).
+const PAIRS: { name: string; total: number; sectors: [number, number]; atHead: boolean }[] = [
+  { name: "the tail and the sector after it", total: 60, sectors: [0, 1], atHead: false },
+  { name: "the tail and the sector after it (ring not full)", total: 36, sectors: [0, 1], atHead: false },
+  { name: "two middle sectors", total: 60, sectors: [2, 3], atHead: false },
+  { name: "the head and the sector before it", total: 60, sectors: [6, 7], atHead: true },
+  { name: "the head and the sector before it (ring not full)", total: 36, sectors: [3, 4], atHead: true },
+  { name: "both sectors of a young ring", total: 12, sectors: [0, 1], atHead: true },
+];
+for (const p of PAIRS) {
+  test(`${p.total} records: damaged headers of ${p.name}`, () => {
+    damageCase({
+      total: p.total,
+      flips: p.sectors.map((s) => [s, 13] as [number, number]),
+      lost: [],
+      corrupt: 2,
+      headHeader: p.atHead,
+      atHead: p.atHead,
+    });
+  });
+}
+
+test("the head's next sector, its sector sequence field and first frame damaged: its numbers are skipped all the same", () => {
+  // Sectors 0..4 hold 1..36; sector 4 (the head, 33..36) loses its sector sequence and its first frame.
+  damageCase({
+    total: 36,
+    flips: [
+      [4, 9],
+      [4, frameAt(0) + 20],
+    ],
+    lost: range(33, 36),
+    corrupt: 1,
+    headHeader: false,
+    atHead: true,
+  });
+});
+
+test("a young ring's sector kept with a damaged header stays kept after numbering jumped past a lost next head", () => {
+  // Sector 0 (1..8): header and last frame damaged; sector 1 (9..12): its ring id field damaged.
+  // The appends after the reopen open sector 1 again more than a sector's worth of numbers later,
+  // and the second reopen must still find sector 0 (before the new tail) as the ring's.
+  damageCase({
+    total: 12,
+    flips: [
+      [0, 13],
+      [0, frameAt(7) + 20],
+      [1, 4],
+    ],
+    lost: range(8, 12),
+    corrupt: 2,
+    headHeader: true,
+    atHead: true,
+  });
+});
 
 test("a damaged units mark costs one read of its sector at open; a healthy open reads headers and the head only", () => {
   const flash = new NorImage({ size: (SECTORS + 4) * S, sectorSize: S });

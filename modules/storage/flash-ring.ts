@@ -69,6 +69,8 @@ export interface RingCensus {
 
 const TWO_POW_32 = 4294967296;
 const TWO_POW_40 = 1099511627776;
+/** `adoptHead`: not adoptable, but perhaps the next head all the same. */
+const LOST_HEAD = -2;
 const MAX_RECORD_UNITS = 0x1000000;
 
 /** Where a ring lives; `ringId` is unique across the partition's whole history. */
@@ -254,8 +256,8 @@ export class FlashRing implements Ring {
     let tail = head;
     for (let k = 1; k < n; k++) {
       const j = (head - k + n) % n;
-      // A sector between two of the run whose header no longer reads (bit rot): still one of the run.
-      if (this.state[j] !== LIVE && k + 1 < n) this.adoptMiddle(j, tail);
+      // Sectors between two of the run whose headers no longer read (bit rot): still of the run.
+      if (this.state[j] !== LIVE && k + 1 < n) this.adoptMiddle(j, tail, n - k - 1);
       if (
         this.state[j] !== LIVE ||
         this.sectorSeqs[j]! >= this.sectorSeqs[tail]! ||
@@ -265,24 +267,33 @@ export class FlashRing implements Ring {
       }
       tail = j;
     }
-    // The sector before the tail, its header damaged: the old tail if its records end where the tail's begin.
-    const beforeTail = (tail - 1 + n) % n;
-    if (beforeTail !== head && this.state[beforeTail] !== LIVE && unreadable[beforeTail]) {
-      if (this.adoptTail(beforeTail, tail)) tail = beforeTail;
+    // Sectors before the tail, their headers damaged: old tails if their records end where the next one's begin.
+    for (
+      let c = (tail - 1 + n) % n;
+      c !== head && this.state[c] !== LIVE && unreadable[c];
+      c = (c - 1 + n) % n
+    ) {
+      if (!this.adoptTail(c, tail)) break;
+      tail = c;
     }
     for (let i = 0; i < n; i++)
       if (this.state[i] === LIVE && !this.inRun(i, tail, head)) this.state[i] = DIRTY;
-    // The sector after the head, its header damaged: the head's successor if its records continue
-    // the head's (it becomes the head, sealed); else it may have been one, and its numbers are skipped.
+    // Sectors after the head, their headers damaged: the head's successors if their records continue
+    // the head's (the last becomes the head, sealed); else one may have been, and its numbers are skipped.
     let skipSector = false;
     let adoptedSync = -1;
     /** Nothing more goes into a head whose header is damaged. */
     let sealHead = false;
-    const afterHead = (head + 1) % n;
-    if (afterHead !== tail && this.state[afterHead] !== LIVE && unreadable[afterHead]) {
-      adoptedSync = this.adoptHead(afterHead, head);
-      if (adoptedSync >= 0) head = afterHead;
-      else skipSector = this.maybeLostHead(afterHead, head);
+    for (let next = (head + 1) % n; next !== tail && this.state[next] !== LIVE && unreadable[next]; ) {
+      const known = this.adoptHead(next, head, adoptedSync);
+      if (known < 0) {
+        skipSector = known === LOST_HEAD;
+        if (skipSector) this.noteLostHead(next);
+        break;
+      }
+      adoptedSync = known;
+      head = next;
+      next = (head + 1) % n;
     }
     this.head = head;
     this.tail = tail;
@@ -1046,35 +1057,44 @@ export class FlashRing implements Ring {
   }
 
   /**
-   * Sector `j` lies between live sector `j - 1` and `cur`, already in the
-   * run, whose sector sequences are two to n apart (so `j` was opened
-   * between them, in the same lap: its header was damaged after the fact).
-   * It joins the run; its first record is its first intact batch's, or, if
-   * none is readable, `cur`'s (its records, unreadable, count as pending in
-   * the range of the sector before it).
+   * Sector `j` and up to `most - 1` sectors before it have no readable
+   * header; the live sector before them and `cur`, already in the run, have
+   * sector sequences more than their distance and at most n apart (so those
+   * sectors were opened between them, in the same lap: their headers were
+   * damaged after the fact). They join the run; each one's first record is
+   * its first intact batch's, or, if none is readable, the next one's (its
+   * records, unreadable, count as pending in the range of the one before).
    */
-  private adoptMiddle(j: number, cur: number): void {
+  private adoptMiddle(j: number, cur: number, most: number): void {
     const n = this.sectorCount;
-    const prev = (j - 1 + n) % n;
+    let prev = (j - 1 + n) % n;
+    let between = 1;
+    while (this.state[prev] !== LIVE && between < most) {
+      prev = (prev - 1 + n) % n;
+      between++;
+    }
     if (this.state[prev] !== LIVE) return;
     const gap = this.sectorSeqs[cur]! - this.sectorSeqs[prev]!;
     const from = this.firstSeqs[prev]!;
-    const to = this.firstSeqs[cur]!;
-    if (gap < 2 || gap > n || from > to) return;
-    const first = this.salvage(j, from, false);
-    const ok = first >= from && this.salvagedEnd <= to;
-    this.adopt(j, this.sectorSeqs[cur]! - 1, ok ? first : to, ok ? this.salvagedMark : Number.NaN);
+    if (gap <= between || gap > n || from > this.firstSeqs[cur]!) return;
+    for (let x = j, next = cur; x !== prev; next = x, x = (x - 1 + n) % n) {
+      const to = this.firstSeqs[next]!;
+      const first = this.salvage(x, from, false);
+      const ok = first >= from && this.salvagedEnd <= to;
+      this.adopt(x, this.sectorSeqs[next]! - 1, ok ? first : to, ok ? this.salvagedMark : Number.NaN);
+    }
   }
 
   /**
    * Sector `c` comes just before the tail and its header does not read: it
-   * was the tail if its records come within a sector's worth before the
+   * was the tail if its records come within three sectors' worth before the
    * tail's and end no later than where the tail's begin (earlier if its last
    * frames are damaged too: those numbers stay pending, unreadable).
    */
   private adoptTail(c: number, tail: number): boolean {
     const to = this.firstSeqs[tail]!;
-    const first = this.salvage(c, Math.max(1, to - this.ctx.sectorSize), false);
+    // A sector holds fewer numbers than bytes; numbers skipped at an open before can add two sectors' worth.
+    const first = this.salvage(c, Math.max(1, to - 3 * this.ctx.sectorSize), false);
     if (first < 1 || first >= to || this.salvagedEnd > to) return false;
     this.adopt(c, this.sectorSeqs[tail]! - 1, first, this.salvagedMark);
     return true;
@@ -1084,36 +1104,45 @@ export class FlashRing implements Ring {
    * Sector `next` follows the head and its header does not read: it was the
    * next head if its first record continues the head's records (or follows
    * damage at the head's end, within what that damage could hold). Then it
-   * joins the run and the sync point the old head holds is returned; else -1.
+   * joins the run and the sync point the old head holds is returned; else
+   * LOST_HEAD if it may have been the next head all the same, or -1.
+   * `adoptedSync`: the head's sync point if the head was adopted itself (its header unreadable).
    */
-  private adoptHead(next: number, head: number): number {
+  private adoptHead(next: number, head: number, adoptedSync: number): number {
     const h = this.header;
     this.salvage(head, this.firstSeqs[head]!, true);
     const end = this.salvagedEnd;
     const window = this.salvagedDamaged ? this.roomAfter(this.salvagedPos) : 0;
     const sync = this.salvagedSync;
-    decodeSectorHeader(this.ctx.scratch, 0, h);
-    const headSync = Math.max(h.syncPoint, sync);
+    // The head's sync point: its header's, or, for a head adopted just before, what was known then.
+    const headSync = Math.max(
+      decodeSectorHeader(this.ctx.scratch, 0, h) ? h.syncPoint : adoptedSync,
+      sync,
+      0,
+    );
     const first = this.salvage(next, end, false);
     // Only a sector that names this ring: another ring's old sector could continue the same numbers.
-    if (first < end || first > end + window || getU32(this.ctx.scratch, 4) !== this.ringId) return -1;
+    const b = this.ctx.scratch;
+    if (first < end || first > end + window || getU32(b, 4) !== this.ringId) {
+      // Not adoptable; but if its header still holds the next sector sequence or a first record
+      // where the head's end, it may have been the next head, damaged past recognition.
+      const field = getU32(b, 12) + getU16(b, 16) * TWO_POW_32;
+      const nextSectorSeq = getU32(b, 8) === (this.sectorSeqs[head]! + 1) % TWO_POW_32;
+      return nextSectorSeq || (field >= end && field <= end + window) ? LOST_HEAD : -1;
+    }
     this.adopt(next, this.sectorSeqs[head]! + 1, first, this.salvagedMark);
     return headSync;
   }
 
   /**
-   * After `adoptHead` refused sector `next` (its bytes still in scratch):
-   * whether its damaged header still holds the sector sequence after the
-   * head's, so that it may have been the next head, damaged past recognition
-   * (its ring id field damaged, or its first frame too: its records cannot be
-   * returned, they may be another ring's). Counted and logged; its numbers
-   * are then skipped. (Every old sector of this ring names it, so the ring id
-   * field alone says little: an old one whose erase was cut has an older
-   * sector sequence.)
+   * Sector `next` after the head may have been the next head, its header and
+   * first frame damaged (its ring id field or its first frame unreadable):
+   * its records cannot be returned (they may be another ring's, or a torn
+   * write's); its numbers are skipped. Counted and logged. (Every old sector
+   * of this ring names it, so the ring id field alone says little: an old
+   * one whose erase was cut has an older sector sequence and first record.)
    */
-  private maybeLostHead(next: number, head: number): boolean {
-    const b = this.ctx.scratch;
-    if (getU32(b, 8) !== (this.sectorSeqs[head]! + 1) % TWO_POW_32) return false;
+  private noteLostHead(next: number): void {
     if (!this.corruptSeen[next]) {
       this.corruptSeen[next] = 1;
       this.corruptCount++;
@@ -1121,7 +1150,6 @@ export class FlashRing implements Ring {
     this.ctx.log.warn(
       `storage: ring "${this.key}" sector ${this.firstSector + next} after its head may have been its next head (damaged header); its records are not returned`,
     );
-    return true;
   }
 
   /**
@@ -1169,16 +1197,15 @@ export class FlashRing implements Ring {
   /**
    * Sector `i` has a damaged header whose ring id field is this ring's, and
    * no sector of the ring has an intact one: a young ring's only sector. It
-   * becomes the head if it holds an intact batch; its first record's number
-   * is the header's field when that agrees with the batch, else the batch's.
+   * becomes the head if it holds an intact batch, numbered from its frames
+   * (the header's fields are not believed: a damaged high byte would
+   * renumber every record); no other sector of the ring has a header, so its
+   * sector sequence can start over at 1.
    */
   private adoptLone(i: number): boolean {
     const first = this.salvage(i, 1, false);
     if (first < 1) return false;
-    const b = this.ctx.scratch;
-    const field = getU32(b, 12) + getU16(b, 16) * TWO_POW_32;
-    const firstSeq = field >= 1 && field % TWO_POW_32 === first % TWO_POW_32 ? field : first;
-    this.adopt(i, getU32(b, 8), firstSeq, this.salvagedMark);
+    this.adopt(i, 1, first, this.salvagedMark);
     return true;
   }
 

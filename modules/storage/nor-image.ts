@@ -127,7 +127,7 @@ export class NorImage implements FlashPort {
 
   armPowerCut(plan: PowerCutPlan): void {
     this.plan = plan;
-    this.rng = plan.seed !== undefined ? plan.seed >>> 0 || 0x9e3779b9 : 0x9e3779b9;
+    this.rng = (plan.seed ?? 0) >>> 0 || 0x9e3779b9;
   }
 
   disarm(): void {
@@ -247,13 +247,11 @@ export class NorImage implements FlashPort {
         return plan.tear;
       }
     }
-    if (this.failing.size > 0) {
-      const first = Math.floor(offset / this.sectorSize);
-      const last = Math.floor((offset + Math.max(1, length) - 1) / this.sectorSize);
-      for (let s = first; s <= last; s++) {
-        const tear = this.failing.get(s);
-        if (tear !== undefined) return tear;
-      }
+    const first = Math.floor(offset / this.sectorSize);
+    const last = Math.floor((offset + Math.max(1, length) - 1) / this.sectorSize);
+    for (let s = first; s <= last; s++) {
+      const tear = this.failing.get(s);
+      if (tear !== undefined) return tear;
     }
     return undefined;
   }

@@ -6,6 +6,7 @@
 
 import type { FlashRing, RingPlacement } from "../../modules/storage/flash-ring";
 import { NorImage } from "../../modules/storage/nor-image";
+import { SECTOR_HEADER_BYTES } from "../../modules/storage/ring-format";
 import { openRingStore } from "../../modules/storage/ring-store";
 import { assert, test } from "../harness/index";
 import { TestBatch } from "../support/flash-scenario";
@@ -46,6 +47,7 @@ function batchOf(list: Uint8Array[]): TestBatch {
   return b;
 }
 
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const u = (seq: number) => (seq * 7) % 31;
 const unitsBetween = (from: number, to: number) => {
   let total = 0;
@@ -203,18 +205,24 @@ test("a sync frame naming a record after the last one before it is not taken", (
 interface UnitsCase {
   name: string;
   sectors: number;
-  /** [index, sectorSeq, firstSeq, record count, marked] in run order (tail first). */
-  run: [number, number, number, number, boolean][];
+  /**
+   * [index, sectorSeq, firstSeq, record count, marked, oddity] in run order (tail first). Oddities:
+   * "sync-first": a sync frame right after the header, where a mark would be (format 1.0 allowed it);
+   * "torn-mark": the mark's value damaged after the fact (its CRC fails).
+   */
+  run: [number, number, number, number, boolean, ("sync-first" | "torn-mark")?][];
   /** Sync point: from the head's header, or (when `syncFrame`) from a sync frame after the head's records. */
   sync: number;
   syncFrame?: boolean;
 }
 
-function craftRun(c: UnitsCase): NorImage {
+function craftRun(c: UnitsCase, markAll = false): NorImage {
   const { flash, place } = fresh(c.sectors);
-  for (const [index, sectorSeq, firstSeq, count, marked] of c.run) {
+  for (const [index, sectorSeq, firstSeq, count, markedHere, oddity] of c.run) {
+    const marked = markedHere || markAll;
     const isHead = index === c.run[c.run.length - 1]![0];
     const frames: ({ records: Uint8Array[] } | { sync: number })[] = [];
+    if (oddity === "sync-first") frames.push({ sync: Math.min(c.sync, firstSeq - 1) });
     // Two frames per sector when it holds more than 3 records.
     const records = unitRecords(firstSeq, count, 12, u);
     if (count > 3) frames.push({ records: records.slice(0, 3) }, { records: records.slice(3) });
@@ -228,11 +236,25 @@ function craftRun(c: UnitsCase): NorImage {
       frames,
       ...(marked ? { mark: unitsBetween(1, firstSeq - 1) % 4294967296 } : {}),
     });
+    if (oddity === "torn-mark")
+      flash.bytes[(place.firstSector + index) * S + SECTOR_HEADER_BYTES + 4] ^= 0x5a;
   }
   return flash;
 }
 
 const UNIT_CASES: UnitsCase[] = [
+  {
+    name: "format-1.0 sectors opening with a sync frame",
+    sectors: 5,
+    run: [
+      [0, 1, 10, 8, false, "sync-first"],
+      [1, 2, 18, 8, false],
+      [2, 3, 26, 8, false, "sync-first"],
+      [3, 4, 34, 5, true],
+    ],
+    sync: 20,
+    syncFrame: true,
+  },
   {
     name: "no marks anywhere, sync in the middle sector",
     sectors: 5,
@@ -394,4 +416,43 @@ test("a commit inside the head sector reads only the head's written bytes", () =
     `read ${flash.bytesRead - before} bytes for ${written} written`,
   );
   assert.equal(ring.census().units, unitsBetween(4, 12));
+});
+
+test("open reads nothing of the sectors wholly below the sync point's, marked or not", () => {
+  const c = UNIT_CASES.find((x) => x.name.startsWith("marked head, unmarked before it"))!;
+  const cost = (markAll: boolean) => {
+    const flash = craftRun(c, markAll);
+    const store = open(flash);
+    const census = store.ring(KEY)!.census();
+    store.close();
+    return { read: store.openReport.bytesRead, census };
+  };
+  const asIs = cost(false);
+  const marked = cost(true);
+  assert.deepEqual(asIs.census, marked.census);
+  assert.equal(asIs.read, marked.read, "the unmarked sectors below the sync point were read");
+});
+
+test("a units mark damaged after the fact: that sector's records are skipped, and the census counts the rest", () => {
+  // Sector 1 holds the sync point (20) and records 21..25 after it; its mark's value byte rots.
+  const flash = craftRun({
+    name: "torn mark",
+    sectors: 5,
+    run: [
+      [0, 1, 10, 8, true],
+      [1, 2, 18, 8, true, "torn-mark"],
+      [2, 3, 26, 8, false],
+      [3, 4, 34, 5, true],
+    ],
+    sync: 20,
+  });
+  const store = open(flash);
+  const ring = store.ring(KEY)!;
+  const readable = pending(ring);
+  assert.deepEqual(
+    readable.map((p) => p[0]),
+    range(26, 38),
+  );
+  assert.equal(ring.counters().corrupt, 1);
+  assert.equal(ring.census().units, unitsBetween(26, 38), "the units of what can be read");
 });

@@ -96,3 +96,65 @@ test("erase-ahead erases exactly as many sectors as the record space asked for n
     assert.equal(ring.writableWithoutErase(), sectors * perSector);
   }
 });
+
+test("reading a backlog in budget-sized chunks reads about what it returns, not the rest of the sector", () => {
+  const big = 4096;
+  const flash = new NorImage({ size: 8 * big, sectorSize: big });
+  const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }] }).ring(KEY)!;
+  const b = new TestBatch(64, 1);
+  for (let id = 1; id <= 200; id++) {
+    b.clear();
+    b.add(record(id));
+    ring.append(b);
+  }
+  const written = ring.counters().bytesUsed;
+  let count = 0;
+  const cost = readCost(flash, () => {
+    let after: number | undefined;
+    for (;;) {
+      const chunk = ring.read(400, after);
+      if (!chunk) break;
+      assert.ok(chunk.bytes <= 400);
+      count += chunk.records.length;
+      after = chunk.lastSeq;
+    }
+  });
+  assert.equal(count, 200);
+  assert.ok(cost <= 1.5 * written, `${cost} bytes read for ${written} written`);
+});
+
+test("each read loads about its budget's worth of frames: payload budget + 1/8, framing, two frames and one 256-byte step", () => {
+  const big = 4096;
+  for (const size of [20, 47, 90]) {
+    for (const budget of [100, 700, 1500]) {
+      const flash = new NorImage({ size: 8 * big, sectorSize: big });
+      const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }] }).ring(KEY)!;
+      const b = new TestBatch(256, 1);
+      for (let id = 1; id <= 150; id++) {
+        b.clear();
+        b.add(new Uint8Array(size).fill(id & 0xff));
+        ring.append(b);
+      }
+      // Flash bytes per payload byte: a one-record frame adds 12 bytes of framing and a 1-byte length.
+      const perPayload = (size + 13) / size;
+      const bound = (budget + (budget >> 3)) * perPayload + 2 * (size + 13) + 256;
+      let after: number | undefined;
+      let count = 0;
+      for (;;) {
+        let chunk: ReturnType<FlashRing["read"]> = null;
+        const cost = readCost(flash, () => {
+          chunk = ring.read(budget, after);
+        });
+        if (!chunk) break;
+        const got: NonNullable<ReturnType<FlashRing["read"]>> = chunk;
+        count += got.records.length;
+        after = got.lastSeq;
+        assert.ok(
+          cost <= bound,
+          `${size}-byte records, budget ${budget}: ${cost} bytes read, bound ${bound}`,
+        );
+      }
+      assert.equal(count, 150);
+    }
+  }
+});

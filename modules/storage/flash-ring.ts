@@ -102,6 +102,7 @@ const LOAD_STEP = 256;
 
 /** Largest record a sector of `sectorSize` bytes can hold alone. */
 export function maxRecordBytes(sectorSize: number): number {
+  // Stryker disable next-line ArithmeticOperator: a higher start only adds turns of the loop below, which walks down to the same largest fitting length
   let length = sectorSize - SECTOR_PREFIX_BYTES - FRAME_OVERHEAD_BYTES - 1;
   while (length > 0 && SECTOR_PREFIX_BYTES + FRAME_OVERHEAD_BYTES + recordFlashBytes(length) > sectorSize)
     length--;
@@ -127,11 +128,13 @@ export class FlashRing implements Ring {
   private nextUnit = 0;
   private syncUnit = 0;
   private readonly corruptSeen: Uint8Array;
+  // Stryker disable next-line ObjectLiteral: every field is written before it is read (decodeSectorHeader on success, stageHeader)
   private readonly header: SectorHeader = { ringId: 0, sectorSeq: 0, firstSeq: 0, syncPoint: 0 };
 
   private head = -1;
   private tail = -1;
   /** The head before the last openNextSector (to undo it when the new sector's first program fails). */
+  // Stryker disable next-line UnaryOperator: openNextSector sets it before programFailed can read it
   private previousHead = -1;
   /** Next free byte in the head sector; sectorSize when the head is full or sealed. */
   private headOffset = 0;
@@ -158,7 +161,9 @@ export class FlashRing implements Ring {
    * sector through it count for: commit(lastSeq) right after a read takes its unit count from here
    * instead of reading and re-checking the sector again.
    */
+  // Stryker disable next-line UnaryOperator: the fast path in unitsThrough also needs readLastSector, -1 until a read sets both
   private readLastSeq = -1;
+  // Stryker disable next-line UnaryOperator: the fast path in unitsThrough also needs seq === readLastSeq, -1 until a read sets both
   private readLastSector = -1;
   private readLastSectorSeq = 0;
   private readLastUnits = 0;
@@ -233,6 +238,7 @@ export class FlashRing implements Ring {
     // live run is the longest such chain ending at the head. Anything outside
     // it (a stale header left by a torn erase, say) is treated as free.
     let tail = head;
+    // Stryker disable next-line EqualityOperator: k <= n only reaches the head again, whose sequence is not below the tail's: the chain stops there anyway
     for (let k = 1; k < n; k++) {
       const j = (head - k + n) % n;
       if (
@@ -244,6 +250,7 @@ export class FlashRing implements Ring {
       }
       tail = j;
     }
+    // Stryker disable next-line EqualityOperator: i <= n reads state[n], undefined, never LIVE
     for (let i = 0; i < n; i++)
       if (this.state[i] === LIVE && !this.inRun(i, tail, head)) this.state[i] = DIRTY;
     this.head = head;
@@ -289,12 +296,15 @@ export class FlashRing implements Ring {
     this.headOffset = sealed || pos + FRAME_OVERHEAD_BYTES > S ? S : pos;
     this.nextSeq = seq;
     this.sync = sync;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: unreachable: sync starts below the header's firstSeq (decodeSectorHeader) and only takes values <= seq - 1 (seqAtOrBelow(seq - 1, ...))
     if (sync >= seq) {
       // Only possible if acknowledged records were damaged after the fact;
       // never hand out sequence numbers the cloud already acknowledged.
       this.ctx.log.warn(
+        // Stryker disable next-line StringLiteral,ArithmeticOperator: unreachable (see `if (sync >= seq)` above)
         `storage: ring "${this.key}" sync point ${sync} is past its last intact record ${seq - 1}; continuing after it`,
       );
+      // Stryker disable next-line ArithmeticOperator: unreachable (see `if (sync >= seq)` above)
       this.nextSeq = sync + 1;
       this.headOffset = S;
     }
@@ -316,6 +326,7 @@ export class FlashRing implements Ring {
     const b = this.ctx.scratch;
     const headFirst = this.firstSeqs[head]!;
     const headAll = this.unitsIn(b, headEnd, headFirst, Number.POSITIVE_INFINITY);
+    // Stryker disable next-line ConditionalExpression: `true` only parses the head for a sync point below its first record, which counts 0
     const headThroughSync = this.sync >= headFirst ? this.unitsIn(b, headEnd, headFirst, this.sync) : 0;
     // The mark nearest the head anchors the count; without any, the head starts at 0.
     let anchor = head;
@@ -331,6 +342,7 @@ export class FlashRing implements Ring {
     }
     for (let j = anchor; j !== head; j = (j + 1) % n) {
       const next = (j + 1) % n;
+      // Stryker disable next-line ConditionalExpression: between the anchor (the mark nearest the head) and the head no sector has a mark, so the test is always true
       if (Number.isNaN(this.firstUnits[next]!)) {
         this.firstUnits[next] = (this.firstUnits[j]! + this.unitsOfSector(j)) % TWO_POW_32;
       }
@@ -346,8 +358,10 @@ export class FlashRing implements Ring {
       }
       j = prev;
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: a shortcut: with sync >= nextSeq - 1 each branch below yields nextUnit too
     if (this.sync >= this.nextSeq - 1) this.syncUnit = this.nextUnit;
     else if (this.sync >= headFirst) this.syncUnit = (this.firstUnits[head]! + headThroughSync) % TWO_POW_32;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: for sync + 1 <= the tail's first record, unitsThrough returns firstUnits[tail] itself
     else if (this.sync + 1 > this.firstSeqs[this.tail]!) this.syncUnit = this.unitsThrough(this.sync);
     else this.syncUnit = this.firstUnits[this.tail]!;
   }
@@ -367,8 +381,10 @@ export class FlashRing implements Ring {
     let pos = SECTOR_HEADER_BYTES;
     let seq = firstSeq;
     let units = 0;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,ArithmeticOperator: checkFrame(b, pos, limit) rejects a frame past `limit` and an erased byte (0xFF is no frame kind) itself, and a 12-byte frame ending at `limit` holds no record: the guards only save calls
     while (pos + FRAME_OVERHEAD_BYTES <= limit && b[pos] !== ERASED) {
       const end = checkFrame(b, pos, limit);
+      // Stryker disable next-line EqualityOperator: checkFrame returns -1 or an offset > 0
       if (end < 0) break;
       if (b[pos] === FRAME_BATCH) {
         if (seqFromLow(firstSeq, getU32(b, pos + 4)) !== seq) break;
@@ -392,6 +408,7 @@ export class FlashRing implements Ring {
   /** Reads live sector `j` and counts its records' units (sectors without a units mark only). */
   private unitsOfSector(j: number): number {
     const b = this.ctx.scratch;
+    // Stryker disable next-line ConditionalExpression,MethodExpression: unitsOfSector is never called for the head (both loops of recoverUnits stop before it)
     const limit = j === this.head ? Math.min(this.headOffset, this.ctx.sectorSize) : this.ctx.sectorSize;
     this.ctx.flash.read(this.base(j), b.subarray(0, limit));
     return this.unitsIn(b, limit, this.firstSeqs[j]!, Number.POSITIVE_INFINITY);
@@ -400,13 +417,16 @@ export class FlashRing implements Ring {
   /** Running unit count through record `seq` (reads part of one sector unless `seq` is at a sector edge). */
   private unitsThrough(seq: number): number {
     if (this.head < 0 || seq >= this.nextSeq - 1) return this.nextUnit;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: otherwise sectorHolding(seq + 1) finds the tail (or an empty sector at the same number) and the next line returns the same count, with no read
     if (seq + 1 <= this.firstSeqs[this.tail]!) return this.firstUnits[this.tail]!;
     const s = this.sectorHolding(seq + 1);
     if (this.firstSeqs[s] === seq + 1) return this.firstUnits[s]!;
     // The last read ended at `seq` in this sector, unchanged since (same sector sequence): it counted it.
     if (
       seq === this.readLastSeq &&
+      // Stryker disable next-line ConditionalExpression: `true`: once seq === readLastSeq and seq + 1 is past the tail's first record, the read's sector is still live and is the one sectorHolding found
       s === this.readLastSector &&
+      // Stryker disable next-line ConditionalExpression: `true`: a sector reused since the read holds only records below the floor, which returned above
       this.sectorSeqs[s] === this.readLastSectorSeq
     ) {
       return (this.firstUnits[s]! + this.readLastUnits) % TWO_POW_32;
@@ -435,6 +455,7 @@ export class FlashRing implements Ring {
   census(): RingCensus {
     const floor = this.readFloor();
     const records = Math.max(0, this.nextSeq - 1 - floor);
+    // Stryker disable next-line ConditionalExpression: `false`: with nothing pending the formula below gives 0 units and the same lastSeq (floorUnit is nextUnit then)
     if (records === 0) return { records: 0, units: 0, lastSeq: this.nextSeq - 1 };
     const floorUnit =
       this.tail >= 0 && this.firstSeqs[this.tail]! - 1 >= this.sync
@@ -561,6 +582,7 @@ export class FlashRing implements Ring {
           recordStart = ends[r]!;
         }
         // The payloads are contiguous in the batch: one native copy per frame.
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: copying an empty range copies nothing
         if (payloadEnd > start) b.set(bytes.subarray(start, payloadEnd), p);
         p += payloadEnd - start;
         b[frame] = FRAME_BATCH;
@@ -601,7 +623,9 @@ export class FlashRing implements Ring {
     const S = this.ctx.sectorSize;
     const n = this.sectorCount;
     let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_OVERHEAD_BYTES);
+    // Stryker disable next-line ConditionalExpression: with no head, (head + 1) % n is 0 as well
     let j = this.head < 0 ? 0 : (this.head + 1) % n;
+    // Stryker disable next-line ArithmeticOperator: with a head, the scan stops at it (live, not clean) before n - 1 sectors anyway
     const limit = this.head < 0 ? n : n - 1;
     for (let k = 0; k < limit && this.state[j] === CLEAN; k++) {
       avail += S - SECTOR_PREFIX_BYTES - FRAME_OVERHEAD_BYTES;
@@ -615,6 +639,7 @@ export class FlashRing implements Ring {
     const S = this.ctx.sectorSize;
     const n = this.sectorCount;
     let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_OVERHEAD_BYTES);
+    // Stryker disable next-line ConditionalExpression: with no head, (head + 1) % n is 0 as well
     let j = this.head < 0 ? 0 : (this.head + 1) % n;
     const limit = this.head < 0 ? n : n - 1;
     let erased = 0;
@@ -638,6 +663,7 @@ export class FlashRing implements Ring {
     const n = this.sectorCount;
     const S = this.ctx.sectorSize;
     const b = this.ctx.scratch;
+    // Stryker disable next-line UnaryOperator: both branches below assign s before it is read
     let s = -1;
     let pos = SECTOR_HEADER_BYTES;
     let seq = 0;
@@ -687,12 +713,14 @@ export class FlashRing implements Ring {
           this.setCursor(s, pos, seq, units);
           break;
         }
+        // Stryker disable next-line EqualityOperator: `>=` only stops before a 12-byte frame ending at `end`, a sync frame: no record
         if (pos + FRAME_OVERHEAD_BYTES > end) break;
         if (pos + FRAME_HEAD_BYTES > loaded)
           loaded = this.load(base, loaded, pos + FRAME_HEAD_BYTES, end, budgetBytes - total);
         if (b[pos] === ERASED) break;
         const frameEnd = Math.min(end, pos + FRAME_OVERHEAD_BYTES + getU16(b, pos + 2));
         if (frameEnd > loaded) loaded = this.load(base, loaded, frameEnd, end, budgetBytes - total);
+        // Stryker disable next-line MethodExpression: loaded already covers the frame (loaded >= frameEnd), so a limit of `end` checks the same bytes
         const frameStop = checkFrame(b, pos, Math.min(end, loaded));
         if (
           frameStop < 0 ||
@@ -949,6 +977,7 @@ export class FlashRing implements Ring {
     // damaged them): the sector leaves the run and, if the erase fails, stays
     // DIRTY, to be erased again before it is used.
     this.state[t] = DIRTY;
+    // Stryker disable next-line UnaryOperator: unreachable: dropTail never erases the head (its callers start at head + 1)
     this.tail = t === this.head ? -1 : next;
     this.erase(t);
     this.state[t] = CLEAN;

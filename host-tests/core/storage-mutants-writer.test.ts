@@ -265,3 +265,32 @@ test("a full ring reopened and written on drops its oldest sector, counted, and 
   assert.equal(now[0], c.dropped + 1, "the oldest records went, in order");
   assert.equal(now[now.length - 1], held.length + 10);
 });
+
+test("committing records the ring already dropped changes no count; a full ring warns once per commit", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const log = new RecordingLogger();
+  const ring = openRingStore({ flash, log, layout: [{ key: KEY, sectors: 3 }] }).ring(KEY)!;
+  const warnings = () =>
+    log.lines.filter((l) => l.includes("is full; overwriting its oldest unsynced records")).length;
+  let id = 1;
+  const fill = (n: number) => {
+    for (let k = 0; k < n; k++) ring.append(batch([id++], 60));
+  };
+  fill(40); // 6 per sector, 3 sectors: the oldest ones were dropped
+  const dropped = ring.counters().dropped;
+  assert.ok(dropped > 0);
+  assert.equal(warnings(), 1, "one warning for the first drop, none for the next ones");
+  // Records 1..dropped are gone: acknowledging some of them commits nothing.
+  ring.commit(dropped - 1);
+  let c = ring.counters();
+  assert.deepEqual([c.committed, c.dropped], [0, dropped]);
+  assert.equal(c.appended, c.pending + c.committed + c.dropped);
+  const last = ring.nextSequence - 1;
+  ring.commit(last - 3);
+  c = ring.counters();
+  assert.equal(c.committed, last - 3 - dropped);
+  fill(40);
+  assert.equal(warnings(), 2, "a commit re-arms the warning");
+  c = ring.counters();
+  assert.equal(c.appended, c.pending + c.committed + c.dropped);
+});

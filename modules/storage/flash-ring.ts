@@ -789,6 +789,7 @@ export class FlashRing implements Ring {
     const unit = this.unitsThrough(value);
     this.persistSync(value);
     this.syncUnit = unit;
+    // Stryker disable next-line EqualityOperator: `>=` only adds upto - floor = 0
     if (upto > floor) this.committedCount += upto - floor;
     this.sync = value;
     this.dropWarned = false;

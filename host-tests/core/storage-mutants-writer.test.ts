@@ -294,3 +294,29 @@ test("committing records the ring already dropped changes no count; a full ring 
   c = ring.counters();
   assert.equal(c.appended, c.pending + c.committed + c.dropped);
 });
+
+test("bytesUsed: a single live sector counts its programmed bytes; a ring whose first sector failed counts none", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 3 }] }).ring(KEY)!;
+  assert.equal(ring.counters().bytesUsed, 0);
+  ring.append(batch([1], 50));
+  assert.equal(ring.counters().bytesUsed, SECTOR_PREFIX_BYTES + FRAME_OVERHEAD_BYTES + 1 + 50);
+
+  const other = new NorImage({ size: 16 * S, sectorSize: S });
+  const failing = openRingStore({ flash: other, layout: [{ key: KEY, sectors: 3 }] }).ring(KEY)!;
+  // The first sector's header program fails twice (erase, program, erase, program): nothing is live.
+  const op = other.operations;
+  other.armFault({ atOperation: op + 1, tear: "none" });
+  other.armFault({ atOperation: op + 3, tear: "none" });
+  let error: unknown;
+  try {
+    failing.append(batch([1], 50));
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof RingWriteError);
+  const c = failing.counters();
+  assert.deepEqual([c.bytesUsed, c.bytesPending, c.pending, c.appended], [0, 0, 0, 0]);
+  failing.append(batch([2], 50));
+  assertRecords(failing, [2], 50, "the next append starts the ring");
+});

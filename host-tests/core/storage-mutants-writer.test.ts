@@ -320,3 +320,30 @@ test("bytesUsed: a single live sector counts its programmed bytes; a ring whose 
   failing.append(batch([2], 50));
   assertRecords(failing, [2], 50, "the next append starts the ring");
 });
+
+test("bytesPending is exact to the sector: a sync point at a sector's end counts only the sectors after it", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }] }).ring(KEY)!;
+  // 6 records of 60 bytes per sector (40 + 6 × 73 = 478): sectors 0 and 1 full, 3 records in sector 2.
+  for (let id = 1; id <= 15; id++) ring.append(batch([id], 60));
+  const headPart = () => ring.counters().bytesUsed - 2 * S - SECTOR_PREFIX_BYTES; // the head's frames
+  const room = S - 28; // a whole sector's record space, as capacityBytes counts it
+  ring.commit(6);
+  assert.equal(ring.counters().bytesPending, room + headPart(), "sector 1 whole, and the head's frames");
+  ring.commit(12);
+  assert.equal(ring.counters().bytesPending, headPart(), "only the head's frames");
+  ring.commit(15);
+  assert.equal(ring.counters().bytesPending, 0);
+});
+
+test("bytesPending is 0 when a sync point alone opened the head sector", () => {
+  const { ring } = fullRing();
+  ring.commit(21); // no room for the sync frame in sector 2: it opens sector 0 (records 1..7 acknowledged)
+  const c = ring.counters();
+  assert.deepEqual([c.pending, c.bytesPending, c.dropped], [0, 0, 0]);
+  assert.equal(
+    c.bytesUsed,
+    2 * S + SECTOR_PREFIX_BYTES + FRAME_OVERHEAD_BYTES,
+    "sectors 1, 2 and the new head",
+  );
+});

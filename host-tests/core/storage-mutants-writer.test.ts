@@ -347,3 +347,16 @@ test("bytesPending is 0 when a sync point alone opened the head sector", () => {
     "sectors 1, 2 and the new head",
   );
 });
+
+test("bytesPending with the sync point inside the head sector: that sector's pending share", () => {
+  const flash = new NorImage({ size: 16 * S, sectorSize: S });
+  const ring = openRingStore({ flash, layout: [{ key: KEY, sectors: 4 }] }).ring(KEY)!;
+  for (let id = 1; id <= 5; id++) ring.append(batch([id], 60));
+  ring.commit(2);
+  const c = ring.counters();
+  const used = c.bytesUsed - SECTOR_PREFIX_BYTES; // one live sector: its frames
+  assert.ok(
+    c.bytesPending > 0.5 * used && c.bytesPending < 0.7 * used,
+    `${c.bytesPending} of ${used}: 3 of 5 records`,
+  );
+});

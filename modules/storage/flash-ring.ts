@@ -834,9 +834,11 @@ export class FlashRing implements Ring {
           ? Math.max(0, Math.min(this.headOffset, this.ctx.sectorSize) - SECTOR_PREFIX_BYTES)
           : room;
       const first = this.firstSeqs[j]!;
+      // Stryker disable next-line EqualityOperator: `>` sends a sector whose first record is the first pending one to the share below, which is then all of it (used * (end - from) / (end - first))
       if (first >= from) {
         // Every record of this sector is pending.
         total += used;
+        // Stryker disable next-line LogicalOperator: at the tail, first >= from means first === from (from is at least the tail's first record)
         if (first === from || j === this.tail) return total;
         continue;
       }

@@ -942,6 +942,7 @@ export class FlashRing implements Ring {
   /** Makes the sector after the head the new (empty) head; erases first if needed. */
   private openNextSector(): void {
     const n = this.sectorCount;
+    // Stryker disable next-line ConditionalExpression: with no head, (head + 1) % n is 0 as well
     const target = this.head < 0 ? 0 : (this.head + 1) % n;
     if (this.state[target] === LIVE) this.dropTail();
     else if (this.state[target] === DIRTY) this.makeClean(target);
@@ -962,6 +963,7 @@ export class FlashRing implements Ring {
     const n = this.sectorCount;
     const t = this.tail;
     const next = (t + 1) % n;
+    // Stryker disable next-line ConditionalExpression: unreachable: dropTail never erases the head (its callers start at head + 1)
     const end = t === this.head ? this.nextSeq : this.firstSeqs[next]!;
     const floor = Math.max(this.readFloor(), this.acking);
     const first = this.firstSeqs[t]!;
@@ -980,7 +982,7 @@ export class FlashRing implements Ring {
     // damaged them): the sector leaves the run and, if the erase fails, stays
     // DIRTY, to be erased again before it is used.
     this.state[t] = DIRTY;
-    // Stryker disable next-line UnaryOperator: unreachable: dropTail never erases the head (its callers start at head + 1)
+    // Stryker disable next-line ConditionalExpression,UnaryOperator: unreachable: dropTail never erases the head (its callers start at head + 1)
     this.tail = t === this.head ? -1 : next;
     this.erase(t);
     this.state[t] = CLEAN;
@@ -1067,9 +1069,11 @@ export class FlashRing implements Ring {
         headerOk = sameBytes(back, b, 0, SECTOR_HEADER_BYTES);
         p = SECTOR_HEADER_BYTES;
       }
+      // Stryker disable next-line EqualityOperator: `p <= w` only compares once more at p === w, past the end of `back` (undefined), and stops
       while (headerOk && p < w) {
         const end = p + FRAME_OVERHEAD_BYTES + getU16(b, p + 2);
         if (!sameBytes(back, b, p, end)) break;
+        // Stryker disable next-line ConditionalExpression: `true` also adds the count byte of units marks and sync frames, which is 0
         if (b[p] === FRAME_BATCH) records += b[p + 1]!;
         p = end;
       }
@@ -1094,11 +1098,13 @@ export class FlashRing implements Ring {
    */
   private programFailed(error: unknown, what: string, headerOk: boolean): void {
     if (this.headerStaged) {
+      // Stryker disable next-line BooleanLiteral: the head is sealed (headOffset = sectorSize) or reverted, so the next write opens a sector, which stages its header again anyway
       this.headerStaged = false;
       if (!headerOk) {
         const failed = this.head;
         this.state[failed] = DIRTY;
         this.head = this.previousHead;
+        // Stryker disable next-line ConditionalExpression,LogicalOperator: the failed sector was the tail exactly when it was the ring's first (previousHead -1): either test alone decides
         if (this.tail === failed || this.head < 0) this.tail = -1;
       }
     }

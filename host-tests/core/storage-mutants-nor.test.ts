@@ -452,3 +452,13 @@ test("completed programs and erases are reported to onChange with their range", 
   f.read(0, new Uint8Array(4));
   assert.deepEqual(seen, ["7+3", `${S}+${S}`]);
 });
+
+test("a failing sector's default tear changes nothing and reports no change", () => {
+  const seen: string[] = [];
+  const f = new NorImage({ size: 2 * S, sectorSize: S, onChange: (o, l) => seen.push(`${o}+${l}`) });
+  f.failSector(1);
+  assert.ok(caught(() => f.write(S, new Uint8Array([0]))) instanceof FlashFaultError);
+  assert.ok(caught(() => f.eraseSector(1)) instanceof FlashFaultError);
+  assert.deepEqual(seen, []);
+  assert.equal(f.bytes[S], 0xff);
+});

@@ -96,6 +96,7 @@ export class NorImage implements FlashPort {
 
   private readonly onChange: ((offset: number, length: number) => void) | undefined;
   private plan: PowerCutPlan | undefined;
+  // Stryker disable next-line ArrayDeclaration: a non-plan element never matches an operation index (its atOperation is undefined)
   private faults: PowerCutPlan[] = [];
   private readonly failing = new Map<number, TearMode>();
   private rng = 0x9e3779b9;
@@ -132,6 +133,7 @@ export class NorImage implements FlashPort {
 
   disarm(): void {
     this.plan = undefined;
+    // Stryker disable next-line ArrayDeclaration: a non-plan element never matches an operation index (its atOperation is undefined)
     this.faults = [];
   }
 
@@ -177,6 +179,7 @@ export class NorImage implements FlashPort {
     this.checkPower();
     this.checkRange(offset, data.length, "write");
     const image = this.bytes;
+    // Stryker disable next-line EqualityOperator: `i <= data.length` reads data[length], undefined, whose bits are all clear
     for (let i = 0; i < data.length; i++) {
       if ((data[i]! & ~image[offset + i]!) !== 0) {
         throw new Error(

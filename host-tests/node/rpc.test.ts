@@ -164,12 +164,14 @@ describe("device client ↔ local cloud (plain HTTP)", () => {
   });
 
   test("tokens that run out (tokenTtlMs) are renewed transparently", async () => {
-    const shortLived = await startTestCloud({ tokenTtlMs: 50 });
+    // Tokens expire by a fake clock (a real 50 ms lifetime ran out mid-call on a loaded machine).
+    let nowMs = 0;
+    const shortLived = await startTestCloud({ tokenTtlMs: 50, tokenClock: () => nowMs });
     const t = new NodeHttpTransport(shortLived.url);
     const c = new CloudClient({ transport: t, partId: TEST_PART_ID, secret: TEST_PART_SECRET });
     try {
       await c.config();
-      await new Promise((r) => setTimeout(r, 120));
+      nowMs += 120;
       await c.config();
       assert.equal(c.counters.authentications, 2);
       assert.equal(c.counters.reauthentications, 1);

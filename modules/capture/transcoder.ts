@@ -756,16 +756,7 @@ export class SensorDataTranscoder {
         if (rpos + 8 > end) throw new BlockFormatError("block ends inside a value");
         avail = 0;
         if (tailAt >= 0) buf.copyWithin(o, tailAt + rpos, tailAt + rpos + 8);
-        else {
-          buf[o] = record[rpos]!;
-          buf[o + 1] = record[rpos + 1]!;
-          buf[o + 2] = record[rpos + 2]!;
-          buf[o + 3] = record[rpos + 3]!;
-          buf[o + 4] = record[rpos + 4]!;
-          buf[o + 5] = record[rpos + 5]!;
-          buf[o + 6] = record[rpos + 6]!;
-          buf[o + 7] = record[rpos + 7]!;
-        }
+        else copyEight(buf, o, record, rpos);
         rpos += 8;
       }
       pos += size;
@@ -844,16 +835,7 @@ export class SensorDataTranscoder {
       this.avail = 0;
       this.pos = r + 8;
       if (tailAt >= 0) buf.copyWithin(o, tailAt + r, tailAt + r + 8);
-      else {
-        buf[o] = record[r]!;
-        buf[o + 1] = record[r + 1]!;
-        buf[o + 2] = record[r + 2]!;
-        buf[o + 3] = record[r + 3]!;
-        buf[o + 4] = record[r + 4]!;
-        buf[o + 5] = record[r + 5]!;
-        buf[o + 6] = record[r + 6]!;
-        buf[o + 7] = record[r + 7]!;
-      }
+      else copyEight(buf, o, record, r);
     }
   }
 
@@ -1250,6 +1232,18 @@ export class SensorDataTranscoder {
     if (length > 0) w.raw(this.record.subarray(this.pos, this.pos + length));
     this.pos += length;
   }
+}
+
+/** A raw double's 8 bytes from the record to the request (when the record is not in the request's buffer). */
+function copyEight(buf: Uint8Array, o: number, record: Uint8Array, r: number): void {
+  buf[o] = record[r]!;
+  buf[o + 1] = record[r + 1]!;
+  buf[o + 2] = record[r + 2]!;
+  buf[o + 3] = record[r + 3]!;
+  buf[o + 4] = record[r + 4]!;
+  buf[o + 5] = record[r + 5]!;
+  buf[o + 6] = record[r + 6]!;
+  buf[o + 7] = record[r + 7]!;
 }
 
 function unzigzag(z: number): number {

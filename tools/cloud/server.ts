@@ -57,6 +57,8 @@ export interface CloudOptions {
   tls?: boolean | CloudTls;
   /** Access token lifetime; default one hour. */
   tokenTtlMs?: number;
+  /** The clock tokens expire by (ms); default Date.now. Tests pass a fake one. */
+  tokenClock?: () => number;
   /** Largest request message accepted (RESOURCE_EXHAUSTED beyond); default 8 MiB. */
   readMaxBytes?: number;
   extraRoutes?: ExtraRoutes;
@@ -148,6 +150,7 @@ function frame(flags: number, payload: Uint8Array): Buffer {
 export async function startCloud(options: CloudOptions): Promise<Cloud> {
   const host = options.host ?? "127.0.0.1";
   const tokenTtlMs = options.tokenTtlMs ?? 3600_000;
+  const tokenClock = options.tokenClock ?? Date.now;
   const log = options.log ?? (() => {});
   const store = new ReadingStore(options.dbPath);
   const faults = new Faults();
@@ -178,7 +181,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
       stats.unauthenticated++;
       throw new ConnectError(m ? "unknown access token" : "missing authorization", Code.Unauthenticated);
     }
-    if (Date.now() >= info.expiresAt) {
+    if (tokenClock() >= info.expiresAt) {
       stats.unauthenticated++;
       faults.count("expired-token");
       throw new ConnectError("access token expired", Code.Unauthenticated);
@@ -204,7 +207,7 @@ export async function startCloud(options: CloudOptions): Promise<Cloud> {
           throw new ConnectError("invalid credentials", Code.Unauthenticated);
         }
         const token = randomBytes(24).toString("base64url");
-        tokens.set(token, { partId: req.entity, expiresAt: Date.now() + tokenTtlMs });
+        tokens.set(token, { partId: req.entity, expiresAt: tokenClock() + tokenTtlMs });
         stats.authentications++;
         log(`Authenticate entity=${req.entity} → ok`);
         return { accessToken: token };

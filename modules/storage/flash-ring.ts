@@ -229,8 +229,13 @@ export class FlashRing implements Ring {
     const unreadable = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       this.ctx.flash.read(this.base(i), headerBytes);
-      const intact = decodeSectorHeader(headerBytes, 0, h);
-      if (!intact && notErased(headerBytes)) unreadable[i] = getU32(headerBytes, 4) === this.ringId ? 2 : 1;
+      let intact = decodeSectorHeader(headerBytes, 0, h);
+      if (!intact && notErased(headerBytes)) {
+        // Damaged in its ring id field alone: with this ring's id it checks, so it is this ring's.
+        intact = this.withOwnRingId(headerBytes, h);
+        if (intact) this.noteDamagedHeader(i);
+        else unreadable[i] = getU32(headerBytes, 4) === this.ringId ? 2 : 1;
+      }
       if (intact && h.ringId === this.ringId) {
         this.state[i] = LIVE;
         this.sectorSeqs[i] = h.sectorSeq;
@@ -983,6 +988,20 @@ export class FlashRing implements Ring {
     this.ctx.log.warn(
       `storage: ring "${this.key}" sector ${this.firstSector + sector} has a damaged frame at byte ${pos}; the rest of that sector is skipped`,
     );
+  }
+
+  /**
+   * Decodes the header at the start of `b` as if its ring id field held this
+   * ring's id (a CRC-32 over 24 bytes tells a damaged id field from another
+   * ring's header); `b` is left as it was.
+   */
+  private withOwnRingId(b: Uint8Array, h: SectorHeader): boolean {
+    const id = getU32(b, 4);
+    if (id === this.ringId) return false;
+    putU32(b, 4, this.ringId);
+    const ok = decodeSectorHeader(b, 0, h);
+    putU32(b, 4, id);
+    return ok;
   }
 
   /** Counts (once per sector) and logs a sector of the run whose header is damaged. */

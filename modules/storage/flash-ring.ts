@@ -108,6 +108,7 @@ const LOAD_STEP = 256;
 
 /** Largest record a sector of `sectorSize` bytes can hold alone. */
 export function maxRecordBytes(sectorSize: number): number {
+  // Stryker disable next-line ArithmeticOperator: a higher start only adds turns of the loop below, which walks down to the same largest fitting length
   let length = sectorSize - SECTOR_PREFIX_BYTES - FRAME_OVERHEAD_BYTES - 1;
   while (length > 0 && SECTOR_PREFIX_BYTES + FRAME_OVERHEAD_BYTES + recordFlashBytes(length) > sectorSize)
     length--;
@@ -133,11 +134,13 @@ export class FlashRing implements Ring {
   private nextUnit = 0;
   private syncUnit = 0;
   private readonly corruptSeen: Uint8Array;
+  // Stryker disable next-line ObjectLiteral: every field is written before it is read (decodeSectorHeader on success, stageHeader)
   private readonly header: SectorHeader = { ringId: 0, sectorSeq: 0, firstSeq: 0, syncPoint: 0 };
 
   private head = -1;
   private tail = -1;
   /** The head before the last openNextSector (to undo it when the new sector's first program fails). */
+  // Stryker disable next-line UnaryOperator: openNextSector sets it before programFailed can read it
   private previousHead = -1;
   /** Next free byte in the head sector; sectorSize when the head is full or sealed. */
   private headOffset = 0;
@@ -164,7 +167,9 @@ export class FlashRing implements Ring {
    * sector through it count for: commit(lastSeq) right after a read takes its unit count from here
    * instead of reading and re-checking the sector again.
    */
+  // Stryker disable next-line UnaryOperator: the fast path in unitsThrough also needs readLastSector, -1 until a read sets both
   private readLastSeq = -1;
+  // Stryker disable next-line UnaryOperator: the fast path in unitsThrough also needs seq === readLastSeq, -1 until a read sets both
   private readLastSector = -1;
   private readLastSectorSeq = 0;
   private readLastUnits = 0;
@@ -261,10 +266,13 @@ export class FlashRing implements Ring {
     // live run is the longest such chain ending at the head. Anything outside
     // it (a stale header left by a torn erase, say) is treated as free.
     let tail = head;
+    // Stryker disable next-line EqualityOperator: k <= n only reaches the head again, whose sequence is not below the tail's: the chain stops there anyway
     for (let k = 1; k < n; k++) {
       const j = (head - k + n) % n;
       // Sectors between two of the run whose headers no longer read (bit rot): still of the run.
-      if (this.state[j] !== LIVE && k + 1 < n) this.adoptMiddle(j, tail, n - k - 1);
+      // (An erased sector there is not one that rotted: a run never leaves a sector of it erased.)
+      if (this.state[j] !== LIVE && unreadable[j] && k + 1 < n)
+        this.adoptMiddle(j, tail, n - k - 1, unreadable);
       if (
         this.state[j] !== LIVE ||
         this.sectorSeqs[j]! >= this.sectorSeqs[tail]! ||
@@ -283,6 +291,7 @@ export class FlashRing implements Ring {
       if (!this.adoptTail(c, tail)) break;
       tail = c;
     }
+    // Stryker disable next-line EqualityOperator: i <= n reads state[n], undefined, never LIVE
     for (let i = 0; i < n; i++)
       if (this.state[i] === LIVE && !this.inRun(i, tail, head)) this.state[i] = DIRTY;
     // Sectors after the head, their headers damaged: the head's successors if their records continue
@@ -373,8 +382,10 @@ export class FlashRing implements Ring {
       // Only possible if acknowledged records were damaged after the fact;
       // never hand out sequence numbers the cloud already acknowledged.
       this.ctx.log.warn(
+        // Stryker disable next-line StringLiteral,ArithmeticOperator: unreachable (see `if (sync >= seq)` above)
         `storage: ring "${this.key}" sync point ${sync} is past its last intact record ${seq - 1}; continuing after it`,
       );
+      // Stryker disable next-line ArithmeticOperator: unreachable (see `if (sync >= seq)` above)
       this.nextSeq = sync + 1;
       this.headOffset = S;
     }
@@ -396,6 +407,7 @@ export class FlashRing implements Ring {
     const b = this.ctx.scratch;
     const headFirst = this.firstSeqs[head]!;
     const headAll = this.unitsIn(b, headEnd, headFirst, Number.POSITIVE_INFINITY);
+    // Stryker disable next-line ConditionalExpression: `true` only parses the head for a sync point below its first record, which counts 0
     const headThroughSync = this.sync >= headFirst ? this.unitsIn(b, headEnd, headFirst, this.sync) : 0;
     // The mark nearest the head anchors the count; without any, the head starts at 0.
     let anchor = head;
@@ -411,6 +423,7 @@ export class FlashRing implements Ring {
     }
     for (let j = anchor; j !== head; j = (j + 1) % n) {
       const next = (j + 1) % n;
+      // Stryker disable next-line ConditionalExpression: between the anchor (the mark nearest the head) and the head no sector has a mark, so the test is always true
       if (Number.isNaN(this.firstUnits[next]!)) {
         this.firstUnits[next] = (this.firstUnits[j]! + this.unitsOfSector(j)) % TWO_POW_32;
       }
@@ -433,8 +446,10 @@ export class FlashRing implements Ring {
       if (Number.isNaN(this.firstUnits[prev]!)) this.firstUnits[prev] = this.firstUnits[j]!;
       j = prev;
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: a shortcut: with sync >= nextSeq - 1 each branch below yields nextUnit too
     if (this.sync >= this.nextSeq - 1) this.syncUnit = this.nextUnit;
     else if (this.sync >= headFirst) this.syncUnit = (this.firstUnits[head]! + headThroughSync) % TWO_POW_32;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: for sync + 1 <= the tail's first record, unitsThrough returns firstUnits[tail] itself
     else if (this.sync + 1 > this.firstSeqs[this.tail]!) this.syncUnit = this.unitsThrough(this.sync);
     else this.syncUnit = this.firstUnits[this.tail]!;
   }
@@ -454,6 +469,7 @@ export class FlashRing implements Ring {
     let pos = SECTOR_HEADER_BYTES;
     let seq = firstSeq;
     let units = 0;
+    // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,ArithmeticOperator: checkFrame(b, pos, limit) rejects a frame past `limit` and an erased byte (0xFF is no frame kind) itself, and a 12-byte frame ending at `limit` holds no record: the guards only save calls
     while (pos + FRAME_OVERHEAD_BYTES <= limit && b[pos] !== ERASED) {
       const end = checkFrame(b, pos, limit);
       if (end < 0 || (b[pos] === FRAME_BATCH && seqFromLow(firstSeq, getU32(b, pos + 4)) !== seq)) {
@@ -485,6 +501,7 @@ export class FlashRing implements Ring {
   /** Reads live sector `j` and counts its records' units (sectors without a units mark only). */
   private unitsOfSector(j: number): number {
     const b = this.ctx.scratch;
+    // Stryker disable next-line ConditionalExpression,MethodExpression: unitsOfSector is never called for the head (both loops of recoverUnits stop before it)
     const limit = j === this.head ? Math.min(this.headOffset, this.ctx.sectorSize) : this.ctx.sectorSize;
     this.ctx.flash.read(this.base(j), b.subarray(0, limit));
     return this.unitsIn(b, limit, this.firstSeqs[j]!, Number.POSITIVE_INFINITY);
@@ -493,13 +510,16 @@ export class FlashRing implements Ring {
   /** Running unit count through record `seq` (reads part of one sector unless `seq` is at a sector edge). */
   private unitsThrough(seq: number): number {
     if (this.head < 0 || seq >= this.nextSeq - 1) return this.nextUnit;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: otherwise sectorHolding(seq + 1) finds the tail (or an empty sector at the same number) and the next line returns the same count, with no read
     if (seq + 1 <= this.firstSeqs[this.tail]!) return this.firstUnits[this.tail]!;
     const s = this.sectorHolding(seq + 1);
     if (this.firstSeqs[s] === seq + 1) return this.firstUnits[s]!;
     // The last read ended at `seq` in this sector, unchanged since (same sector sequence): it counted it.
     if (
       seq === this.readLastSeq &&
+      // Stryker disable next-line ConditionalExpression: `true`: once seq === readLastSeq and seq + 1 is past the tail's first record, the read's sector is still live and is the one sectorHolding found
       s === this.readLastSector &&
+      // Stryker disable next-line ConditionalExpression: `true`: a sector reused since the read holds only records below the floor, which returned above
       this.sectorSeqs[s] === this.readLastSectorSeq
     ) {
       return (this.firstUnits[s]! + this.readLastUnits) % TWO_POW_32;
@@ -528,6 +548,7 @@ export class FlashRing implements Ring {
   census(): RingCensus {
     const floor = this.readFloor();
     const records = Math.max(0, this.nextSeq - 1 - floor);
+    // Stryker disable next-line ConditionalExpression: `false`: with nothing pending the formula below gives 0 units and the same lastSeq (floorUnit is nextUnit then)
     if (records === 0) return { records: 0, units: 0, lastSeq: this.nextSeq - 1 };
     const floorUnit =
       this.tail >= 0 && this.firstSeqs[this.tail]! - 1 >= this.sync
@@ -654,6 +675,7 @@ export class FlashRing implements Ring {
           recordStart = ends[r]!;
         }
         // The payloads are contiguous in the batch: one native copy per frame.
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: copying an empty range copies nothing
         if (payloadEnd > start) b.set(bytes.subarray(start, payloadEnd), p);
         p += payloadEnd - start;
         b[frame] = FRAME_BATCH;
@@ -694,7 +716,9 @@ export class FlashRing implements Ring {
     const S = this.ctx.sectorSize;
     const n = this.sectorCount;
     let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_OVERHEAD_BYTES);
+    // Stryker disable next-line ConditionalExpression: with no head, (head + 1) % n is 0 as well
     let j = this.head < 0 ? 0 : (this.head + 1) % n;
+    // Stryker disable next-line ArithmeticOperator: with a head, the scan stops at it (live, not clean) before n - 1 sectors anyway
     const limit = this.head < 0 ? n : n - 1;
     for (let k = 0; k < limit && this.state[j] === CLEAN; k++) {
       avail += S - SECTOR_PREFIX_BYTES - FRAME_OVERHEAD_BYTES;
@@ -708,6 +732,7 @@ export class FlashRing implements Ring {
     const S = this.ctx.sectorSize;
     const n = this.sectorCount;
     let avail = this.head < 0 ? 0 : Math.max(0, S - this.headOffset - FRAME_OVERHEAD_BYTES);
+    // Stryker disable next-line ConditionalExpression: with no head, (head + 1) % n is 0 as well
     let j = this.head < 0 ? 0 : (this.head + 1) % n;
     const limit = this.head < 0 ? n : n - 1;
     let erased = 0;
@@ -731,6 +756,7 @@ export class FlashRing implements Ring {
     const n = this.sectorCount;
     const S = this.ctx.sectorSize;
     const b = this.ctx.scratch;
+    // Stryker disable next-line UnaryOperator: both branches below assign s before it is read
     let s = -1;
     let pos = SECTOR_HEADER_BYTES;
     let seq = 0;
@@ -780,12 +806,14 @@ export class FlashRing implements Ring {
           this.setCursor(s, pos, seq, units);
           break;
         }
+        // Stryker disable next-line EqualityOperator: `>=` only stops before a 12-byte frame ending at `end`, a sync frame: no record
         if (pos + FRAME_OVERHEAD_BYTES > end) break;
         if (pos + FRAME_HEAD_BYTES > loaded)
           loaded = this.load(base, loaded, pos + FRAME_HEAD_BYTES, end, budgetBytes - total);
         if (b[pos] === ERASED) break;
         const frameEnd = Math.min(end, pos + FRAME_OVERHEAD_BYTES + getU16(b, pos + 2));
         if (frameEnd > loaded) loaded = this.load(base, loaded, frameEnd, end, budgetBytes - total);
+        // Stryker disable next-line MethodExpression: loaded already covers the frame (loaded >= frameEnd), so a limit of `end` checks the same bytes
         const frameStop = checkFrame(b, pos, Math.min(end, loaded));
         if (
           frameStop < 0 ||
@@ -859,6 +887,7 @@ export class FlashRing implements Ring {
     const unit = this.unitsThrough(value);
     this.persistSync(value);
     this.syncUnit = unit;
+    // Stryker disable next-line EqualityOperator: `>=` only adds upto - floor = 0
     if (upto > floor) this.committedCount += upto - floor;
     this.sync = value;
     this.dropWarned = false;
@@ -904,9 +933,11 @@ export class FlashRing implements Ring {
           ? Math.max(0, Math.min(this.headOffset, this.ctx.sectorSize) - SECTOR_PREFIX_BYTES)
           : room;
       const first = this.firstSeqs[j]!;
+      // Stryker disable next-line EqualityOperator: `>` sends a sector whose first record is the first pending one to the share below, which is then all of it (used * (end - from) / (end - first))
       if (first >= from) {
         // Every record of this sector is pending.
         total += used;
+        // Stryker disable next-line LogicalOperator: at the tail, first >= from means first === from (from is at least the tail's first record)
         if (first === from || j === this.tail) return total;
         continue;
       }
@@ -1093,11 +1124,11 @@ export class FlashRing implements Ring {
    * its first intact batch's, or, if none is readable, the next one's (its
    * records, unreadable, count as pending in the range of the one before).
    */
-  private adoptMiddle(j: number, cur: number, most: number): void {
+  private adoptMiddle(j: number, cur: number, most: number, unreadable: Uint8Array): void {
     const n = this.sectorCount;
     let prev = (j - 1 + n) % n;
     let between = 1;
-    while (this.state[prev] !== LIVE && between < most) {
+    while (this.state[prev] !== LIVE && unreadable[prev] && between < most) {
       prev = (prev - 1 + n) % n;
       between++;
     }
@@ -1261,6 +1292,7 @@ export class FlashRing implements Ring {
   /** Makes the sector after the head the new (empty) head; erases first if needed. */
   private openNextSector(): void {
     const n = this.sectorCount;
+    // Stryker disable next-line ConditionalExpression: with no head, (head + 1) % n is 0 as well
     const target = this.head < 0 ? 0 : (this.head + 1) % n;
     if (this.state[target] === LIVE) this.dropTail();
     else if (this.state[target] === DIRTY) this.makeClean(target);
@@ -1281,6 +1313,7 @@ export class FlashRing implements Ring {
     const n = this.sectorCount;
     const t = this.tail;
     const next = (t + 1) % n;
+    // Stryker disable next-line ConditionalExpression: unreachable: dropTail never erases the head (its callers start at head + 1)
     const end = t === this.head ? this.nextSeq : this.firstSeqs[next]!;
     const floor = Math.max(this.readFloor(), this.acking);
     const first = this.firstSeqs[t]!;
@@ -1299,6 +1332,7 @@ export class FlashRing implements Ring {
     // damaged them): the sector leaves the run and, if the erase fails, stays
     // DIRTY, to be erased again before it is used.
     this.state[t] = DIRTY;
+    // Stryker disable next-line ConditionalExpression,UnaryOperator: unreachable: dropTail never erases the head (its callers start at head + 1)
     this.tail = t === this.head ? -1 : next;
     this.erase(t);
     this.state[t] = CLEAN;
@@ -1385,9 +1419,11 @@ export class FlashRing implements Ring {
         headerOk = sameBytes(back, b, 0, SECTOR_HEADER_BYTES);
         p = SECTOR_HEADER_BYTES;
       }
+      // Stryker disable next-line EqualityOperator: `p <= w` only compares once more at p === w, past the end of `back` (undefined), and stops
       while (headerOk && p < w) {
         const end = p + FRAME_OVERHEAD_BYTES + getU16(b, p + 2);
         if (!sameBytes(back, b, p, end)) break;
+        // Stryker disable next-line ConditionalExpression: `true` also adds the count byte of units marks and sync frames, which is 0
         if (b[p] === FRAME_BATCH) records += b[p + 1]!;
         p = end;
       }
@@ -1412,11 +1448,13 @@ export class FlashRing implements Ring {
    */
   private programFailed(error: unknown, what: string, headerOk: boolean): void {
     if (this.headerStaged) {
+      // Stryker disable next-line BooleanLiteral: the head is sealed (headOffset = sectorSize) or reverted, so the next write opens a sector, which stages its header again anyway
       this.headerStaged = false;
       if (!headerOk) {
         const failed = this.head;
         this.state[failed] = DIRTY;
         this.head = this.previousHead;
+        // Stryker disable next-line ConditionalExpression,LogicalOperator: the failed sector was the tail exactly when it was the ring's first (previousHead -1): either test alone decides
         if (this.tail === failed || this.head < 0) this.tail = -1;
       }
     }

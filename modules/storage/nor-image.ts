@@ -96,6 +96,7 @@ export class NorImage implements FlashPort {
 
   private readonly onChange: ((offset: number, length: number) => void) | undefined;
   private plan: PowerCutPlan | undefined;
+  // Stryker disable next-line ArrayDeclaration: a non-plan element never matches an operation index (its atOperation is undefined)
   private faults: PowerCutPlan[] = [];
   private readonly failing = new Map<number, TearMode>();
   private rng = 0x9e3779b9;
@@ -127,11 +128,12 @@ export class NorImage implements FlashPort {
 
   armPowerCut(plan: PowerCutPlan): void {
     this.plan = plan;
-    this.rng = plan.seed !== undefined ? plan.seed >>> 0 || 0x9e3779b9 : 0x9e3779b9;
+    this.rng = (plan.seed ?? 0) >>> 0 || 0x9e3779b9;
   }
 
   disarm(): void {
     this.plan = undefined;
+    // Stryker disable next-line ArrayDeclaration: a non-plan element never matches an operation index (its atOperation is undefined)
     this.faults = [];
   }
 
@@ -177,6 +179,7 @@ export class NorImage implements FlashPort {
     this.checkPower();
     this.checkRange(offset, data.length, "write");
     const image = this.bytes;
+    // Stryker disable next-line EqualityOperator: `i <= data.length` reads data[length], undefined, whose bits are all clear
     for (let i = 0; i < data.length; i++) {
       if ((data[i]! & ~image[offset + i]!) !== 0) {
         throw new Error(
@@ -247,13 +250,11 @@ export class NorImage implements FlashPort {
         return plan.tear;
       }
     }
-    if (this.failing.size > 0) {
-      const first = Math.floor(offset / this.sectorSize);
-      const last = Math.floor((offset + Math.max(1, length) - 1) / this.sectorSize);
-      for (let s = first; s <= last; s++) {
-        const tear = this.failing.get(s);
-        if (tear !== undefined) return tear;
-      }
+    const first = Math.floor(offset / this.sectorSize);
+    const last = Math.floor((offset + Math.max(1, length) - 1) / this.sectorSize);
+    for (let s = first; s <= last; s++) {
+      const tear = this.failing.get(s);
+      if (tear !== undefined) return tear;
     }
     return undefined;
   }

@@ -11,9 +11,8 @@ export const DEFAULT_RING_KB = 64;
  * Missing, non-numeric or non-positive values give the default.
  */
 export function ringSectorsFor(cacheSizeKb: number | undefined, sectorSize: number): number {
+  // Number.isFinite is false for anything but a finite number (no coercion), so no typeof test is needed.
   const kb =
-    typeof cacheSizeKb === "number" && cacheSizeKb > 0 && Number.isFinite(cacheSizeKb)
-      ? cacheSizeKb
-      : DEFAULT_RING_KB;
+    Number.isFinite(cacheSizeKb) && (cacheSizeKb as number) > 0 ? (cacheSizeKb as number) : DEFAULT_RING_KB;
   return Math.max(2, Math.ceil((kb * 1024) / sectorSize));
 }

@@ -92,7 +92,7 @@ const DAMAGES: Damage[] = [
   { name: "units mark kind", at: () => SECTOR_HEADER_BYTES, losesRecord: false, corrupt: 0 },
   { name: "units mark CRC", at: () => SECTOR_HEADER_BYTES + 9, losesRecord: false, corrupt: 0 },
   { name: "header magic", at: () => 0, losesRecord: false, corrupt: 1 },
-  { name: "header ring id", at: () => 4, losesRecord: false, losesHeadSector: true, corrupt: 1 },
+  { name: "header ring id", at: () => 4, losesRecord: false, corrupt: 1 },
   { name: "header sector sequence", at: () => 8, losesRecord: false, corrupt: 1 },
   { name: "header first sequence", at: () => 12, losesRecord: false, corrupt: 1 },
   { name: "header sync point", at: () => 18, losesRecord: false, corrupt: 1 },
@@ -269,8 +269,24 @@ test("the head's next sector, its sector sequence field and first frame damaged:
   });
 });
 
+test("a young ring's only sector, its header and first frame damaged: numbering goes past what it could hold", () => {
+  damageCase({
+    total: 5,
+    flips: [
+      [0, 9],
+      [0, frameAt(0) + 20],
+    ],
+    lost: range(1, 5),
+    corrupt: 1,
+    headHeader: true,
+    atHead: true,
+  });
+});
+
 test("a young ring's sector kept with a damaged header stays kept after numbering jumped past a lost next head", () => {
-  // Sector 0 (1..8): header and last frame damaged; sector 1 (9..12): its ring id field damaged.
+  // Sector 0 (1..8): header and last frame damaged; sector 1 (9..12): its ring id and sector
+  // sequence fields damaged (not this ring's as far as open can tell; its first-record field says
+  // it continued sector 0).
   // The appends after the reopen open sector 1 again more than a sector's worth of numbers later,
   // and the second reopen must still find sector 0 (before the new tail) as the ring's.
   damageCase({
@@ -279,12 +295,40 @@ test("a young ring's sector kept with a damaged header stays kept after numberin
       [0, 13],
       [0, frameAt(7) + 20],
       [1, 4],
+      [1, 9],
     ],
     lost: range(8, 12),
     corrupt: 2,
     headHeader: true,
     atHead: true,
   });
+});
+
+test("an empty tail sector without a units mark (a failed program sealed it; the next sector took its first record) counts 0 units", () => {
+  // Found by the model soak (CAPSYNC_STORAGE_SOAK=150, seed 10120): the census was NaN.
+  const layout = [{ key: KEY, sectors: 4 }];
+  const scratch = new NorImage({ size: 12 * S, sectorSize: S });
+  const model = openRingStore({ flash: scratch, layout, recordUnits }).ring(KEY)!;
+  for (let id = 1; id <= 3; id++) appendOne(model, id);
+  const flash = new NorImage({ size: 12 * S, sectorSize: S });
+  const ring = openRingStore({ flash, layout, recordUnits }).ring(KEY)!;
+  assert.equal(ring.ringId, model.ringId);
+  const first = ring.firstSector * S;
+  // Sector 0: a header (sector sequence 1, first record 1) whose mark tore; nothing after it.
+  const header = new Uint8Array(SECTOR_HEADER_BYTES + 12);
+  encodeSectorHeader(header, 0, { ringId: ring.ringId, sectorSeq: 1, firstSeq: 1, syncPoint: 0 });
+  header.fill(0x00, SECTOR_HEADER_BYTES);
+  flash.write(first, header);
+  // Sector 1: the same records written again (sector sequence 2, first record 1).
+  const copy = scratch.bytes.slice(first, first + S);
+  encodeSectorHeader(copy, 0, { ringId: ring.ringId, sectorSeq: 2, firstSeq: 1, syncPoint: 0 });
+  flash.write(first + S, copy);
+  const again = openRingStore({ flash, recordUnits, retainUnsynced: true }).ring(KEY)!;
+  assert.deepEqual(
+    readAll(again).map((r) => idOf(r.bytes)),
+    [1, 2, 3],
+  );
+  assert.deepEqual(again.census(), { records: 3, units: 6, lastSeq: 3 });
 });
 
 test("a damaged units mark costs one read of its sector at open; a healthy open reads headers and the head only", () => {
@@ -400,6 +444,7 @@ test("a new ring never takes another ring's old sector as its own, even with a d
   const again = openRingStore({ flash, recordUnits, retainUnsynced: true }).ring(KEY)!;
   assert.equal(again.read(1 << 20), null, "the old ring's records are not the new ring's");
   assert.equal(again.counters().pending, 0);
+  assert.equal(again.nextSequence, 1, "another ring's header is not taken as a reason to skip numbers");
 });
 
 test("the sync point held by the old head survives when the next head's header is damaged", () => {

@@ -182,6 +182,8 @@ export class FlashRing implements Ring {
   private corruptCount = 0;
   /** Sequence numbers skipped at open past damage that may have held records (never handed out again). */
   private skippedCount = 0;
+  /** With no live sector: numbers at or below this were skipped at open (`skipPastHeaders`), nothing to read. */
+  private noSectorFloor = 0;
   /** Set by `salvage`: where its parse stopped, the sequence after the last record, the units mark. */
   private salvagedPos = 0;
   private salvagedEnd = 0;
@@ -232,8 +234,13 @@ export class FlashRing implements Ring {
     const unreadable = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       this.ctx.flash.read(this.base(i), headerBytes);
-      const intact = decodeSectorHeader(headerBytes, 0, h);
-      if (!intact && notErased(headerBytes)) unreadable[i] = getU32(headerBytes, 4) === this.ringId ? 2 : 1;
+      let intact = decodeSectorHeader(headerBytes, 0, h);
+      if (!intact && notErased(headerBytes)) {
+        // Damaged in its ring id field alone: with this ring's id it checks, so it is this ring's.
+        intact = this.withOwnRingId(headerBytes, h);
+        if (intact) this.noteDamagedHeader(i);
+        else unreadable[i] = getU32(headerBytes, 4) === this.ringId ? 2 : 1;
+      }
       if (intact && h.ringId === this.ringId) {
         this.state[i] = LIVE;
         this.sectorSeqs[i] = h.sectorSeq;
@@ -364,7 +371,7 @@ export class FlashRing implements Ring {
     if (skip > 0) {
       this.skippedCount = skip;
       this.ctx.log.warn(
-        `storage: ring "${this.key}" head sector ${this.firstSector + head} ends in damage; sequence numbers ${seq}..${seq + skip - 1} are skipped, never to be reused`,
+        `storage: ring "${this.key}" sequence numbers ${seq}..${seq + skip - 1} are skipped past damage at its head (sector ${this.firstSector + head}), never to be reused`,
       );
     }
     if (sealHead || skipSector) sealed = true;
@@ -430,6 +437,13 @@ export class FlashRing implements Ring {
       if (Number.isNaN(this.firstUnits[prev]!)) {
         this.firstUnits[prev] = (this.firstUnits[j]! - this.unitsOfSector(prev) + TWO_POW_32) % TWO_POW_32;
       }
+      j = prev;
+    }
+    // Sectors below it holding no record (sealed empty after a failed program: the next one opened at
+    // the same first record) count what it does: the tail's count is the census floor's.
+    for (let j = floorSector; j !== this.tail && this.firstSeqs[(j - 1 + n) % n] === this.firstSeqs[j]; ) {
+      const prev = (j - 1 + n) % n;
+      if (Number.isNaN(this.firstUnits[prev]!)) this.firstUnits[prev] = this.firstUnits[j]!;
       j = prev;
     }
     // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: a shortcut: with sync >= nextSeq - 1 each branch below yields nextUnit too
@@ -966,7 +980,7 @@ export class FlashRing implements Ring {
 
   /** Records at or below this are never handed out again: acknowledged, discarded or dropped. */
   private readFloor(): number {
-    if (this.tail < 0) return this.sync;
+    if (this.tail < 0) return Math.max(this.sync, this.noSectorFloor);
     const beforeTail = this.firstSeqs[this.tail]! - 1;
     return Math.max(beforeTail, this.sync);
   }
@@ -1005,6 +1019,20 @@ export class FlashRing implements Ring {
     this.ctx.log.warn(
       `storage: ring "${this.key}" sector ${this.firstSector + sector} has a damaged frame at byte ${pos}; the rest of that sector is skipped`,
     );
+  }
+
+  /**
+   * Decodes the header at the start of `b` as if its ring id field held this
+   * ring's id (a CRC-32 over 24 bytes tells a damaged id field from another
+   * ring's header); `b` is left as it was.
+   */
+  private withOwnRingId(b: Uint8Array, h: SectorHeader): boolean {
+    const id = getU32(b, 4);
+    if (id === this.ringId) return false;
+    putU32(b, 4, this.ringId);
+    const ok = decodeSectorHeader(b, 0, h);
+    putU32(b, 4, id);
+    return ok;
   }
 
   /** Counts (once per sector) and logs a sector of the run whose header is damaged. */
@@ -1184,19 +1212,23 @@ export class FlashRing implements Ring {
   }
 
   /**
-   * No sector of the ring has a usable header. A damaged one that is still
-   * recognisably a sector header (magic, version, length) may have been this
-   * ring's only sector (its ring id field damaged): numbering continues past
-   * every number it could hold, from its first-record field, so none is given
-   * to other data; those numbers count as done (there is nothing to return,
-   * and the sector may as well be another ring's). Counted and logged.
+   * No sector of the ring has a usable header. A damaged one that still names
+   * this ring and is recognisably a sector header (magic, version, length)
+   * but holds no intact batch (its first frame damaged too, or a first
+   * program cut short) may have held records a reader saw: numbering
+   * continues past every number it could hold, from its first-record field,
+   * so none is given to other data. No sector holds them, so they are not
+   * pending: the ring's floor starts after them (the sync point stays what it
+   * was: a cut leaves it old or new, never anything else). Counted and
+   * logged. (A header whose ring id field is damaged is not taken: after a
+   * layout change a new ring's sectors hold other rings' headers.)
    */
   private skipPastHeaders(unreadable: Uint8Array): void {
     const b = this.ctx.scratch.subarray(0, SECTOR_HEADER_BYTES);
     let top = 0;
     let from = -1;
     for (let i = 0; i < this.sectorCount; i++) {
-      if (!unreadable[i]) continue;
+      if (unreadable[i] !== 2) continue;
       this.ctx.flash.read(this.base(i), b);
       if (
         b[0] !== SECTOR_MAGIC_0 ||
@@ -1218,7 +1250,7 @@ export class FlashRing implements Ring {
     this.corruptSeen[from] = 1;
     this.corruptCount++;
     this.nextSeq = top;
-    this.sync = top - 1;
+    this.noSectorFloor = top - 1;
     this.skippedCount = top - 1;
     this.ctx.log.warn(
       `storage: ring "${this.key}" has no readable sector header; sector ${this.firstSector + from} has a damaged one that may be its own: numbering continues at ${top}`,

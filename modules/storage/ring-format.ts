@@ -120,8 +120,9 @@ export function decodeSectorHeader(b: Uint8Array, at: number, out: SectorHeader)
   out.sectorSeq = getU32(b, at + 8);
   out.firstSeq = getU48(b, at + 12);
   out.syncPoint = getU48(b, at + 18);
-  // A sector opens after its ring's sync point: a header saying otherwise is not one we wrote.
-  return out.firstSeq >= 1 && out.syncPoint < out.firstSeq;
+  // A sector opens after its ring's sync point: a header saying otherwise is not one we wrote
+  // (and its first record number is then at least 1, the sync point being unsigned).
+  return out.syncPoint < out.firstSeq;
 }
 
 /** Bytes of the LEB128 encoding of a record length. */

@@ -115,3 +115,34 @@ test("a frame of empty records checks; one whose lengths run past its body does 
   putU32(c, 10, crc32(c, 0, 10));
   assert.equal(checkFrame(c, 0, c.length), -1);
 });
+
+/** A frame of `kind` with `count`, a body of `body` bytes, sequence 1, and a valid CRC. */
+function frame(kind: number, count: number, body: number[]): Uint8Array {
+  const b = new Uint8Array(12 + body.length);
+  b[0] = kind;
+  b[1] = count;
+  b[2] = body.length & 0xff;
+  b[3] = body.length >> 8;
+  b[4] = 1;
+  b.set(body, 8);
+  putU32(b, 8 + body.length, crc32(b, 0, 8 + body.length));
+  return b;
+}
+
+test("sync frames and units marks carry no count and no body; batches at least one record, each length in its shortest form", () => {
+  for (const kind of [0x5c, 0x55]) {
+    assert.equal(checkFrame(frame(kind, 0, []), 0, 12), 12);
+    assert.equal(checkFrame(frame(kind, 1, []), 0, 12), -1, `${kind}: a count`);
+    assert.equal(checkFrame(frame(kind, 0, [0]), 0, 13), -1, `${kind}: a body`);
+    assert.equal(checkFrame(frame(kind, 1, [0]), 0, 13), -1, `${kind}: both`);
+  }
+  assert.equal(checkFrame(frame(0xb1, 0, []), 0, 12), -1, "a batch of no record");
+  assert.equal(checkFrame(frame(0x42, 0, []), 0, 12), -1, "an unknown kind");
+  assert.equal(checkFrame(frame(0xb1, 1, [1, 9]), 0, 14), 14);
+  // 0x80 0x00: a zero length padded to two bytes (read as one zero length, then a second one).
+  assert.equal(checkFrame(frame(0xb1, 2, [0x80, 0x00]), 0, 14), -1, "a padded length");
+  assert.equal(checkFrame(frame(0xb1, 1, [0x81, 0x00, 1]), 0, 15), -1, "length 1 padded");
+  assert.equal(checkFrame(frame(0xb1, 1, [0x80, 0x80, 0x80]), 0, 15), -1, "an unterminated length");
+  // A frame that ends one byte past the limit.
+  assert.equal(checkFrame(frame(0x5c, 0, []), 0, 11), -1);
+});

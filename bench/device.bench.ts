@@ -44,6 +44,10 @@ function derive(f: DeviceFigures) {
     peakChunkBytesSync: f.peakChunkBytesSync,
     bootFlashBytesReadFull1MiB: f.bootFlashBytesReadFull1MiB,
     bootComputronsFull1MiB: f.bootComputronsFull1MiB,
+    computronsPerReadingStore3AxisJsCrc: f.imu3Axis200HzJsCrc.computronsPerReadingStore,
+    computronsPerReadingSync3AxisJsCrc: f.imu3Axis200HzJsCrc.computronsPerReadingSync,
+    computronsPerReadingTotal3AxisJsCrc: f.imu3Axis200HzJsCrc.computronsPerReadingTotal,
+    computronsPerReadingTotalReadings4JsCrc: f.readings4At1HzJsCrc.computronsPerReadingTotal,
     /** Readings per second one ESP32 core can capture, store and upload (3-axis), all of its XS time. */
     esp32ReadingsPerSecondEndToEnd: Math.floor(R / imu.computronsPerReadingTotal),
     /** Largest aggregate 3-axis rate whose capture + store stay within ESP32_CPU_SHARE of the core. */

@@ -32,6 +32,7 @@ import type {
 } from "../../modules/ports";
 import { silentLogger, TransportError } from "../../modules/ports";
 import { CloudClient } from "../../modules/rpc/cloud-client";
+import { crc32UpdateJs, setNativeCrc32 } from "../../modules/storage/crc32";
 import { openRingStore } from "../../modules/storage/ring-store";
 import type {
   ReadChunk,
@@ -93,10 +94,22 @@ interface Slot {
   repeat: number;
 }
 
-/** Monotonic + wall clock and a few timers; time moves only in `advance`. Allocates only in `set`. */
+/**
+ * Monotonic + wall clock and a few timers; time moves only in `advance`. Allocates only in `set`.
+ *
+ * It stands in for the device's native Moddable timers, whose bookkeeping is C, not XS: the
+ * emulation's own work should cost next to nothing so that only capsync's work is metered. Timers
+ * still fire in time order (earliest first, each at its due time); while one repeating timer is the
+ * only one armed (capture's sampler in the capture and store stages) it fires without a scan of the
+ * slots, until a callback sets or clears a timer.
+ */
 export class StepClock implements Clock, Timers {
   now = 0;
   private readonly slots: Slot[] = [];
+  /** Timers armed (callback set). */
+  private armed = 0;
+  /** Bumped by every set and clear: advance's fast loop rescans when a callback changed the timers. */
+  private changes = 0;
   monotonic(): number {
     return this.now;
   }
@@ -111,18 +124,26 @@ export class StepClock implements Clock, Timers {
     }
     const s = this.slots[id]!;
     s.callback = callback;
-    s.due = this.now + delayMs;
+    // A negative delay is "now" (as on the device): no timer is ever due before now.
+    s.due = this.now + (delayMs > 0 ? delayMs : 0);
     s.repeat = repeatMs ?? 0;
+    this.armed++;
+    this.changes++;
     return id;
   }
   schedule(id: TimerId, delayMs: number, repeatMs?: number): void {
     const s = this.slots[id as number]!;
-    s.due = this.now + delayMs;
+    s.due = this.now + (delayMs > 0 ? delayMs : 0);
     s.repeat = repeatMs ?? 0;
+    this.changes++;
   }
   clear(id: TimerId): void {
     const s = this.slots[id as number];
-    if (s) s.callback = undefined;
+    if (s && s.callback !== undefined) {
+      s.callback = undefined;
+      this.armed--;
+    }
+    this.changes++;
   }
   /** Fire every timer due up to now + ms, earliest first. */
   advance(ms: number): void {
@@ -136,10 +157,27 @@ export class StepClock implements Clock, Timers {
       }
       if (next < 0) break;
       const s = slots[next]!;
-      if (s.due > this.now) this.now = s.due;
       const cb = s.callback!;
+      if (this.armed === 1 && s.repeat > 0) {
+        // The only timer armed, repeating: it is the earliest at every firing until a callback sets
+        // or clears a timer (then the loop above looks again). Its due time is never before now.
+        const changes = this.changes;
+        const repeat = s.repeat;
+        let due = s.due;
+        do {
+          this.now = due;
+          due += repeat;
+          s.due = due;
+          cb();
+        } while (due <= end && this.changes === changes);
+        continue;
+      }
+      if (s.due > this.now) this.now = s.due;
       if (s.repeat > 0) s.due += s.repeat;
-      else s.callback = undefined;
+      else {
+        s.callback = undefined;
+        this.armed--;
+      }
       cb();
     }
     this.now = end;
@@ -683,6 +721,30 @@ function hourReport(): void {
   });
 }
 
+// ---- the device's native CRC-32 -------------------------------------------------
+
+/**
+ * The ESP32 build routes CRC-32 to the ROM's crc32_le (modules/platform/moddable/crc32). Here the same
+ * JavaScript hook is taken and what the device runs is charged: the XS bytecodes of the call (metered
+ * as they run, up to the meter read below) plus the ROM loop's time, a byte-wise table in internal ROM
+ * at about ROM_CRC_CYCLES_PER_BYTE CPU cycles a byte, converted at the bench's ESP32 rate (0.5 M
+ * computrons/s at 240 MHz: 480 cycles a computron). The JavaScript CRC still computes the value (every
+ * CRC check in the bench stays real); its own bytecodes are taken off the meter.
+ */
+export const ROM_CRC_CYCLES_PER_BYTE = 10;
+const CYCLES_PER_COMPUTRON = 240e6 / 500_000;
+function romCrc32(crc: number, bytes: Uint8Array, start: number, end: number): number {
+  const at = resetMeter(0, 0);
+  const value = crc32UpdateJs(crc, bytes, start, end);
+  resetMeter(0, at + Math.ceil(((end - start) * ROM_CRC_CYCLES_PER_BYTE) / CYCLES_PER_COMPUTRON));
+  return value;
+}
+
+/** true: CRC-32 as on the device (ROM); false: the JavaScript path (every other lane). */
+function nativeCrc(on: boolean): void {
+  setNativeCrc32(on ? romCrc32 : undefined);
+}
+
 const g = globalThis as Record<string, unknown>;
 g.__dev = {
   captureStage,
@@ -699,4 +761,5 @@ g.__dev = {
   sendPending,
   hourReport,
   meterOverhead: () => meterOverhead,
+  nativeCrc,
 };

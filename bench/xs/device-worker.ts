@@ -104,8 +104,12 @@ export interface StageFigures {
 }
 
 export interface DeviceFigures {
+  /** As on the device: CRC-32 in the ESP32's ROM (device-entry.ts, romCrc32). */
   imu3Axis200Hz: StageFigures;
   readings4At1Hz: StageFigures;
+  /** The same with the JavaScript CRC-32 (what the Node and XS lanes run). */
+  imu3Axis200HzJsCrc: StageFigures;
+  readings4At1HzJsCrc: StageFigures;
   peakLiveHeapSlotsExampleHour: number;
   hourCaptured: number;
   hourSynced: number;
@@ -199,7 +203,12 @@ export async function measureAllocations(): Promise<{
 }
 
 export async function measureDevice(): Promise<DeviceFigures> {
+  const js = await withWorker(async (run, messages) => ({
+    imu: await stages(run, messages, "imu"),
+    env: await stages(run, messages, "env"),
+  }));
   return withWorker(async (run, messages) => {
+    await run("__dev.nativeCrc(true)");
     const imu = await stages(run, messages, "imu");
     const env = await stages(run, messages, "env");
 
@@ -215,6 +224,8 @@ export async function measureDevice(): Promise<DeviceFigures> {
     return {
       imu3Axis200Hz: imu,
       readings4At1Hz: env,
+      imu3Axis200HzJsCrc: js.imu,
+      readings4At1HzJsCrc: js.env,
       peakLiveHeapSlotsExampleHour: h.peakLiveSlots,
       hourCaptured: h.captured,
       hourSynced: h.synced,
@@ -313,6 +324,8 @@ export async function profileDevice(): Promise<string> {
           `| ${r.label} | ${(r.calls * k).toFixed(2)} | ${(r.self * k).toFixed(0)} | ${(r.total * k).toFixed(0)} |`,
         );
     };
+    // As on the device: CRC-32 in the ROM (the JavaScript CRC's own cost: the crc32Update table below).
+    await run("__dev.nativeCrc(true)");
     for (const kind of ["imu", "env"] as const) {
       const n = SIZES[kind].capture;
       await run(`__prof.profile("capture", "${kind}", ${n})`);

@@ -193,7 +193,7 @@ test("a damaged frame in a middle sector: skipped, counted, logged; everything e
   assert.equal(again.read(1 << 20), null);
 });
 
-test("a damaged head sector header: the previous sector becomes the head, nothing returned twice", () => {
+test("a damaged head sector header: the sector stays in the ring, its records are returned, no number reused", () => {
   const flash = new NorImage({ size: 16 * S, sectorSize: S });
   const store = openRingStore({ flash, layout: [{ key: "a", sectors: 8 }] });
   const ring = store.ring("a")!;
@@ -208,18 +208,23 @@ test("a damaged head sector header: the previous sector becomes the head, nothin
   // Find the last sector with a header and break it.
   let last = -1;
   for (let s = 2; s < 10; s++) if (flash.bytes[s * S] === 0x52) last = s;
-  flash.bytes[last * S + 5]! ^= 0xff;
+  // Its first-record-sequence field (a damaged ring id is in storage-torn-fields.test.ts).
+  flash.bytes[last * S + 13]! ^= 0xff;
   const again = openRingStore({ flash, retainUnsynced: true }).ring("a")!;
   const chunk = again.read(1 << 20)!;
-  assert.ok(chunk.lastSeq < head - 1);
+  assert.equal(chunk.firstSeq, 1);
+  assert.equal(chunk.lastSeq, head - 1, "the head's records are still returned");
+  assert.equal(again.counters().corrupt, 1, "the damaged header is counted");
   chunk.records.forEach((r, i) => {
     assert.equal(r[0], chunk.firstSeq + i - 1);
   });
-  // New records continue after the surviving ones and the ring keeps working.
+  // New records get numbers after every one used before, and the ring keeps working.
   batch.clear();
   batch.add(new Uint8Array([200]));
   again.append(batch);
-  assert.deepEqual(again.read(1, chunk.lastSeq)!.records[0], new Uint8Array([200]));
+  const fresh = again.read(1, chunk.lastSeq)!;
+  assert.deepEqual(fresh.records[0], new Uint8Array([200]));
+  assert.ok(fresh.firstSeq >= head, `new record numbered ${fresh.firstSeq}, below ${head}`);
 });
 
 test("random bit rot over a populated image never yields a wrong record (100 seeds)", () => {

@@ -2,7 +2,7 @@
 // platform's TextEncoder/TextDecoder), the layout record's every rejection reason, the sector
 // header's checks and the record length prefix: cases the mutation run found unguarded.
 
-import { crc32, setNativeCrc32 } from "../../modules/storage/crc32";
+import { adoptNativeCrc32, crc32, setNativeCrc32 } from "../../modules/storage/crc32";
 import {
   decodeLayoutRecord,
   encodeLayoutRecord,
@@ -203,4 +203,57 @@ test("a native CRC hook takes ranges of 16 bytes and more; shorter ones and an u
   calls.length = 0;
   assert.equal(expected(0, 64), crc32(bytes.slice(), 0, 64));
   assert.deepEqual(calls, [], "unset: never called");
+});
+
+test("adoptNativeCrc32 installs a native CRC only if it agrees with the reference", () => {
+  const bitwise = (crc: number, b: Uint8Array, start: number, end: number) => {
+    let c = crc >>> 0;
+    for (let i = start; i < end; i++) {
+      c ^= b[i]!;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+    }
+    return c >>> 0;
+  };
+  const bytes = new Uint8Array(64).map((_, i) => i * 7);
+  const reference = crc32(bytes, 0, 64);
+  let calls = 0;
+  try {
+    // Wrong conventions a ROM binding could get wrong: inversions (ROM functions take the finished value),
+    // reflection (a big-endian CRC), offsets ignored, a chained update restarting.
+    const wrong: [string, (crc: number, b: Uint8Array, s: number, e: number) => number][] = [
+      ["finished value in and out", (crc, b, s, e) => (~bitwise(~crc >>> 0, b, s, e) >>> 0) ^ 0],
+      ["no inversion at all", (crc, b, s, e) => (bitwise(crc, b, s, e) ^ 0xffffffff) >>> 0],
+      ["offset ignored", (crc, b, s, e) => bitwise(crc, b, 0, e - s)],
+      ["restarts instead of chaining", (_crc, b, s, e) => bitwise(0xffffffff, b, s, e)],
+      ["another polynomial", (crc, b, s, e) => bitwise(crc ^ 1, b, s, e)],
+      [
+        "throws",
+        () => {
+          throw new RangeError("no ROM");
+        },
+      ],
+    ];
+    for (const [what, fn] of wrong) {
+      const refused = adoptNativeCrc32((c, b, s, e) => {
+        calls++;
+        return fn(c, b, s, e);
+      });
+      assert.notEqual(refused, "", `${what}: refused`);
+      calls = 0;
+      assert.equal(crc32(bytes, 0, 64), reference, `${what}: the JavaScript CRC stays`);
+      assert.equal(calls, 0, `${what}: never called after the refusal`);
+    }
+    assert.equal(
+      adoptNativeCrc32((c, b, s, e) => {
+        calls++;
+        return bitwise(c, b, s, e);
+      }),
+      "",
+    );
+    calls = 0;
+    assert.equal(crc32(bytes, 0, 64), reference);
+    assert.equal(calls, 1, "installed: the store's CRC goes through it");
+  } finally {
+    setNativeCrc32(undefined);
+  }
 });

@@ -232,3 +232,93 @@ test("transcoder: malformed blocks throw BlockFormatError and leave the writer w
   const broken = Uint8Array.from(readings, (b, i) => (i === endAt ? 1 : b));
   assert.throws(() => transcoder.writeSensorData(broken, new ProtoWriter(), 2), BlockFormatError);
 });
+
+test("transcoder: steady runs (copied and patched readings) are byte-identical across seconds, nanos sizes and escapes", () => {
+  const rng = new Random(4242);
+  const steps = [5000, 1000, 3333, 10_000, 250_000, 999_999, 1_000_001, 7];
+  const kinds = [
+    KIND_ANGULAR_VELOCITY,
+    KIND_LINEAR_ACCELERATION,
+    KIND_GEO_POSITION,
+    KIND_ANALOG,
+    KIND_READINGS,
+  ];
+  let readings = 0;
+  for (let round = 0; round < 120; round++) {
+    const kind = kinds[round % kinds.length]!;
+    const arity = kind === KIND_READINGS ? 3 : kindArity(kind);
+    const step = steps[round % steps.length]!;
+    const writer = new BlockWriter(kind, 256 + rng.int(1800));
+    // Start anywhere in a second, often just before its end or a nanos-size boundary.
+    const second = 1_600_000_000 + rng.int(2 ** 28);
+    const into = [rng.int(1e6), 1e6 - 3 * step, 268_435 - step, 2_097 - step, 16 - step, 0][rng.int(6)]!;
+    let req = second * 1e6 + Math.max(0, into);
+    let code = rng.int(1000);
+    for (let block = 0; block < 3; block++) {
+      const expected: { req: number; recv: number; payload: JsonObject }[] = [];
+      const values = new Float64Array(arity);
+      for (;;) {
+        // Column 0: whole numbers, small steps and rare long jumps; 1: raw doubles; 2: two decimals, rarely not.
+        code += rng.int(20) === 0 ? rng.int(2 ** 40) - 2 ** 39 : rng.int(5) - 2;
+        values[0] = code;
+        if (arity > 1) values[1] = randomNumber(rng);
+        if (arity > 2) values[2] = rng.int(30) === 0 ? rng.int(1e9) / 3 : rng.int(100_000) / 100;
+        const jitter = rng.int(25) === 0 ? 1 + rng.int(100) : 0;
+        const recv = rng.int(25) === 0 ? req + 1 + rng.int(900) : req;
+        let added: number;
+        if (kind === KIND_READINGS) {
+          writer.beginReading();
+          writer.number("a", values[0]!);
+          writer.number("b", values[1]!);
+          writer.number("c", values[2]!);
+          assert.equal(writer.endReading(), READING_OK);
+          added = writer.fitsReading(true) && writer.commitReading(true, 1, req, recv, 0) ? 1 : 0;
+        } else added = writer.addFixed(true, 1, req, recv, 0, values, arity);
+        if (added === 0) break;
+        assert.equal(added, 1);
+        const payload =
+          kind === KIND_READINGS
+            ? { readings: { a: values[0]!, b: values[1]!, c: values[2]! } }
+            : fixedPayload(kind, values);
+        expected.push({ req, recv, payload });
+        req += step + jitter;
+      }
+      writer.seal();
+      const record = writer.bytes.slice(0, writer.ends[0]);
+      const want = reference(expected);
+      // A growable writer (the record is read in place) and a large fixed one after a request header
+      // (the record is copied to the buffer's end and raw doubles come from there).
+      const small = new ProtoWriter(64);
+      const t = new SensorDataTranscoder(wallOffsets);
+      assert.equal(t.writeSensorData(record, small, 2), expected.length);
+      assert.deepEqual(
+        small.finish(),
+        want,
+        `kind ${kind} step ${step} round ${round} block ${block} (growable)`,
+      );
+      const large = new ProtoWriter(64 * 1024, { fixed: true });
+      large.bytes(1, new Uint8Array(37));
+      const headerEnd = large.pos;
+      assert.equal(t.writeSensorData(record, large, 2), expected.length);
+      assert.deepEqual(
+        large.finish().subarray(headerEnd),
+        want,
+        `kind ${kind} step ${step} round ${round} (fixed)`,
+      );
+      // A fixed one just large enough: the record's copy at its end is used first, then written over.
+      const tight = new ProtoWriter(headerEnd + Math.max(want.length, 3 * record.length) + 1, {
+        fixed: true,
+      });
+      tight.bytes(1, new Uint8Array(37));
+      assert.equal(t.writeSensorData(record, tight, 2), expected.length);
+      assert.deepEqual(
+        tight.finish().subarray(headerEnd),
+        want,
+        `kind ${kind} step ${step} round ${round} (tight)`,
+      );
+      readings += expected.length;
+      writer.clear();
+    }
+  }
+  assert.ok(readings > 5000, `${readings} readings compared`);
+});

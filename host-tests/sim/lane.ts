@@ -81,6 +81,8 @@ try {
   await check("boots, authenticates and applies the cloud's config", async () => {
     await running.waitFor(/config: applied the cloud's config \(revision "1"\)/, 30_000);
     await running.waitFor(/capture: started with 3 collector\(s\)/, 5_000);
+    // The store's CRC-32 runs in C (crc32.c), installed after its check against the JavaScript one.
+    await running.waitFor(/crc32: native CRC-32 in use/, 5_000);
   });
 
   await check("readings from every configured collector arrive in the cloud's database", async () => {

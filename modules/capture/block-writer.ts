@@ -77,6 +77,7 @@ export const READING_ERROR_TEXT = [
 
 const TWO_32 = 4294967296;
 const EMPTY = new Uint8Array(0);
+const EMPTY_VALUES = new Float64Array(0);
 
 /** A name's UTF-8 bytes (schema changes only: allocates). */
 function utf8Bytes(value: string): Uint8Array {
@@ -95,6 +96,12 @@ export const ONES: readonly number[] = (() => {
 const TWO_32_F = 4294967296;
 /** Width statistics buckets per column: bucket b counts zigzags needing b bits (33: more than 32). */
 const BUCKETS = 34;
+/**
+ * Bucket 0 of a row (never a count) keeps an upper bound of the row's widest bucket in use: for the time
+ * rows the widest field written by field(); for a column the widest value escaped because it did not fit
+ * the column's width (every other value fits, so max(width, TOP) bounds the column).
+ */
+const TOP = 0;
 /** Widths of a column with no statistics yet (its first block). */
 const DEFAULT_WIDTH = 10;
 const DEFAULT_TIME_WIDTH = 4;
@@ -114,6 +121,12 @@ function bitLength(z: number): number {
 
 /** Smallest k ≤ 9 with value = code / 10^k exactly (Object.is), or −1. */
 export function decimalsOf(value: number): number {
+  // No k can fit a value whose 10^9 multiple is not within a few ulps of an integer: if
+  // value = fl(code / 10^k), then t = fl(value × 10^9) = N(1 + ε) for the integer N = code × 10^(9−k)
+  // and |ε| ≤ 2^−52 (two roundings), so |t − round(t)| ≤ |t − N| ≤ |t| × 2.3e−16. A noisy double (most
+  // raw values) is refused here in one test instead of ten; everything else takes the exact loop.
+  const t = value * 1e9;
+  if (Math.abs(t - Math.round(t)) > Math.abs(t) * 4.5e-16) return -1;
   for (let k = 0; k <= MODE_MAX_DECIMALS; k++) {
     const f = POW10[k]!;
     const code = Math.round(value * f) + 0;
@@ -130,23 +143,36 @@ export function decimalsOf(value: number): number {
   return -1;
 }
 
-/** Best width for a column from its bucket counts: bits of the fields plus the escapes' long form. */
-function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number): number {
+/**
+ * What an escape costs in CPU, in bits of flash it is worth: writing one and reading it back are about
+ * five calls (~150 computrons) against none for a field that fits, and one bit of width more per reading
+ * costs no computron. Charging escapes 16 bits more than they take makes the writer widen a field that
+ * escapes often (a column stepping +1 and −6 escaped one value in seven at 2 bits; 4 bits hold both):
+ * −115 computrons per 3-axis reading for ~0.4 bit (`npm run bench -- device`).
+ */
+export const ESCAPE_CPU_BITS = 16;
+
+/**
+ * Best width for a column from its bucket counts: bits of the fields plus the escapes' long form and CPU.
+ * `bound`: no bucket above it is in use (the caller keeps track of it).
+ */
+function bestWidth(hist: Uint16Array, at: number, maxWidth: number, fallback: number, bound: number): number {
   // The widest bucket in use: no width above it is cheaper (no escapes, more bits), so the search starts
   // there (or at maxWidth) instead of walking every bucket.
-  let top = BUCKETS - 1;
+  let top = bound;
   while (top > 0 && hist[at + top] === 0) top--;
-  if (top === 0) return fallback;
+  if (top <= 1) return top === 0 ? fallback : 1; // every field fits one bit (a steady rate's zeros)
   let n = 0;
   for (let b = 1; b <= top; b++) n += hist[at + b]!;
   const hi = top < maxWidth ? top : maxWidth;
-  // cost(w) = n·w + Σ_{b>w} count_b · (1 + 6 + b): the escapes bit, the length and the bits.
+  // cost(w) = n·w + Σ_{b>w} count_b · (1 + 6 + b + ESCAPE_CPU_BITS): the escapes bit, the length, the bits
+  // and the escape's CPU.
   let escapes = 0;
-  for (let b = hi + 1; b <= top; b++) escapes += hist[at + b]! * (b + 8);
+  for (let b = hi + 1; b <= top; b++) escapes += hist[at + b]! * (b + 8 + ESCAPE_CPU_BITS);
   let best = hi;
   let bestCost = n * hi + escapes;
   for (let w = hi - 1; w >= 1; w--) {
-    escapes += hist[at + w + 1]! * (w + 9);
+    escapes += hist[at + w + 1]! * (w + 9 + ESCAPE_CPU_BITS);
     const cost = n * w + escapes;
     if (cost <= bestCost) {
       best = w;
@@ -164,6 +190,8 @@ function dictionaryIndex(name: string): number {
 
 export class BlockWriter implements FieldWriter {
   readonly kind: number;
+  /** Numbers per fixed-shape reading (1 for GPIO; 0 for Readings). */
+  readonly arity: number;
   readonly capacity: number;
   /** The block; `ends[0]` is its length once `seal()`ed (shape of the store's RecordBatch). */
   readonly bytes: Uint8Array;
@@ -174,6 +202,9 @@ export class BlockWriter implements FieldWriter {
   wallBase = false;
 
   private readonly view: DataView;
+  /** addSample's input: the collector's values array and boot id (bindSample). */
+  private sampleValues: Float64Array = EMPTY_VALUES;
+  private sampleBootId = 0;
   /** Bit stream: whole bytes written up to `pos`, `used` bits pending in `cur`. */
   private pos = 0;
   private cur = 0;
@@ -194,17 +225,29 @@ export class BlockWriter implements FieldWriter {
   /** Values of the column escaped raw in the block (of `count`; the last block's count is `lastCount`). */
   private readonly raws: Uint16Array;
   private lastCount = 0;
-  /** addFixed's fit limits for the current block: most readings, most bytes used before a reading. */
-  private fixedMaxCount = 0;
-  private fixedMaxLength = 0;
+  /** fitsFixed's limits, worked out once (capacity and arity are fixed): most readings, most bytes used before a reading. */
+  private readonly fixedMaxCount: number;
+  private readonly fixedMaxLength: number;
   /** What the block's Readings would take in format 1 (bounds the readings per block). */
   private format1Bytes = 0;
   /** The first reading's numbers (steps are chosen from them when a block starts). */
   private readonly firstValues: Float64Array;
-  /** Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes. */
+  /**
+   * Bucket counts per column, [0] Δ² time, [1] latency, then the columns: sized when the schema changes.
+   * Bucket 0 of a row counts nothing (a field needs at least one bit): it holds the row's TOP instead.
+   */
   private hist: Uint16Array;
   private timeWidthDod = DEFAULT_TIME_WIDTH;
   private timeWidthLatency = DEFAULT_TIME_WIDTH;
+  /** Bits of a steady reading's two zero time fields (timeWidthDod + timeWidthLatency). */
+  private steadyBits = 2 * DEFAULT_TIME_WIDTH;
+  /**
+   * Steady readings (Δ² 0, latency 0) whose two zero time fields were written without a count: added to
+   * both time rows' bucket 1 when the next block starts. times() counts its own (`steady`) and every
+   * reading it writes (`timed`); every other reading of the block took addSample's steady path.
+   */
+  private steady = 0;
+  private timed = 0;
   /** The driver's declared step for every column (0: none; else MODE_DIVIDE / MODE_MULTIPLY). */
   private declaredMode = 0;
   private declaredFactor = 1;
@@ -234,7 +277,12 @@ export class BlockWriter implements FieldWriter {
 
   constructor(kind: number, capacityBytes: number) {
     this.kind = kind;
+    this.arity = kind === KIND_READINGS ? 0 : kind === KIND_GPIO ? 1 : kindArity(kind);
     this.capacity = capacityBytes;
+    // No more readings than format 1 held (fitsFixed): Δt, latency and 8 bytes a number each.
+    const byCount = Math.floor(capacityBytes / (3 + 8 * this.arity));
+    this.fixedMaxCount = byCount < MAX_BLOCK_READINGS ? byCount : MAX_BLOCK_READINGS;
+    this.fixedMaxLength = capacityBytes - TIME_BYTES - this.arity * NUMBER_BYTES - 1;
     this.bytes = new Uint8Array(capacityBytes);
     this.view = new DataView(this.bytes.buffer);
     this.scratch = new Uint8Array(kind === KIND_READINGS ? capacityBytes : 0);
@@ -314,9 +362,18 @@ export class BlockWriter implements FieldWriter {
   }
 
   /**
-   * `fitsFixed` and `appendFixed` in one call, the collector's hot path: 1 appended; 0 no room in this
-   * block (seal it, hand it to the store and call again); −1 it cannot fit even alone. The common
-   * reading (steady rate, instant read) writes its two zero time fields without a call.
+   * The values array and boot id of every reading `addSample` adds (the collector's, fixed for its
+   * life): the hot path passes only what changes per reading.
+   */
+  bindSample(values: Float64Array, bootId: number): void {
+    this.sampleValues = values;
+    this.sampleBootId = bootId;
+  }
+
+  /**
+   * `fitsFixed` and `appendFixed` in one call: 1 appended; 0 no room in this block (seal it, hand it
+   * to the store and call again); −1 it cannot fit even alone. `values` holds `arity` numbers (1 for
+   * GPIO). The same as `addSample` with these values and boot id bound.
    */
   addFixed(
     wallBase: boolean,
@@ -327,64 +384,135 @@ export class BlockWriter implements FieldWriter {
     values: Float64Array,
     arity: number,
   ): number {
+    if (arity !== this.arity) throw new RangeError(`addFixed: arity ${arity}, the kind has ${this.arity}`);
+    this.sampleValues = values;
+    this.sampleBootId = bootId;
+    return this.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
+  }
+
+  /**
+   * The collector's hot path: `addFixed` for the bound values (`bindSample`). The common reading
+   * (steady rate, instant read; raw and whole-number columns that fit their width) is written here
+   * with the bit stream in locals and no call; anything else goes through `times` / `number1`.
+   */
+  addSample(wallBase: boolean, requestedUs: number, receivedUs: number, monotonicMs: number): number {
     const count = this.count;
+    const values = this.sampleValues;
     if (count === 0) {
-      // fitsFixed's limits for this block, worked out once: readings (format 1's count), bytes used.
-      const perReading = 3 + 8 * arity;
-      const byCount = Math.floor(this.capacity / perReading);
-      this.fixedMaxCount = byCount < MAX_BLOCK_READINGS ? byCount : MAX_BLOCK_READINGS;
-      this.fixedMaxLength = this.capacity - TIME_BYTES - arity * NUMBER_BYTES - 1;
-      return this.appendFixed(wallBase, bootId, requestedUs, receivedUs, monotonicMs, values, arity) ? 1 : -1;
+      const ok = this.appendFixed(
+        wallBase,
+        this.sampleBootId,
+        requestedUs,
+        receivedUs,
+        monotonicMs,
+        values,
+        this.arity,
+      );
+      return ok ? 1 : -1;
     }
-    // fitsFixed, inlined.
+    // fitsFixed, inlined: the length is pos, plus one byte when bits are pending.
+    let pos = this.pos;
+    const maxLength = this.fixedMaxLength;
     if (
       wallBase !== this.wallBase ||
       count >= this.fixedMaxCount ||
-      (this.used > 0 ? this.pos + 1 : this.pos) > this.fixedMaxLength
+      (pos >= maxLength && (pos > maxLength || this.used > 0))
     )
       return 0;
-    const delta = requestedUs - this.prevUs;
-    if (delta === this.prevDelta && receivedUs <= requestedUs) {
-      // times(), inlined for Δ² = 0 and latency 0: two zero fields are only bits to skip.
+    const bytes = this.bytes;
+    let cur: number;
+    let used: number;
+    if (requestedUs - this.prevUs === this.prevDelta && receivedUs <= requestedUs) {
+      // times(), inlined for Δ² = 0 and latency 0: two zero fields are only bits to skip (their
+      // statistics are counted once, when the next block starts).
       this.prevUs = requestedUs;
-      const hist = this.hist;
-      hist[1]++;
-      hist[BUCKETS + 1]++;
-      let used = this.used + this.timeWidthDod + this.timeWidthLatency;
+      cur = this.cur;
+      used = this.used + this.steadyBits;
       if (used >= 8) {
-        const bytes = this.bytes;
-        let pos = this.pos;
-        bytes[pos++] = this.cur;
+        bytes[pos++] = cur;
         used -= 8;
         while (used >= 8) {
           bytes[pos++] = 0;
           used -= 8;
         }
-        this.pos = pos;
-        this.cur = 0;
+        cur = 0;
       }
+    } else {
+      this.times(requestedUs, receivedUs);
+      pos = this.pos;
+      cur = this.cur;
+      used = this.used;
+    }
+    const columns = this.columns;
+    if (columns === 0) {
+      // GPIO: one bit (a fixed-shape writer has no columns only for it).
+      this.pos = pos;
+      this.cur = cur;
       this.used = used;
-    } else this.times(requestedUs, receivedUs);
-    if (this.kind === KIND_GPIO) this.put(values[0] ? 1 : 0, 1);
-    else {
-      const modes = this.mode;
-      const columns = this.columns;
-      for (let c = 0; c < columns; c++) {
-        if (modes[c] !== MODE_RAW) {
-          this.number1(c, values[c]!);
+      this.put(values[0] ? 1 : 0, 1);
+      this.count = count + 1;
+      return 1;
+    }
+    const modes = this.mode;
+    const widths = this.width;
+    const prevCode = this.prevCode;
+    for (let c = 0; c < columns; c++) {
+      const v = values[c]!;
+      const mode = modes[c]!;
+      if (mode === MODE_RAW) {
+        // number1's raw column (format 3: pad to a whole byte, then the 8 bytes).
+        if (used > 0) {
+          bytes[pos++] = cur;
+          cur = 0;
+          used = 0;
+        }
+        this.view.setFloat64(pos, v, true);
+        pos += 8;
+        continue;
+      }
+      if (mode === 0 && (v | 0) === v && (v !== 0 || 1 / v > 0)) {
+        // number1's whole-number column (v is its own code) when its delta fits the width.
+        const delta = v - prevCode[c]!;
+        const z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+        const width = widths[c]!;
+        const b = 32 - Math.clz32(z + 1);
+        if (z < 0xffffffff && b <= width) {
+          prevCode[c] = v;
+          this.hist[(c + 2) * BUCKETS + b]++;
+          // put(z, width), inlined for a field that ends in this byte or the next.
+          const free = 8 - used;
+          if (width < free) {
+            cur |= z << used;
+            used += width;
+            continue;
+          }
+          if (width < free + 8) {
+            bytes[pos++] = (cur | (z << used)) & 0xff;
+            cur = z >>> free;
+            used = width - free;
+            continue;
+          }
+          this.pos = pos;
+          this.cur = cur;
+          this.used = used;
+          this.put(z, width);
+          pos = this.pos;
+          cur = this.cur;
+          used = this.used;
           continue;
         }
-        // number1's raw column, inlined (format 3: pad to a whole byte, then the 8 bytes).
-        let pos = this.pos;
-        if (this.used > 0) {
-          this.bytes[pos++] = this.cur;
-          this.cur = 0;
-          this.used = 0;
-        }
-        this.view.setFloat64(pos, values[c]!, true);
-        this.pos = pos + 8;
       }
+      this.pos = pos;
+      this.cur = cur;
+      this.used = used;
+      this.number1(c, v);
+      pos = this.pos;
+      cur = this.cur;
+      used = this.used;
     }
+    this.pos = pos;
+    this.cur = cur;
+    this.used = used;
     this.count = count + 1;
     return 1;
   }
@@ -489,6 +617,7 @@ export class BlockWriter implements FieldWriter {
       this.columns = columns;
       // New fields: forget what was learned about the old ones (allocates, as a schema change may).
       this.hist = new Uint16Array((columns + 2) * BUCKETS);
+      this.steady = 0;
       this.learned.fill(-1);
       this.raws.fill(0);
     }
@@ -798,10 +927,20 @@ export class BlockWriter implements FieldWriter {
     const step = stepMs ? delta0 / 1000 : delta0;
     pos = putVarint(b, pos, step >= 0 ? step * 2 : -step * 2 - 1);
     const hist = this.hist;
-    const dod = bestWidth(hist, 0, MAX_TIME_WIDTH, this.timeWidthDod);
-    const latency = bestWidth(hist, BUCKETS, MAX_TIME_WIDTH, this.timeWidthLatency);
+    const steady = this.steady + this.lastCount - this.timed;
+    let topDod = hist[TOP]!;
+    let topLatency = hist[BUCKETS + TOP]!;
+    if (steady > 0) {
+      hist[1] += steady;
+      hist[BUCKETS + 1] += steady;
+      if (topDod < 1) topDod = 1;
+      if (topLatency < 1) topLatency = 1;
+    }
+    const dod = bestWidth(hist, 0, MAX_TIME_WIDTH, this.timeWidthDod, topDod);
+    const latency = bestWidth(hist, BUCKETS, MAX_TIME_WIDTH, this.timeWidthLatency, topLatency);
     this.timeWidthDod = dod;
     this.timeWidthLatency = latency;
+    this.steadyBits = dod + latency;
     b[pos++] = dod | (latency << 4);
     // Columns: step (declared, or decimals that the first value and the last block needed) and width.
     for (let c = 0; c < this.columns; c++) {
@@ -828,7 +967,16 @@ export class BlockWriter implements FieldWriter {
         b[pos++] = MODE_RAW << 4;
         continue;
       }
-      const width = bestWidth(hist, (c + 2) * BUCKETS, MAX_WIDTH, this.width[c] || DEFAULT_WIDTH);
+      // The block that ended wrote this column at width[c]: nothing above it but its escapes.
+      const last = this.width[c]!;
+      const escaped = hist[(c + 2) * BUCKETS + TOP]!;
+      const width = bestWidth(
+        hist,
+        (c + 2) * BUCKETS,
+        MAX_WIDTH,
+        last || DEFAULT_WIDTH,
+        escaped > last ? escaped : last,
+      );
       this.width[c] = width;
       if (width <= 15) b[pos++] = (mode << 4) | width;
       else {
@@ -845,6 +993,8 @@ export class BlockWriter implements FieldWriter {
       pos = putVarint(b, pos, code >= 0 ? code * 2 : -code * 2 - 1);
     }
     hist.fill(0);
+    this.steady = 0;
+    this.timed = 0;
     this.pos = pos;
     this.cur = 0;
     this.used = 0;
@@ -856,6 +1006,7 @@ export class BlockWriter implements FieldWriter {
 
   /** time_requested as Δ² (none for the first reading: it is the base), then the latency. */
   private times(requestedUs: number, receivedUs: number): void {
+    this.timed++;
     const latency = receivedUs > requestedUs ? receivedUs - requestedUs : 0;
     if (this.count > 0) {
       const delta = requestedUs - this.prevUs;
@@ -863,11 +1014,10 @@ export class BlockWriter implements FieldWriter {
       this.prevUs = requestedUs;
       this.prevDelta = delta;
       if (dod === 0 && latency === 0) {
-        // A steady rate and an instant read (the common case): two zero fields, one write.
-        const hist = this.hist;
-        hist[1]++;
-        hist[BUCKETS + 1]++;
-        this.put(0, this.timeWidthDod + this.timeWidthLatency);
+        // A steady rate and an instant read (the common case): two zero fields, one write (counted in
+        // both time rows' bucket 1 when the next block starts).
+        this.steady++;
+        this.put(0, this.steadyBits);
         return;
       }
       // zigzag: the wall clock may step backwards between two readings
@@ -879,7 +1029,11 @@ export class BlockWriter implements FieldWriter {
 
   /** A zigzag or unsigned z in a `width`-bit field, escaped to its long form when it does not fit. */
   private field(z: number, width: number, hist: number): void {
-    this.hist[hist + (z < 0xffffffff ? 32 - Math.clz32(z + 1) : 33)]++;
+    const b = z < 0xffffffff ? 32 - Math.clz32(z + 1) : 33;
+    this.hist[hist + b]++;
+    if (hist === 0) {
+      if (b > this.hist[TOP]!) this.hist[TOP] = b;
+    } else if (b > this.hist[BUCKETS + TOP]!) this.hist[BUCKETS + TOP] = b;
     if (z < ONES[width]!) {
       this.put(z, width);
       return;
@@ -947,7 +1101,11 @@ export class BlockWriter implements FieldWriter {
           this.put(z, width);
           return;
         }
-      } else this.hist[(c + 2) * BUCKETS + 33]++;
+        if (b > this.hist[(c + 2) * BUCKETS + TOP]!) this.hist[(c + 2) * BUCKETS + TOP] = b;
+      } else {
+        this.hist[(c + 2) * BUCKETS + 33]++;
+        this.hist[(c + 2) * BUCKETS + TOP] = 33;
+      }
       this.put(ONES[width]!, width);
       this.put(1, 1);
       this.putLong(z);

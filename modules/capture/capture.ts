@@ -95,14 +95,17 @@ export class Capture implements CollectorHost {
   private flushIntervalMs = DATA_MANAGER_DEFAULTS.flushIntervalSecs * 1000;
   private eraseStallMs = DATA_MANAGER_DEFAULTS.eraseStallMs;
   private ticks = 0;
-  /** keepOnGrid's fast path: the grid point (index, ms, for tick `onGridTick`) the timer should fire at next. */
+  /**
+   * keepOnGrid's fast path: the grid point (index, ms) the timer should fire at next; NaN after any
+   * change of the timer, its interval or its grid (setTimer, a new grid in apply).
+   */
   private onGridIndex = 0;
   private onGridMs = Number.NaN;
-  private onGridTick = 0;
-  private onGridOrigin = Number.NaN;
   /** Until this boot's wall-clock offset is learned, every tick looks at the clock. */
   private clockPending = true;
   private erases = 0;
+  /** Some collector has needsEraseCheck set (a tick then runs eraseAhead; kept by flush and eraseAhead). */
+  private erasePending = false;
   private urgentErases = 0;
   private closed = false;
 
@@ -320,6 +323,7 @@ export class Capture implements CollectorHost {
 
     // 6. Schedules and the one timer.
     this.collectors = next.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.notePendingErases();
     for (const { collector, hz } of fresh) collector.frequencyHz = hz;
     const tickMs = chooseTick(
       this.collectors.map((c) => (c.usesFifo ? FIFO_DRAIN_MS : 1000 / c.frequencyHz)),
@@ -329,7 +333,10 @@ export class Capture implements CollectorHost {
     // or the next depending on the jitter, sometimes by none). A new interval starts a new grid now;
     // collectors that keep their schedule move to the first new grid point at or after their next deadline.
     const newGrid = tickMs !== this.tickMs || this.timer === undefined;
-    if (newGrid) this.tickOriginMs = now;
+    if (newGrid) {
+      this.tickOriginMs = now;
+      this.onGridMs = Number.NaN;
+    }
     const refreshed = new Set<Collector>();
     for (const { collector, hz } of fresh) {
       // A collector that read at this very instant (a reconfigure right after a tick) starts one grid
@@ -379,6 +386,7 @@ export class Capture implements CollectorHost {
       collector.flushed += count;
       collector.blocks++;
       collector.needsEraseCheck = true;
+      this.erasePending = true;
     } catch (error) {
       collector.dropped += count;
       this.log.error(
@@ -465,18 +473,25 @@ export class Capture implements CollectorHost {
     const now = clock.monotonic();
     if (this.clockPending) this.clockPending = !this.timeline.observe(now, clock.wall());
     const collectors = this.collectors;
-    let earliest = Number.POSITIVE_INFINITY;
-    let wantsErase = false;
+    const flushIntervalMs = this.flushIntervalMs;
     for (let i = 0; i < collectors.length; i++) {
       const c = collectors[i]!;
-      c.run(now);
+      // Not due: no call (a slow collector sleeps through most ticks of a fast one).
+      if (now >= c.nextDeadlineMs) c.run(now);
       const block = c.block;
-      if (block.count > 0 && now - block.firstMonotonicMs >= this.flushIntervalMs) this.flush(c);
-      if (c.nextDeadlineMs < earliest) earliest = c.nextDeadlineMs;
-      if (c.needsEraseCheck) wantsErase = true;
+      if (block.count > 0 && now - block.firstMonotonicMs >= flushIntervalMs) this.flush(c);
     }
-    if (wantsErase) this.eraseAhead(earliest);
-    this.keepOnGrid(now);
+    if (this.erasePending) this.eraseAhead();
+    // keepOnGrid's common case, inlined: an on-time tick that took no time keeps the timer as it is
+    // (onGridMs is NaN whenever the timer, its interval or its grid changed: keepOnGrid decides then).
+    if (now === this.onGridMs) {
+      const after = clock.monotonic();
+      if (after === now) {
+        this.onGridMs = this.tickOriginMs + ++this.onGridIndex * this.tickMs;
+        return;
+      }
+      this.keepOnGrid(now, after);
+    } else this.keepOnGrid(now);
   }
 
   /**
@@ -486,19 +501,14 @@ export class Capture implements CollectorHost {
    * next grid point instead; an on-time one costs nothing. A tick that
    * stalled past the next grid point (an erase) leaves the timer alone: it is
    * due already and fires at once, late, and the tick after that is back on
-   * the grid.
+   * the grid. `nowMs`: the clock read after the tick's work, if the caller made it.
    */
-  private keepOnGrid(firedMs: number): void {
+  private keepOnGrid(firedMs: number, nowMs?: number): void {
     const tickMs = this.tickMs;
     if (this.timer === undefined || tickMs === 0) return;
-    const now = this.clock.monotonic();
-    // On time and instant (the common tick): the timer's next firing is the next grid point already.
-    if (
-      firedMs === this.onGridMs &&
-      now === firedMs &&
-      this.onGridTick === tickMs &&
-      this.onGridOrigin === this.tickOriginMs
-    ) {
+    const now = nowMs ?? this.clock.monotonic();
+    // On time and instant: the timer's next firing is the next grid point already.
+    if (firedMs === this.onGridMs && now === firedMs) {
       this.onGridMs = this.tickOriginMs + ++this.onGridIndex * tickMs;
       return;
     }
@@ -506,8 +516,6 @@ export class Capture implements CollectorHost {
     // The grid point the timer fires at next if nothing is late (k: its index on the grid).
     this.onGridIndex = Math.round((next - this.tickOriginMs) / tickMs);
     this.onGridMs = next;
-    this.onGridTick = tickMs;
-    this.onGridOrigin = this.tickOriginMs;
     if (next <= now) return;
     const delay = next - now;
     // A new timer (the Timers port has no re-arm: see ports.ts). Only late ticks come here.
@@ -531,9 +539,14 @@ export class Capture implements CollectorHost {
    * inside append anyway) happens now, and the deadlines it costs are counted
    * as missed by the collectors themselves.
    */
-  private eraseAhead(earliestDeadline: number): void {
-    const slack = earliestDeadline - this.clock.monotonic();
+  private eraseAhead(): void {
     const collectors = this.collectors;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < collectors.length; i++) {
+      const next = collectors[i]!.nextDeadlineMs;
+      if (next < earliest) earliest = next;
+    }
+    const slack = earliest - this.clock.monotonic();
     for (let i = 0; i < collectors.length; i++) {
       const c = collectors[i]!;
       if (!c.needsEraseCheck) continue;
@@ -559,8 +572,17 @@ export class Capture implements CollectorHost {
         this.log.error(`capture: erase-ahead of ${c.key} failed: ${(error as Error)?.message ?? error}`);
       }
       c.needsEraseCheck = false;
-      return;
+      break;
     }
+    this.notePendingErases();
+  }
+
+  /** erasePending: does any collector still wait for its erase check? */
+  private notePendingErases(): void {
+    const collectors = this.collectors;
+    let pending = false;
+    for (let i = 0; i < collectors.length; i++) if (collectors[i]!.needsEraseCheck) pending = true;
+    this.erasePending = pending;
   }
 
   /**
@@ -610,6 +632,7 @@ export class Capture implements CollectorHost {
   }
 
   private setTimer(tickMs: number): void {
+    if (tickMs !== this.tickMs || this.timer === undefined) this.onGridMs = Number.NaN;
     if (tickMs === 0) {
       if (this.timer !== undefined) this.timers.clear(this.timer);
       this.timer = undefined;

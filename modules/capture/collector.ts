@@ -98,6 +98,8 @@ export class Collector {
   readonly arity: number;
   readonly component: Component;
   readonly block: BlockWriter;
+  /** The host's clock (fixed for the host's life), read on every reading. */
+  private readonly clock: Clock;
   /** The store's view of the batch: one record, the whole block. */
   readonly batch: { readonly bytes: Uint8Array; readonly ends: Uint32Array; readonly count: number };
 
@@ -155,6 +157,7 @@ export class Collector {
     },
   ) {
     this.key = options.key;
+    this.clock = host.clock;
     this.componentType = options.componentType;
     this.componentName = options.componentName;
     this.method = options.method;
@@ -176,6 +179,7 @@ export class Collector {
     }
     this.batch = { bytes: this.block.bytes, ends: this.block.ends, count: 1 };
     this.values = new Float64Array(this.arity > 0 ? this.arity : 1);
+    if (options.kind !== KIND_READINGS) this.block.bindSample(this.values, host.bootId);
     this.fifoSamples = new Float64Array(options.fifo ? FIFO_MAX_SAMPLES * this.arity : 0);
   }
 
@@ -217,14 +221,22 @@ export class Collector {
 
   /** Take the readings due at `nowMs`. */
   run(nowMs: number): void {
-    if (nowMs < this.nextDeadlineMs) return;
-    const due = Math.floor((nowMs - this.nextDeadlineMs) / this.periodMs) + 1;
-    this.index += due;
-    this.nextDeadlineMs = this.originMs + this.index * this.periodMs;
+    const next = this.nextDeadlineMs;
+    if (nowMs < next) return;
+    const period = this.periodMs;
+    // The common tick serves one deadline (less than a period late): no division.
+    const due = nowMs - next < period ? 1 : Math.floor((nowMs - next) / period) + 1;
+    const index = this.index + due;
+    this.index = index;
+    this.nextDeadlineMs = this.originMs + index * period;
     this.lastRunMs = nowMs;
-    if (this.fifo) {
+    if (this.fifo !== undefined) {
       // The sensor keeps its own schedule; a late drain loses nothing unless the FIFO overflowed.
       this.drainFifo();
+      return;
+    }
+    if (due === 1) {
+      this.sample();
       return;
     }
     const take = due < this.perTick ? due : this.perTick;
@@ -250,9 +262,14 @@ export class Collector {
     };
   }
 
-  /** One reading: time_requested before the read, time_received after it. */
+  /**
+   * One reading: time_requested before the read, time_received after it.
+   * The hot path of capture (every reading of every polled collector): the
+   * fixed-shape store is inlined, the 3-value kinds are tested first and
+   * checked without a loop; a Readings map goes on in `sampleReadings`.
+   */
   private sample(): void {
-    const clock = this.host.clock;
+    const clock = this.clock;
     const wallMs = clock.wall();
     const startMs = clock.monotonic();
     const wallBase = wallMs >= MIN_VALID_WALL_MS;
@@ -267,55 +284,114 @@ export class Collector {
     this.lastRequestedUs = requestedUs;
     this.lastWallBase = wallBase;
     const kind = this.kind;
+    if (kind === KIND_READINGS) {
+      this.sampleReadings(wallBase, requestedUs, startMs);
+      return;
+    }
     const component = this.component;
     const values = this.values;
-    let problem = READING_OK;
     try {
-      switch (kind) {
-        case KIND_READINGS:
-          this.block.beginReading();
-          component.readings!(this.block);
-          problem = this.block.endReading();
-          break;
-        case KIND_ANGULAR_VELOCITY:
-          component.angularVelocity!(values);
-          break;
-        case KIND_LINEAR_ACCELERATION:
-          component.linearAcceleration!(values);
-          break;
-        case KIND_LINEAR_VELOCITY:
-          component.linearVelocity!(values);
-          break;
-        case KIND_GEO_POSITION:
-          component.geoPosition!(values);
-          break;
-        case KIND_COMPASS_HEADING:
-          values[0] = component.compassHeading!();
-          break;
-        case KIND_ANALOG:
-          values[0] = this.analog!.read();
-          break;
-        case KIND_GPIO:
-          values[0] = this.pin!.read() ? 1 : 0;
-          break;
-        case KIND_TICKS:
-          values[0] = component.ticksCount!();
-          break;
-        case KIND_MOTOR_POSITION:
-          values[0] = component.motorPosition!();
-          break;
-        case KIND_SERVO_POSITION:
-          values[0] = component.servoPositionDegrees!();
-          break;
-      }
+      if (kind === KIND_ANGULAR_VELOCITY) component.angularVelocity!(values);
+      else if (kind === KIND_LINEAR_ACCELERATION) component.linearAcceleration!(values);
+      else
+        switch (kind) {
+          case KIND_LINEAR_VELOCITY:
+            component.linearVelocity!(values);
+            break;
+          case KIND_GEO_POSITION:
+            component.geoPosition!(values);
+            break;
+          case KIND_COMPASS_HEADING:
+            values[0] = component.compassHeading!();
+            break;
+          case KIND_ANALOG:
+            values[0] = this.analog!.read();
+            break;
+          case KIND_GPIO:
+            values[0] = this.pin!.read() ? 1 : 0;
+            break;
+          case KIND_TICKS:
+            values[0] = component.ticksCount!();
+            break;
+          case KIND_MOTOR_POSITION:
+            values[0] = component.motorPosition!();
+            break;
+          case KIND_SERVO_POSITION:
+            values[0] = component.servoPositionDegrees!();
+            break;
+        }
     } catch (error) {
       this.sensorError(startMs, error, "");
       return;
     }
     const endMs = clock.monotonic();
+    let receivedUs = requestedUs;
+    if (endMs !== startMs) {
+      // Not an instant read (on a ms clock most reads are): its latency, and whether it overran a period.
+      if (endMs - startMs > this.periodMs) this.slowReads++;
+      receivedUs += Math.round((endMs - startMs) * 1000);
+    }
+    const arity = this.arity;
+    if (arity === 3) {
+      // NaN or ±Infinity in any of the three makes the sum NaN (v − v is 0 only for a finite v).
+      const x = values[0]!;
+      const y = values[1]!;
+      const z = values[2]!;
+      if (x - x + (y - y) + (z - z) !== 0) {
+        this.sensorError(startMs, undefined, "the value is NaN or infinite");
+        return;
+      }
+    } else {
+      for (let i = 0; i < arity; i++) {
+        const v = values[i]!;
+        if (v - v !== 0) {
+          this.sensorError(startMs, undefined, "the value is NaN or infinite");
+          return;
+        }
+      }
+    }
+    // store(), inlined for fixed shapes (the block knows the values array and the boot id).
+    const block = this.block;
+    const added = block.addSample(wallBase, requestedUs, receivedUs, startMs);
+    if (added !== 1 && !this.addToNewBlock(added, wallBase, requestedUs, receivedUs, startMs)) return;
+    this.captured++;
+  }
+
+  /** addSample found no room (0): flush and add again. false: the reading cannot fit even alone (counted). */
+  private addToNewBlock(
+    added: number,
+    wallBase: boolean,
+    requestedUs: number,
+    receivedUs: number,
+    startMs: number,
+  ): boolean {
+    if (added === 0) {
+      this.host.flush(this);
+      added = this.block.addSample(wallBase, requestedUs, receivedUs, startMs);
+    }
+    if (added < 0) {
+      this.sensorError(startMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
+      return false;
+    }
+    return true;
+  }
+
+  /** sample() for a Readings map: the sensor writes its fields into the block's scratch. */
+  private sampleReadings(wallBase: boolean, requestedUs: number, startMs: number): void {
+    const block = this.block;
+    let problem = READING_OK;
+    try {
+      block.beginReading();
+      this.component.readings!(block);
+      problem = block.endReading();
+    } catch (error) {
+      this.sensorError(startMs, error, "");
+      return;
+    }
+    const endMs = this.clock.monotonic();
     if (endMs - startMs > this.periodMs) this.slowReads++;
     if (problem !== READING_OK) {
-      const field = this.block.problemField;
+      const field = block.problemField;
       this.sensorError(
         startMs,
         undefined,
@@ -323,47 +399,23 @@ export class Collector {
       );
       return;
     }
-    for (let i = 0; i < this.arity; i++) {
-      const v = values[i]!;
-      if (v - v !== 0) {
-        this.sensorError(startMs, undefined, "the value is NaN or infinite");
-        return;
-      }
-    }
-    const receivedUs = requestedUs + Math.round((endMs - startMs) * 1000);
-    this.store(wallBase, requestedUs, receivedUs, startMs);
+    this.store(wallBase, requestedUs, requestedUs + Math.round((endMs - startMs) * 1000), startMs);
   }
 
+  /** Store a checked reading (Readings and FIFO samples in `values`; sample() inlines the fixed-shape case). */
   private store(wallBase: boolean, requestedUs: number, receivedUs: number, monotonicMs: number): void {
     const block = this.block;
-    const bootId = this.host.bootId;
     if (this.kind === KIND_READINGS) {
       if (!block.fitsReading(wallBase)) this.host.flush(this);
-      if (!block.commitReading(wallBase, bootId, requestedUs, receivedUs, monotonicMs)) {
+      if (!block.commitReading(wallBase, this.host.bootId, requestedUs, receivedUs, monotonicMs)) {
         this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
         return;
       }
     } else {
-      let added = block.addFixed(
-        wallBase,
-        bootId,
-        requestedUs,
-        receivedUs,
-        monotonicMs,
-        this.values,
-        this.arity,
-      );
+      let added = block.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
       if (added === 0) {
         this.host.flush(this);
-        added = block.addFixed(
-          wallBase,
-          bootId,
-          requestedUs,
-          receivedUs,
-          monotonicMs,
-          this.values,
-          this.arity,
-        );
+        added = block.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
       }
       if (added < 0) {
         this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
@@ -381,7 +433,7 @@ export class Collector {
    */
   private drainFifo(): void {
     const fifo = this.fifo!;
-    const clock = this.host.clock;
+    const clock = this.clock;
     const arity = this.arity;
     const values = this.values;
     const samples = this.fifoSamples;

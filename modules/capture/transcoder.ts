@@ -111,6 +111,9 @@ const KEY_POSITION_DEG = ascii("position_deg");
 /** The format-2 name dictionary as UTF-8 (ASCII), made once. */
 const DICTIONARY_BYTES: readonly Uint8Array[] = NAME_DICTIONARY.map(ascii);
 const TWO_32 = 4294967296;
+/** Nanos (ns) whose varint takes k bytes: [NANOS_LO[k], NANOS_HI[k]); 5 bytes end at the second's end. */
+const NANOS_LO = [0, 1, 0x80, 0x4000, 0x200000, 0x10000000];
+const NANOS_HI = [0, 0x80, 0x4000, 0x200000, 0x10000000, 1e9];
 
 /** Scratch slot for a payload's outer entry marks (after the Readings nesting slots). */
 const OUTER = MAX_DEPTH * 3;
@@ -247,6 +250,8 @@ export class SensorDataTranscoder {
   private secondSize = 1;
   /** Values per reading of the block being transcoded (fixed-shape kinds). */
   private arity = 0;
+  /** steadyRun's second result: the time_requested (µs, before the boot offset) of its last reading. */
+  private runPreviousUs = 0;
 
   constructor(offsets: BootOffsets) {
     this.offsets = offsets;
@@ -323,7 +328,14 @@ export class SensorDataTranscoder {
           this.tailBuf = buf;
         }
       }
+      // Format 3 fixed shapes (and numbers-only Readings): runs of steady readings go through steadyRun.
+      const runs = this.aligned && template !== NO_BYTES && kind !== KIND_GPIO;
       for (let i = 0; i < count; i++) {
+        if (runs && i > 0 && this.lastLayout >= 0 && w.pos === this.lastEnd) {
+          i = this.steadyRun(w, count, i, previousUs, delta, widthBoth, offsetUs, kind);
+          previousUs = this.runPreviousUs;
+          if (i === count) break;
+        }
         let requestedUs: number;
         let receivedUs: number;
         if (v2) {
@@ -615,6 +627,157 @@ export class SensorDataTranscoder {
     // Only a reading whose times are one Timestamp (same, non-zero nanos) is a model for the next.
     this.lastLayout = layout;
     w.pos = pos + template.length;
+  }
+
+  /**
+   * Readings i, i+1, … of a format-3 block while each is steady (both time fields zero: the previous
+   * step, time_received = time_requested) and lands in the second and nanos varint size of the reading
+   * before it, which is the last thing in `w` (the caller checked): each is that reading's bytes copied,
+   * its two nanos and its values patched. The loop keeps the bit stream and the positions in locals and
+   * makes no call but for an escaped value. Returns the first reading it did not write (the caller's
+   * general path takes it); `runPreviousUs` gets the time_requested of the last one it wrote.
+   */
+  private steadyRun(
+    w: ProtoWriter,
+    count: number,
+    i: number,
+    previousUs: number,
+    delta: number,
+    widthBoth: number,
+    offsetUs: number,
+    kind: number,
+  ): number {
+    const record = this.record;
+    const end = record.length;
+    const mask = ONES[widthBoth]!;
+    const size = this.lastEnd - this.lastAt;
+    const buf = w.reserve(0);
+    const view = w.dataView;
+    // Messages stay clear of the record's copy at the end of the buffer (and never grow it here).
+    let tailAt = this.tailAt;
+    if (tailAt >= 0 && buf !== this.tailBuf) tailAt = this.tailAt = -1;
+    const limit = tailAt >= 0 ? tailAt : buf.length;
+    // The nanos of the run share the last reading's varint size: [lo, hi) in ns, hi at most the second's end.
+    const nanosSize = this.lastLayout % 8;
+    const lo = NANOS_LO[nanosSize]!;
+    const hi = NANOS_HI[nanosSize]!;
+    const base = this.secondStartUs - offsetUs;
+    const nanosAt = this.nanosOffset;
+    const receivedAt = this.receivedNanosOffset;
+    const valuesAt = this.templateOffset;
+    const at = kind === KIND_READINGS ? this.readingsAt : this.templateAt;
+    const slot = kind === KIND_READINGS ? 0 : kind * 3;
+    const arity = this.arity;
+    const modes = this.mode;
+    const widths = this.width;
+    const prev = this.prevCode;
+    const factors = this.factor;
+    let cur = this.cur;
+    let avail = this.avail;
+    let rpos = this.pos;
+    let pos = w.pos;
+    for (; i < count; i++) {
+      // Both time fields zero? Looked at before anything is consumed: a reading that is not steady, or
+      // leaves the second or the nanos size, is the general path's.
+      let nextCur: number;
+      let nextAvail: number;
+      let nextPos = rpos;
+      if (widthBoth <= avail) {
+        if ((cur & mask) !== 0) break;
+        nextCur = cur >>> widthBoth;
+        nextAvail = avail - widthBoth;
+      } else if (widthBoth <= avail + 8 && rpos < end) {
+        const b = record[rpos]!;
+        if (((cur | (b << avail)) & mask) !== 0) break;
+        nextCur = b >>> (widthBoth - avail);
+        nextAvail = avail + 8 - widthBoth;
+        nextPos = rpos + 1;
+      } else break;
+      const us = previousUs + delta;
+      const v = (us - base) * 1000; // the nanos: < 10^9, so 32-bit operations are exact
+      if (!(v >= lo && v < hi) || pos + size > limit) break;
+      cur = nextCur;
+      avail = nextAvail;
+      rpos = nextPos;
+      previousUs = us;
+      buf.copyWithin(pos, pos - size, pos);
+      const p = pos + nanosAt;
+      if (nanosSize === 5) {
+        buf[p] = (v & 0x7f) | 0x80;
+        buf[p + 1] = ((v >>> 7) & 0x7f) | 0x80;
+        buf[p + 2] = ((v >>> 14) & 0x7f) | 0x80;
+        buf[p + 3] = ((v >>> 21) & 0x7f) | 0x80;
+        buf[p + 4] = v >>> 28;
+      } else putVarintU32(buf, p, v);
+      buf.copyWithin(pos + receivedAt, p, p + nanosSize);
+      const o0 = pos + valuesAt;
+      for (let c = 0; c < arity; c++) {
+        const o = o0 + at[slot + c]!;
+        const mode = modes[c]!;
+        if (mode !== MODE_RAW) {
+          const width = widths[c]!;
+          let z: number;
+          if (width <= avail) {
+            z = cur & ONES[width]!;
+            cur >>>= width;
+            avail -= width;
+          } else if (width <= avail + 8 && rpos < end) {
+            const b = record[rpos++]!;
+            z = (cur | (b << avail)) & ONES[width]!;
+            cur = b >>> (width - avail);
+            avail = avail + 8 - width;
+          } else {
+            this.cur = cur;
+            this.avail = avail;
+            this.pos = rpos;
+            z = this.bits(width);
+            cur = this.cur;
+            avail = this.avail;
+            rpos = this.pos;
+          }
+          if (z !== ONES[width]) {
+            const code = prev[c]! + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+            prev[c] = code;
+            view.setFloat64(o, mode === MODE_MULTIPLY ? code * factors[c]! : code / factors[c]!, true);
+            continue;
+          }
+          // An escape: through the general readers.
+          this.cur = cur;
+          this.avail = avail;
+          this.pos = rpos;
+          const long = this.bits(1) !== 0;
+          if (long) view.setFloat64(o, this.longCode(c, mode), true);
+          cur = this.cur;
+          avail = this.avail;
+          rpos = this.pos;
+          if (long) continue;
+        }
+        // A raw double: the 8 bytes on the next whole byte, copied as they are.
+        if (rpos + 8 > end) throw new BlockFormatError("block ends inside a value");
+        avail = 0;
+        if (tailAt >= 0) buf.copyWithin(o, tailAt + rpos, tailAt + rpos + 8);
+        else {
+          buf[o] = record[rpos]!;
+          buf[o + 1] = record[rpos + 1]!;
+          buf[o + 2] = record[rpos + 2]!;
+          buf[o + 3] = record[rpos + 3]!;
+          buf[o + 4] = record[rpos + 4]!;
+          buf[o + 5] = record[rpos + 5]!;
+          buf[o + 6] = record[rpos + 6]!;
+          buf[o + 7] = record[rpos + 7]!;
+        }
+        rpos += 8;
+      }
+      pos += size;
+    }
+    this.cur = cur;
+    this.avail = avail;
+    this.pos = rpos;
+    this.lastAt = pos - size;
+    this.lastEnd = pos;
+    w.pos = pos;
+    this.runPreviousUs = previousUs;
+    return i;
   }
 
   /**

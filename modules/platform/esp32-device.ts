@@ -25,6 +25,7 @@ import { Esp32SleepPort } from "./esp32/sleep-port";
 import { SntpTimeSync } from "./esp32/sntp-time";
 import { WifiLink } from "./esp32/wifi-link";
 import { cloudStreamOpener } from "./moddable/cloud-stream";
+import { useNativeCrc32 } from "./moddable/crc32/native-crc";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
 import { traceLogger } from "./moddable/trace-logger";
@@ -38,6 +39,8 @@ export function startDevice(): void {
 
 function startNow(): void {
   const log = traceLogger();
+  // The store's CRC-32 in native code (the ROM's on an ESP32), after a check against the JavaScript one.
+  useNativeCrc32(log);
   const start = Time.ticks;
   const clock = new SettableWallClock(
     () => Time.delta(start),

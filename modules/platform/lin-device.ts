@@ -26,6 +26,7 @@ import { LinFlash } from "./lin/flash";
 import { startMemoryTrace } from "./lin/memory-trace";
 import { LinSleepPort } from "./lin/sleep-port";
 import { cloudStreamOpener } from "./moddable/cloud-stream";
+import { useNativeCrc32 } from "./moddable/crc32/native-crc";
 import { moddableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
 import { traceLogger } from "./moddable/trace-logger";
@@ -39,6 +40,8 @@ export function startDevice(): void {
 
 function startNow(): void {
   const log = traceLogger();
+  // The store's CRC-32 in native code (the ROM's on an ESP32), after a check against the JavaScript one.
+  useNativeCrc32(log);
   // The memory build only (host-tests/sim/memory.ts): live slots and chunk bytes sampled and traced.
   if (config.memoryProbe) startMemoryTrace(log);
   // A cloud that vanishes mid-request must fail a write (EPIPE), not end mcsim (SIGPIPE): broken-pipe.c.

@@ -52,6 +52,33 @@ export function setNativeCrc32(fn: NativeCrc32 | undefined): void {
   nativeCrc = fn;
 }
 
+/**
+ * Route CRC-32 to `fn` only if it agrees with the JavaScript reference on a
+ * check that costs a few hundred computrons (it runs at every boot and wake):
+ * "123456789" at an odd offset of a buffer (the convention's check value
+ * 0xCBF43926: polynomial, reflection, inversions, offsets) and a chained
+ * update across 40 bytes (the running-register convention). Returns "" once
+ * installed, else why not: the JavaScript path then stays, since a wrong CRC
+ * would make every record look corrupt.
+ */
+export function adoptNativeCrc32(fn: NativeCrc32): string {
+  nativeCrc = undefined;
+  const bytes = new Uint8Array(48);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 167 + 13) & 0xff;
+  for (let i = 0; i < 9; i++) bytes[3 + i] = 0x31 + i; // "123456789" at offset 3
+  try {
+    const check = (fn(0xffffffff, bytes, 3, 12) ^ 0xffffffff) >>> 0;
+    if (check !== 0xcbf43926) return `its check value is ${check.toString(16)}, not cbf43926`;
+    const chained = fn(fn(0x12345678, bytes, 0, 17), bytes, 17, 40);
+    const expected = crc32UpdateJs(0x12345678, bytes, 0, 40);
+    if (chained !== expected) return `chained updates give ${chained}, the reference ${expected}`;
+  } catch (error) {
+    return `it threw: ${(error as Error)?.message ?? error}`;
+  }
+  nativeCrc = fn;
+  return "";
+}
+
 /** Below this many bytes the JavaScript loop beats the call into native code. */
 const NATIVE_MIN_BYTES = 16;
 
@@ -78,6 +105,11 @@ let view: DataView | undefined;
  */
 export function crc32Update(crc: number, bytes: Uint8Array, start: number, end: number): number {
   if (nativeCrc !== undefined && end - start >= NATIVE_MIN_BYTES) return nativeCrc(crc, bytes, start, end);
+  return crc32UpdateJs(crc, bytes, start, end);
+}
+
+/** crc32Update's JavaScript path, whatever is installed (the reference; the device bench meters it). */
+export function crc32UpdateJs(crc: number, bytes: Uint8Array, start: number, end: number): number {
   let c = crc | 0;
   let i = start;
   // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator,BlockStatement: speed only; the byte loop after it gives the same CRC for any range (storage-mutants-crc tests every length 0..40 at every start)

@@ -15,6 +15,7 @@ import {
   decodeSectorHeader,
   ERASED,
   encodeSectorHeader,
+  FORMAT_VERSION,
   FRAME_BATCH,
   FRAME_HEAD_BYTES,
   FRAME_OVERHEAD_BYTES,
@@ -30,6 +31,8 @@ import {
   readLength,
   recordFlashBytes,
   SECTOR_HEADER_BYTES,
+  SECTOR_MAGIC_0,
+  SECTOR_MAGIC_1,
   SECTOR_PREFIX_BYTES,
   type SectorHeader,
   sealFrame,
@@ -65,6 +68,9 @@ export interface RingCensus {
 }
 
 const TWO_POW_32 = 4294967296;
+const TWO_POW_40 = 1099511627776;
+/** `adoptHead`: not adoptable, but perhaps the next head all the same. */
+const LOST_HEAD = -2;
 const MAX_RECORD_UNITS = 0x1000000;
 
 /** Where a ring lives; `ringId` is unique across the partition's whole history. */
@@ -174,6 +180,14 @@ export class FlashRing implements Ring {
   private discardedCount = 0;
   private retainedCount = 0;
   private corruptCount = 0;
+  /** Sequence numbers skipped at open past damage that may have held records (never handed out again). */
+  private skippedCount = 0;
+  /** Set by `salvage`: where its parse stopped, the sequence after the last record, the units mark. */
+  private salvagedPos = 0;
+  private salvagedEnd = 0;
+  private salvagedMark = Number.NaN;
+  private salvagedDamaged = false;
+  private salvagedSync = -1;
   private flashErrorCount = 0;
   private lastFlashError: unknown = undefined;
 
@@ -214,9 +228,13 @@ export class FlashRing implements Ring {
     const headerBytes = this.ctx.scratch.subarray(0, SECTOR_PREFIX_BYTES);
     const h = this.header;
     let head = -1;
+    /** Sectors whose first bytes are neither erased nor an intact header (2: its ring id field is ours). */
+    const unreadable = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       this.ctx.flash.read(this.base(i), headerBytes);
-      if (decodeSectorHeader(headerBytes, 0, h) && h.ringId === this.ringId) {
+      const intact = decodeSectorHeader(headerBytes, 0, h);
+      if (!intact && notErased(headerBytes)) unreadable[i] = getU32(headerBytes, 4) === this.ringId ? 2 : 1;
+      if (intact && h.ringId === this.ringId) {
         this.state[i] = LIVE;
         this.sectorSeqs[i] = h.sectorSeq;
         this.firstSeqs[i] = h.firstSeq;
@@ -230,7 +248,10 @@ export class FlashRing implements Ring {
         this.state[i] = DIRTY;
       }
     }
+    // No intact header: a young ring whose only sector's header was damaged keeps its records and numbers.
+    for (let i = 0; i < n && head < 0; i++) if (unreadable[i] === 2 && this.adoptLone(i)) head = i;
     if (head < 0) {
+      this.skipPastHeaders(unreadable);
       this.applyRebootRule(retainUnsynced);
       return;
     }
@@ -241,6 +262,10 @@ export class FlashRing implements Ring {
     // Stryker disable next-line EqualityOperator: k <= n only reaches the head again, whose sequence is not below the tail's: the chain stops there anyway
     for (let k = 1; k < n; k++) {
       const j = (head - k + n) % n;
+      // Sectors between two of the run whose headers no longer read (bit rot): still of the run.
+      // (An erased sector there is not one that rotted: a run never leaves a sector of it erased.)
+      if (this.state[j] !== LIVE && unreadable[j] && k + 1 < n)
+        this.adoptMiddle(j, tail, n - k - 1, unreadable);
       if (
         this.state[j] !== LIVE ||
         this.sectorSeqs[j]! >= this.sectorSeqs[tail]! ||
@@ -250,16 +275,47 @@ export class FlashRing implements Ring {
       }
       tail = j;
     }
+    // Sectors before the tail, their headers damaged: old tails if their records end where the next one's begin.
+    for (
+      let c = (tail - 1 + n) % n;
+      c !== head && this.state[c] !== LIVE && unreadable[c];
+      c = (c - 1 + n) % n
+    ) {
+      if (!this.adoptTail(c, tail)) break;
+      tail = c;
+    }
     // Stryker disable next-line EqualityOperator: i <= n reads state[n], undefined, never LIVE
     for (let i = 0; i < n; i++)
       if (this.state[i] === LIVE && !this.inRun(i, tail, head)) this.state[i] = DIRTY;
+    // Sectors after the head, their headers damaged: the head's successors if their records continue
+    // the head's (the last becomes the head, sealed); else one may have been, and its numbers are skipped.
+    let skipSector = false;
+    let adoptedSync = -1;
+    /** Nothing more goes into a head whose header is damaged. */
+    let sealHead = false;
+    for (let next = (head + 1) % n; next !== tail && this.state[next] !== LIVE && unreadable[next]; ) {
+      const known = this.adoptHead(next, head, adoptedSync);
+      if (known < 0) {
+        skipSector = known === LOST_HEAD;
+        if (skipSector) this.noteLostHead(next);
+        break;
+      }
+      adoptedSync = known;
+      head = next;
+      next = (head + 1) % n;
+    }
     this.head = head;
     this.tail = tail;
     this.lastSectorSeq = this.sectorSeqs[head]!;
 
     const b = this.ctx.scratch;
     this.ctx.flash.read(this.base(head), b);
-    decodeSectorHeader(b, 0, h);
+    if (!decodeSectorHeader(b, 0, h)) {
+      // An adopted head (its header damaged): what adoptHead learned instead (its sync frames come next).
+      h.firstSeq = this.firstSeqs[head]!;
+      h.syncPoint = Math.max(0, adoptedSync);
+      sealHead = true;
+    }
     let seq = h.firstSeq;
     let sync = h.syncPoint;
     let pos = SECTOR_HEADER_BYTES;
@@ -280,6 +336,14 @@ export class FlashRing implements Ring {
       const end = checkFrame(b, pos, S);
       const kind = b[pos];
       if (end < 0 || (kind === FRAME_BATCH && seqFromLow(h.firstSeq, getU32(b, pos + 4)) !== seq)) {
+        if (pos === SECTOR_HEADER_BYTES) {
+          // A damaged units mark (12 bytes): the sector's frames follow it.
+          pos = SECTOR_PREFIX_BYTES;
+          this.ctx.log.warn(
+            `storage: ring "${this.key}" sector ${this.firstSector + head} has a damaged units mark; its records are read past it`,
+          );
+          continue;
+        }
         sealed = true;
         this.noteCorrupt(head, pos);
         break;
@@ -293,11 +357,21 @@ export class FlashRing implements Ring {
       }
       pos = end;
     }
+    // Numbers a reader may have seen are never given to other records: past damage in the head, as
+    // many as the damaged bytes could hold (a record takes at least one byte), and a whole sector's
+    // worth after a head whose successor may have been a head that lost its header.
+    const skip = (sealed ? this.roomAfter(pos) : 0) + (skipSector ? this.roomAfter(SECTOR_PREFIX_BYTES) : 0);
+    if (skip > 0) {
+      this.skippedCount = skip;
+      this.ctx.log.warn(
+        `storage: ring "${this.key}" head sector ${this.firstSector + head} ends in damage; sequence numbers ${seq}..${seq + skip - 1} are skipped, never to be reused`,
+      );
+    }
+    if (sealHead || skipSector) sealed = true;
     this.headOffset = sealed || pos + FRAME_OVERHEAD_BYTES > S ? S : pos;
-    this.nextSeq = seq;
+    this.nextSeq = seq + skip;
     this.sync = sync;
-    // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: unreachable: sync starts below the header's firstSeq (decodeSectorHeader) and only takes values <= seq - 1 (seqAtOrBelow(seq - 1, ...))
-    if (sync >= seq) {
+    if (sync >= this.nextSeq) {
       // Only possible if acknowledged records were damaged after the fact;
       // never hand out sequence numbers the cloud already acknowledged.
       this.ctx.log.warn(
@@ -384,10 +458,15 @@ export class FlashRing implements Ring {
     // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,ArithmeticOperator: checkFrame(b, pos, limit) rejects a frame past `limit` and an erased byte (0xFF is no frame kind) itself, and a 12-byte frame ending at `limit` holds no record: the guards only save calls
     while (pos + FRAME_OVERHEAD_BYTES <= limit && b[pos] !== ERASED) {
       const end = checkFrame(b, pos, limit);
-      // Stryker disable next-line EqualityOperator: checkFrame returns -1 or an offset > 0
-      if (end < 0) break;
+      if (end < 0 || (b[pos] === FRAME_BATCH && seqFromLow(firstSeq, getU32(b, pos + 4)) !== seq)) {
+        // A damaged units mark: the frames follow it.
+        if (pos === SECTOR_HEADER_BYTES) {
+          pos = SECTOR_PREFIX_BYTES;
+          continue;
+        }
+        break;
+      }
       if (b[pos] === FRAME_BATCH) {
-        if (seqFromLow(firstSeq, getU32(b, pos + 4)) !== seq) break;
         const count = b[pos + 1]!;
         let lengthAt = pos + FRAME_HEAD_BYTES;
         let payloadAt = lengthAt;
@@ -726,6 +805,11 @@ export class FlashRing implements Ring {
           frameStop < 0 ||
           (b[pos] === FRAME_BATCH && seqFromLow(this.firstSeqs[s]!, getU32(b, pos + 4)) !== seq)
         ) {
+          // A damaged units mark: the sector's frames follow it.
+          if (pos === SECTOR_HEADER_BYTES) {
+            pos = SECTOR_PREFIX_BYTES;
+            continue;
+          }
           this.noteCorrupt(s, pos);
           break;
         }
@@ -795,7 +879,7 @@ export class FlashRing implements Ring {
     this.dropWarned = false;
   }
 
-  counters(): RingCounters & { retained: number; flashErrors: number } {
+  counters(): RingCounters & { retained: number; flashErrors: number; skipped: number } {
     const n = this.sectorCount;
     const S = this.ctx.sectorSize;
     const live = this.head < 0 ? 0 : ((this.head - this.tail + n) % n) + 1;
@@ -808,6 +892,7 @@ export class FlashRing implements Ring {
       pending: Math.max(0, this.nextSeq - 1 - this.readFloor()),
       corrupt: this.corruptCount,
       flashErrors: this.flashErrorCount,
+      skipped: this.skippedCount,
       bytesUsed: live === 0 ? 0 : (live - 1) * S + Math.min(this.headOffset, S),
       bytesPending: this.pendingBytes(),
       capacityBytes: (n - 1) * (S - SECTOR_HEADER_BYTES),
@@ -921,6 +1006,239 @@ export class FlashRing implements Ring {
     this.ctx.log.warn(
       `storage: ring "${this.key}" sector ${this.firstSector + sector} has a damaged frame at byte ${pos}; the rest of that sector is skipped`,
     );
+  }
+
+  /** Counts (once per sector) and logs a sector of the run whose header is damaged. */
+  private noteDamagedHeader(sector: number): void {
+    if (!this.corruptSeen[sector]) {
+      this.corruptSeen[sector] = 1;
+      this.corruptCount++;
+    }
+    this.ctx.log.warn(
+      `storage: ring "${this.key}" sector ${this.firstSector + sector} has a damaged header; it stays in the ring and its records are checked frame by frame`,
+    );
+  }
+
+  /** How many records the bytes of a sector from `pos` on could hold (each takes at least one byte). */
+  private roomAfter(pos: number): number {
+    return Math.max(0, this.ctx.sectorSize - pos - FRAME_OVERHEAD_BYTES);
+  }
+
+  /**
+   * Reads sector `j` whole into scratch and parses its frames (past a
+   * damaged units mark): returns the sequence of its first record, rebuilt
+   * upwards from `base` (with `exact`, it must be `base`), or -1 if it has no
+   * intact batch. Sets `salvagedEnd` (the sequence after the last record
+   * before any damage), `salvagedPos` (where parsing stopped),
+   * `salvagedDamaged` (something other than erased bytes follows),
+   * `salvagedSync` (the latest sync frame, -1 if none) and `salvagedMark`.
+   * Only for sectors whose header or neighbour is damaged: a healthy open
+   * never calls it.
+   */
+  private salvage(j: number, base: number, exact: boolean): number {
+    const S = this.ctx.sectorSize;
+    const b = this.ctx.scratch;
+    this.ctx.flash.read(this.base(j), b);
+    const marked =
+      b[SECTOR_HEADER_BYTES] === FRAME_UNITS &&
+      checkFrame(b, SECTOR_HEADER_BYTES, SECTOR_PREFIX_BYTES) === SECTOR_PREFIX_BYTES;
+    this.salvagedMark = marked ? getU32(b, SECTOR_HEADER_BYTES + 4) : Number.NaN;
+    let first = exact ? base : -1;
+    let seq = base;
+    let sync = -1;
+    let pos = SECTOR_HEADER_BYTES;
+    let damaged = false;
+    while (pos + FRAME_OVERHEAD_BYTES <= S) {
+      if (b[pos] === ERASED) {
+        damaged = notErased(b, pos, S);
+        break;
+      }
+      const end = checkFrame(b, pos, S);
+      const batch = end >= 0 && b[pos] === FRAME_BATCH;
+      const at = batch ? seqFromLow(first < 0 ? base : first, getU32(b, pos + 4)) : 0;
+      if (end < 0 || (batch && first >= 0 && at !== seq)) {
+        if (pos === SECTOR_HEADER_BYTES) {
+          pos = SECTOR_PREFIX_BYTES;
+          continue;
+        }
+        damaged = true;
+        break;
+      }
+      if (batch) {
+        if (first < 0) first = at;
+        seq = at + b[pos + 1]!;
+      } else if (b[pos] === FRAME_SYNC && seq > 1) {
+        sync = Math.max(sync, seqAtOrBelow(seq - 1, getU32(b, pos + 4)));
+      }
+      pos = end;
+    }
+    this.salvagedEnd = seq;
+    this.salvagedPos = pos;
+    this.salvagedDamaged = damaged;
+    this.salvagedSync = sync;
+    return first;
+  }
+
+  /** Makes sector `j` (header damaged) one of the run, under the given sequences. */
+  private adopt(j: number, sectorSeq: number, firstSeq: number, firstUnits: number): void {
+    this.state[j] = LIVE;
+    this.sectorSeqs[j] = sectorSeq;
+    this.firstSeqs[j] = firstSeq;
+    this.firstUnits[j] = firstUnits;
+    this.noteDamagedHeader(j);
+  }
+
+  /**
+   * Sector `j` and up to `most - 1` sectors before it have no readable
+   * header; the live sector before them and `cur`, already in the run, have
+   * sector sequences more than their distance and at most n apart (so those
+   * sectors were opened between them, in the same lap: their headers were
+   * damaged after the fact). They join the run; each one's first record is
+   * its first intact batch's, or, if none is readable, the next one's (its
+   * records, unreadable, count as pending in the range of the one before).
+   */
+  private adoptMiddle(j: number, cur: number, most: number, unreadable: Uint8Array): void {
+    const n = this.sectorCount;
+    let prev = (j - 1 + n) % n;
+    let between = 1;
+    while (this.state[prev] !== LIVE && unreadable[prev] && between < most) {
+      prev = (prev - 1 + n) % n;
+      between++;
+    }
+    if (this.state[prev] !== LIVE) return;
+    const gap = this.sectorSeqs[cur]! - this.sectorSeqs[prev]!;
+    const from = this.firstSeqs[prev]!;
+    if (gap <= between || gap > n || from > this.firstSeqs[cur]!) return;
+    for (let x = j, next = cur; x !== prev; next = x, x = (x - 1 + n) % n) {
+      const to = this.firstSeqs[next]!;
+      const first = this.salvage(x, from, false);
+      const ok = first >= from && this.salvagedEnd <= to;
+      this.adopt(x, this.sectorSeqs[next]! - 1, ok ? first : to, ok ? this.salvagedMark : Number.NaN);
+    }
+  }
+
+  /**
+   * Sector `c` comes just before the tail and its header does not read: it
+   * was the tail if its records come within three sectors' worth before the
+   * tail's and end no later than where the tail's begin (earlier if its last
+   * frames are damaged too: those numbers stay pending, unreadable).
+   */
+  private adoptTail(c: number, tail: number): boolean {
+    const to = this.firstSeqs[tail]!;
+    // A sector holds fewer numbers than bytes; numbers skipped at an open before can add two sectors' worth.
+    const first = this.salvage(c, Math.max(1, to - 3 * this.ctx.sectorSize), false);
+    if (first < 1 || first >= to || this.salvagedEnd > to) return false;
+    this.adopt(c, this.sectorSeqs[tail]! - 1, first, this.salvagedMark);
+    return true;
+  }
+
+  /**
+   * Sector `next` follows the head and its header does not read: it was the
+   * next head if its first record continues the head's records (or follows
+   * damage at the head's end, within what that damage could hold). Then it
+   * joins the run and the sync point the old head holds is returned; else
+   * LOST_HEAD if it may have been the next head all the same, or -1.
+   * `adoptedSync`: the head's sync point if the head was adopted itself (its header unreadable).
+   */
+  private adoptHead(next: number, head: number, adoptedSync: number): number {
+    const h = this.header;
+    this.salvage(head, this.firstSeqs[head]!, true);
+    const end = this.salvagedEnd;
+    const window = this.salvagedDamaged ? this.roomAfter(this.salvagedPos) : 0;
+    const sync = this.salvagedSync;
+    // The head's sync point: its header's, or, for a head adopted just before, what was known then.
+    const headSync = Math.max(
+      decodeSectorHeader(this.ctx.scratch, 0, h) ? h.syncPoint : adoptedSync,
+      sync,
+      0,
+    );
+    const first = this.salvage(next, end, false);
+    // Only a sector that names this ring: another ring's old sector could continue the same numbers.
+    const b = this.ctx.scratch;
+    if (first < end || first > end + window || getU32(b, 4) !== this.ringId) {
+      // Not adoptable; but if its header still holds the next sector sequence or a first record
+      // where the head's end, it may have been the next head, damaged past recognition.
+      const field = getU32(b, 12) + getU16(b, 16) * TWO_POW_32;
+      const nextSectorSeq = getU32(b, 8) === (this.sectorSeqs[head]! + 1) % TWO_POW_32;
+      return nextSectorSeq || (field >= end && field <= end + window) ? LOST_HEAD : -1;
+    }
+    this.adopt(next, this.sectorSeqs[head]! + 1, first, this.salvagedMark);
+    return headSync;
+  }
+
+  /**
+   * Sector `next` after the head may have been the next head, its header and
+   * first frame damaged (its ring id field or its first frame unreadable):
+   * its records cannot be returned (they may be another ring's, or a torn
+   * write's); its numbers are skipped. Counted and logged. (Every old sector
+   * of this ring names it, so the ring id field alone says little: an old
+   * one whose erase was cut has an older sector sequence and first record.)
+   */
+  private noteLostHead(next: number): void {
+    if (!this.corruptSeen[next]) {
+      this.corruptSeen[next] = 1;
+      this.corruptCount++;
+    }
+    this.ctx.log.warn(
+      `storage: ring "${this.key}" sector ${this.firstSector + next} after its head may have been its next head (damaged header); its records are not returned`,
+    );
+  }
+
+  /**
+   * No sector of the ring has a usable header. A damaged one that is still
+   * recognisably a sector header (magic, version, length) may have been this
+   * ring's only sector (its ring id field damaged): numbering continues past
+   * every number it could hold, from its first-record field, so none is given
+   * to other data; those numbers count as done (there is nothing to return,
+   * and the sector may as well be another ring's). Counted and logged.
+   */
+  private skipPastHeaders(unreadable: Uint8Array): void {
+    const b = this.ctx.scratch.subarray(0, SECTOR_HEADER_BYTES);
+    let top = 0;
+    let from = -1;
+    for (let i = 0; i < this.sectorCount; i++) {
+      if (!unreadable[i]) continue;
+      this.ctx.flash.read(this.base(i), b);
+      if (
+        b[0] !== SECTOR_MAGIC_0 ||
+        b[1] !== SECTOR_MAGIC_1 ||
+        b[2] !== FORMAT_VERSION ||
+        b[3] !== SECTOR_HEADER_BYTES
+      )
+        continue;
+      // A torn header can read all 0xFF in its high bytes: beyond 2^40 it is not believed.
+      const first = getU32(b, 12) + getU16(b, 16) * TWO_POW_32;
+      if (first < 1 || first >= TWO_POW_40) continue;
+      const past = first + this.roomAfter(SECTOR_PREFIX_BYTES);
+      if (past > top) {
+        top = past;
+        from = i;
+      }
+    }
+    if (from < 0) return;
+    this.corruptSeen[from] = 1;
+    this.corruptCount++;
+    this.nextSeq = top;
+    this.sync = top - 1;
+    this.skippedCount = top - 1;
+    this.ctx.log.warn(
+      `storage: ring "${this.key}" has no readable sector header; sector ${this.firstSector + from} has a damaged one that may be its own: numbering continues at ${top}`,
+    );
+  }
+
+  /**
+   * Sector `i` has a damaged header whose ring id field is this ring's, and
+   * no sector of the ring has an intact one: a young ring's only sector. It
+   * becomes the head if it holds an intact batch, numbered from its frames
+   * (the header's fields are not believed: a damaged high byte would
+   * renumber every record); no other sector of the ring has a header, so its
+   * sector sequence can start over at 1.
+   */
+  private adoptLone(i: number): boolean {
+    const first = this.salvage(i, 1, false);
+    if (first < 1) return false;
+    this.adopt(i, 1, first, this.salvagedMark);
+    return true;
   }
 
   /** Stages the head's header and units mark at the start of scratch; returns the bytes staged. */
@@ -1114,6 +1432,12 @@ export class FlashRing implements Ring {
       `storage: ring "${this.key}": ${what} program failed (${(error as Error)?.message ?? error}); its sector is sealed, the next write opens a fresh one`,
     );
   }
+}
+
+/** Whether `b[from, to)` holds a byte other than erased (0xFF). */
+function notErased(b: Uint8Array, from = 0, to = b.length): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== ERASED) return true;
+  return false;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {

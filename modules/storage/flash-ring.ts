@@ -375,10 +375,8 @@ export class FlashRing implements Ring {
       // Only possible if acknowledged records were damaged after the fact;
       // never hand out sequence numbers the cloud already acknowledged.
       this.ctx.log.warn(
-        // Stryker disable next-line StringLiteral,ArithmeticOperator: unreachable (see `if (sync >= seq)` above)
         `storage: ring "${this.key}" sync point ${sync} is past its last intact record ${seq - 1}; continuing after it`,
       );
-      // Stryker disable next-line ArithmeticOperator: unreachable (see `if (sync >= seq)` above)
       this.nextSeq = sync + 1;
       this.headOffset = S;
     }

@@ -39,10 +39,11 @@ export function utf8Encode(text: string): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+    // Past the end charCodeAt gives NaN, which is no low surrogate: no length test needed.
+    if (c >= 0xd800 && c < 0xdc00) {
       const d = text.charCodeAt(i + 1);
       if (d >= 0xdc00 && d < 0xe000) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        c = 0x10000 + ((c & 0x3ff) << 10) + (d & 0x3ff);
         i++;
       }
     }
@@ -65,7 +66,8 @@ export function utf8Decode(b: Uint8Array, start: number, end: number): string {
     else if (c < 0xf0) cp = ((c & 0x0f) << 12) | ((b[i++]! & 0x3f) << 6) | (b[i++]! & 0x3f);
     else cp = ((c & 0x07) << 18) | ((b[i++]! & 0x3f) << 12) | ((b[i++]! & 0x3f) << 6) | (b[i++]! & 0x3f);
     // A foreign writer's CRC-valid bytes may still be invalid UTF-8: never throw on them.
-    s += String.fromCodePoint(cp >= 0 && cp <= 0x10ffff ? cp : 0xfffd);
+    // cp is never negative (masked bytes shifted left at most 18 bits), only too large.
+    s += String.fromCodePoint(cp <= 0x10ffff ? cp : 0xfffd);
   }
   return s;
 }

@@ -185,6 +185,7 @@ export class FlashRingStore implements RingStore {
     const next = new Map<string, FlashRing>();
     for (const p of placed) {
       let ring = this.byKey.get(p.key);
+      // Stryker disable next-line ConditionalExpression: a ring whose id is not kept was retired and removed from byKey above, so `!ring` already holds for it
       if (!ring || ring.ringId !== p.ringId) {
         ring = new FlashRing(this.context(), p);
         const lost = carried.get(p.key);
@@ -205,6 +206,7 @@ export class FlashRingStore implements RingStore {
   }
 
   close(): void {
+    // Stryker disable next-line ConditionalExpression: closing again closes each ring again, which only sets its closed flag again
     if (this.closed) return;
     this.closed = true;
     for (const ring of this.byKey.values()) ring.close();
@@ -257,7 +259,8 @@ export class FlashRingStore implements RingStore {
         continue;
       }
       let sectors = entry.sectors;
-      if (typeof sectors !== "number" || !Number.isFinite(sectors) || sectors < 2) {
+      // Number.isFinite is false for anything but a finite number (no coercion): no typeof test needed.
+      if (!Number.isFinite(sectors) || sectors < 2) {
         this.log.warn(`storage: ring "${key}" asks for ${String(sectors)} sectors; using 2`);
         sectors = 2;
       }
@@ -291,6 +294,7 @@ export class FlashRingStore implements RingStore {
       if (placed[i]) continue;
       const w = wanted[i]!;
       const at = firstFit(used, w.sectors, first);
+      // Stryker disable next-line EqualityOperator: firstFit searches from sector 2 (after the layout slots): it never returns 0
       if (at < 0) continue;
       used.fill(1, at, at + w.sectors);
       placed[i] = { key: w.key, ringId: 0, firstSector: at, sectors: w.sectors };
@@ -346,6 +350,7 @@ export class FlashRingStore implements RingStore {
       // it is in use now too. A damaged one never passes its CRC.
       const back = new Uint8Array(bytes.length);
       this.port.read(slot * this.sectorSize, back);
+      // Stryker disable next-line EqualityOperator: `i <= bytes.length` compares back[length] and bytes[length], both undefined
       for (let i = 0; i < bytes.length; i++) if (back[i] !== bytes[i]) throw error;
       this.log.warn(
         `storage: layout program reported a failure (${(error as Error)?.message ?? error}) but reads back intact`,
@@ -358,6 +363,7 @@ export class FlashRingStore implements RingStore {
   private readLayout(): { record: LayoutRecord; slot: number; reason: string } {
     const reasons: string[] = [];
     let best: LayoutRecord | undefined;
+    // Stryker disable next-line UnaryOperator: bestSlot is read only once `best` is set, which sets it too
     let bestSlot = -1;
     let blank = 0;
     for (let slot = 0; slot < LAYOUT_SLOTS; slot++) {
@@ -409,6 +415,7 @@ export class FlashRingStore implements RingStore {
         nextRingId: 1,
         rings: [],
       },
+      // Stryker disable next-line UnaryOperator: a formatted store's first layout goes to slot 0 either way (1 - 1 = 0)
       slot: -1,
       reason,
     };
@@ -439,6 +446,7 @@ export class FlashRingStore implements RingStore {
   }
 
   private highestRingIdOnFlash(): number {
+    // Stryker disable next-line ObjectLiteral: h.ringId is read only after decodeSectorHeader accepted the header, which sets every field
     const h: SectorHeader = { ringId: 0, sectorSeq: 0, firstSeq: 0, syncPoint: 0 };
     const bytes = this.scratch.subarray(0, SECTOR_HEADER_BYTES);
     let highest = 0;

@@ -19,6 +19,32 @@ interface Read {
   stallMs: number;
 }
 
+/** Capture into a memory store of one movement sensor of `model` (from `registry`), AngularVelocity at 100 Hz. */
+function startImu(clock: FakeClock | DriftingClock, registry: ModelRegistry, model: string) {
+  const store = new MemoryStore();
+  const capture = new Capture({
+    store,
+    clock,
+    timers: clock,
+    log: new LogLines(),
+    registry,
+    continueBootId: 1,
+  });
+  capture.apply(
+    parseMachineConfig(
+      machineConfig([
+        {
+          name: "imu",
+          api: COMPONENT_MOVEMENT_SENSOR,
+          model,
+          methods: [{ method: "AngularVelocity", capture_frequency_hz: 100 }],
+        },
+      ]),
+    ),
+  );
+  return { store, capture };
+}
+
 test("fixed-shape path: NaN or infinity in any axis refused, slow reads counted, latency and values stored exactly", () => {
   const clock = new FakeClock(1000);
   clock.setWall(WALL_START_MS);
@@ -47,27 +73,7 @@ test("fixed-shape path: NaN or infinity in any axis refused, slow reads counted,
       },
     }),
   });
-  const store = new MemoryStore();
-  const capture = new Capture({
-    store,
-    clock,
-    timers: clock,
-    log: new LogLines(),
-    registry,
-    continueBootId: 1,
-  });
-  capture.apply(
-    parseMachineConfig(
-      machineConfig([
-        {
-          name: "imu",
-          api: COMPONENT_MOVEMENT_SENSOR,
-          model: "odd",
-          methods: [{ method: "AngularVelocity", capture_frequency_hz: 100 }],
-        },
-      ]),
-    ),
-  );
+  const { store, capture } = startImu(clock, registry, "odd");
   clock.advance(20_000);
   capture.flush();
   const stats = capture.stats()[0]!;
@@ -156,27 +162,7 @@ test("sampler: a tick that takes time re-arms its timer onto the grid (a timer t
       },
     }),
   });
-  const store = new MemoryStore();
-  const capture = new Capture({
-    store,
-    clock,
-    timers: clock,
-    log: new LogLines(),
-    registry,
-    continueBootId: 1,
-  });
-  capture.apply(
-    parseMachineConfig(
-      machineConfig([
-        {
-          name: "imu",
-          api: COMPONENT_MOVEMENT_SENSOR,
-          model: "slowish",
-          methods: [{ method: "AngularVelocity", capture_frequency_hz: 100 }],
-        },
-      ]),
-    ),
-  );
+  const { store, capture } = startImu(clock, registry, "slowish");
   clock.advance(10_000);
   capture.flush();
   const stats = capture.stats()[0]!;

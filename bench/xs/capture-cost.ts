@@ -37,6 +37,7 @@ class KeepRing implements Ring {
   writableWithoutErase(): number {
     return 1 << 30;
   }
+  readonly version = 0;
   eraseAhead(): number {
     return 0;
   }

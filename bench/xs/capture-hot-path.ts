@@ -98,6 +98,7 @@ class NullRing implements Ring {
   writableWithoutErase(): number {
     return 1 << 30;
   }
+  readonly version = 0;
   eraseAhead(): number {
     return 0;
   }

@@ -195,6 +195,7 @@ class NullRing implements Ring {
   writableWithoutErase(): number {
     return 1 << 30;
   }
+  readonly version = 0;
   eraseAhead(): number {
     return 0;
   }
@@ -245,6 +246,9 @@ class MeteredRing implements Ring {
     const t = meterNow();
     this.inner.append(batch);
     this.computrons += meterNow() - t - meterOverhead;
+  }
+  get version(): number {
+    return this.inner.version;
   }
   writableWithoutErase(): number {
     const t = meterNow();

@@ -273,6 +273,38 @@ test("sampler: erase-ahead waits for slack, or happens when urgent", () => {
   assert.ok(busy.capture.samplerStats().urgentErases >= 1);
 });
 
+test("sampler: a ring waiting for slack is not asked again each tick, but is when it changes", () => {
+  const busy = new CaptureRig();
+  busy.apply(
+    [
+      {
+        ...sensor("busy", 1000),
+        methods: [{ method: "Readings", capture_frequency_hz: 1000, batch_bytes: 4000 }],
+      },
+    ],
+    { erase_stall_ms: 45 },
+  );
+  const ring = busy.store.ring(key(SENSOR, "busy", "Readings")) as unknown as {
+    writable: number;
+    eraseCalls: number;
+    writableCalls: number;
+  };
+  // One batch (~4 KB) fits, two do not: erase-ahead is due but not urgent, and 1 kHz never leaves 45 ms.
+  ring.writable = 7000;
+  busy.clock.advance(10);
+  busy.capture.flush();
+  const asked = ring.writableCalls;
+  busy.clock.advance(50); // 50 ticks
+  assert.equal(ring.eraseCalls, 0, "not urgent: waits");
+  assert.ok(ring.writableCalls - asked <= 1, `asked ${ring.writableCalls - asked} times in 50 ticks`);
+  // The ring's free space changes without a flush (a sync point written by a commit, say): the next
+  // tick looks again, finds it urgent and erases.
+  ring.writable = 10;
+  busy.clock.advance(2);
+  assert.equal(ring.eraseCalls, 1, "urgent once the ring changed");
+  assert.ok(busy.capture.samplerStats().urgentErases >= 1);
+});
+
 test("sampler: the timer interval divides every whole-ms period (even spacing) and never exceeds 100 ms", () => {
   assert.equal(chooseTick([]), 0);
   assert.equal(chooseTick([250]), 50);

@@ -55,7 +55,15 @@ export class MemoryRing implements Ring {
     }
   }
 
+  /** Times writableWithoutErase was asked. */
+  writableCalls = 0;
   writableWithoutErase(): number {
+    this.writableCalls++;
+    return this.writable;
+  }
+
+  /** The free space is all there is to the ring's state here (tests set it directly). */
+  get version(): number {
     return this.writable;
   }
 

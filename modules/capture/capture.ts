@@ -323,6 +323,8 @@ export class Capture implements CollectorHost {
 
     // 6. Schedules and the one timer.
     this.collectors = next.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // The store may have new rings: every erase check looks again.
+    for (const c of this.collectors) c.eraseWaitRing = undefined;
     this.notePendingErases();
     for (const { collector, hz } of fresh) collector.frequencyHz = hz;
     const tickMs = chooseTick(
@@ -386,6 +388,7 @@ export class Capture implements CollectorHost {
       collector.flushed += count;
       collector.blocks++;
       collector.needsEraseCheck = true;
+      collector.eraseWaitRing = undefined;
       this.erasePending = true;
     } catch (error) {
       collector.dropped += count;
@@ -547,12 +550,22 @@ export class Capture implements CollectorHost {
       if (next < earliest) earliest = next;
     }
     const slack = earliest - this.clock.monotonic();
+    const enough = slack >= this.eraseStallMs;
+    let cleared = false;
     for (let i = 0; i < collectors.length; i++) {
       const c = collectors[i]!;
       if (!c.needsEraseCheck) continue;
+      // Waiting for slack, and its ring unchanged since it was found short but not urgently: the same
+      // answer (a 200 Hz collector never has 45 ms of slack, so it waits here from flush to flush).
+      const waiting = c.eraseWaitRing;
+      if (waiting !== undefined) {
+        if (!enough && waiting.version === c.eraseWaitVersion) continue;
+        c.eraseWaitRing = undefined;
+      }
       const ring = this.store.ring(c.key);
       if (!ring) {
         c.needsEraseCheck = false;
+        cleared = true;
         continue;
       }
       const batch = c.block.capacity + RECORD_OVERHEAD;
@@ -560,10 +573,15 @@ export class Capture implements CollectorHost {
       const writable = ring.writableWithoutErase();
       if (writable >= want) {
         c.needsEraseCheck = false;
+        cleared = true;
         continue;
       }
       const urgent = writable < batch;
-      if (!urgent && slack < this.eraseStallMs) continue;
+      if (!urgent && !enough) {
+        c.eraseWaitRing = ring;
+        c.eraseWaitVersion = ring.version;
+        continue;
+      }
       try {
         const erased = ring.eraseAhead(want);
         this.erases += erased;
@@ -572,9 +590,10 @@ export class Capture implements CollectorHost {
         this.log.error(`capture: erase-ahead of ${c.key} failed: ${(error as Error)?.message ?? error}`);
       }
       c.needsEraseCheck = false;
+      cleared = true;
       break;
     }
-    this.notePendingErases();
+    if (cleared) this.notePendingErases();
   }
 
   /** erasePending: does any collector still wait for its erase check? */

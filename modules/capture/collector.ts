@@ -19,6 +19,7 @@
  * with ms resolution such a collector gets at most one reading per ms.
  */
 import type { Clock, Logger } from "../ports";
+import type { Ring } from "../storage/types";
 import { MIN_VALID_WALL_MS } from "./block-format";
 import { BlockWriter, READING_ERROR_TEXT, READING_OK, READING_TOO_LARGE } from "./block-writer";
 import { isValidWall } from "./boot-timeline";
@@ -126,6 +127,12 @@ export class Collector {
   blocks = 0;
   /** Set after a flush: the sampler checks whether the ring wants erase-ahead. */
   needsEraseCheck = false;
+  /**
+   * The ring when its erase-ahead was found due but not urgent and the tick had no slack for it, and
+   * that ring's version then: until the version moves, only the slack can change the answer.
+   */
+  eraseWaitRing: Ring | undefined = undefined;
+  eraseWaitVersion = 0;
 
   private readonly values: Float64Array;
   private readonly analog: AnalogReader | undefined;

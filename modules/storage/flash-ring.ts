@@ -144,6 +144,8 @@ export class FlashRing implements Ring {
   private previousHead = -1;
   /** Next free byte in the head sector; sectorSize when the head is full or sealed. */
   private headOffset = 0;
+  /** Bumped by every program, erase and close (Ring.version): what writableWithoutErase says changes only then. */
+  version = 0;
   /** The head sector was opened in RAM; its header goes out with its first frame. */
   private headerStaged = false;
   private nextSeq = 1;
@@ -954,6 +956,7 @@ export class FlashRing implements Ring {
 
   close(): void {
     this.closed = true;
+    this.version++;
   }
 
   /** Counts carried over when a ring is replaced (same key, new size). */
@@ -1351,6 +1354,7 @@ export class FlashRing implements Ring {
 
   /** Erases one of the ring's sectors; a failure is counted and logged, then thrown (the RAM state is left as it was). */
   private erase(sector: number): void {
+    this.version++;
     try {
       this.ctx.flash.eraseSector(this.firstSector + sector);
     } catch (error) {
@@ -1396,6 +1400,7 @@ export class FlashRing implements Ring {
    * is gone) rethrows the program's error.
    */
   private program(writeAt: number, w: number, what: string): number {
+    this.version++;
     const b = this.ctx.scratch;
     const address = this.base(this.head) + writeAt;
     try {

@@ -86,6 +86,11 @@ export interface Ring {
   /** Bytes that can be appended now without any erase. */
   writableWithoutErase(): number;
   /**
+   * A number that changes whenever `writableWithoutErase()` may have changed (anything written or
+   * erased): a caller that got an answer can skip asking again while it stays the same.
+   */
+  readonly version: number;
+  /**
    * Erase ahead of the write head so at least `bytes` more can be appended
    * without an erase stall; the caller picks the moment. Returns the number of
    * sectors erased (each one a stall on ESP32).

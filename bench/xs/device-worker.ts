@@ -24,6 +24,7 @@
  *
  *   node --import tsx bench/xs/device-worker.ts          → one JSON line: the figures
  *   node --import tsx bench/xs/device-worker.ts alloc    → one JSON line: allocations per reading per stage
+ *   node --import tsx bench/xs/device-worker.ts imu      → one JSON line: the 3-axis stages alone (device CRC)
  */
 import "@endo/init";
 import { spawn } from "node:child_process";
@@ -202,6 +203,14 @@ export async function measureAllocations(): Promise<{
   });
 }
 
+/** The 3-axis stages alone, with the device's CRC (a quick look while working on the hot path). */
+export async function measureImu(): Promise<StageFigures> {
+  return withWorker(async (run, messages) => {
+    await run("__dev.nativeCrc(true)");
+    return stages(run, messages, "imu");
+  });
+}
+
 export async function measureDevice(): Promise<DeviceFigures> {
   const js = await withWorker(async (run, messages) => ({
     imu: await stages(run, messages, "imu"),
@@ -350,5 +359,6 @@ if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1])))
   const mode = process.argv[2];
   if (mode === "alloc") console.log(JSON.stringify(await measureAllocations()));
   else if (mode === "profile") console.log(await profileDevice());
+  else if (mode === "imu") console.log(JSON.stringify(await measureImu()));
   else console.log(JSON.stringify(await measureDevice()));
 }

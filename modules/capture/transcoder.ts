@@ -239,9 +239,8 @@ export class SensorDataTranscoder {
   private nanosOffset = 0;
   private receivedNanosOffset = 0;
   private templateOffset = 0;
-  /** Where the record sits at the end of `tailBuf` (the writer's buffer), −1: not there. */
-  private tailAt = -1;
-  private tailBuf: Uint8Array = NO_BYTES;
+  /** A DataView of the record being transcoded, made when its first format-3 raw double is copied. */
+  private recordView: DataView | undefined = undefined;
   /** The varint of `second` (at most 8 bytes). */
   private readonly secondBytes = new Uint8Array(10);
   /** The second (since the epoch) of the latest templated time_requested, its start in µs and varint size. */
@@ -316,18 +315,7 @@ export class SensorDataTranscoder {
       const readings = kind === KIND_READINGS;
       const template = !v2 ? NO_BYTES : readings ? this.readingsTemplate() : this.template(kind);
       this.arity = kind === KIND_GPIO ? 1 : readings ? this.schemaLength : kindArity(kind);
-      // Format 3 raw doubles are copied into the request with copyWithin, which needs them in the same
-      // buffer: the record goes once to the free end of the writer's buffer (until messages reach it).
-      this.tailAt = -1;
-      if (this.aligned && template !== NO_BYTES && this.hasRawColumn()) {
-        const buf = w.reserve(0);
-        const at = buf.length - record.length;
-        if (at - w.pos >= 2 * record.length) {
-          buf.set(record, at);
-          this.tailAt = at;
-          this.tailBuf = buf;
-        }
-      }
+      this.recordView = undefined;
       // Format 3 fixed shapes (and numbers-only Readings): runs of steady readings go through steadyRun.
       const runs = this.aligned && template !== NO_BYTES && kind !== KIND_GPIO;
       for (let i = 0; i < count; i++) {
@@ -535,7 +523,6 @@ export class SensorDataTranscoder {
       const size = this.lastEnd - from;
       const buf = w.reserve(size);
       const start = w.pos;
-      if (start + size > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
       buf.copyWithin(start, from, from + size);
       const p = start + this.nanosOffset;
       const v = rqN; // < 10^9: 32-bit operations are exact
@@ -618,7 +605,6 @@ export class SensorDataTranscoder {
         pos = putVarintU32(buf, pos, rcN);
       }
     }
-    if (pos + template.length > this.tailAt || buf !== this.tailBuf) this.tailAt = -1;
     buf.set(template, pos);
     this.writeValues(w, buf, pos, kind, slot);
     this.templateOffset = pos - start;
@@ -653,10 +639,9 @@ export class SensorDataTranscoder {
     const size = this.lastEnd - this.lastAt;
     const buf = w.reserve(0);
     const view = w.dataView;
-    // Messages stay clear of the record's copy at the end of the buffer (and never grow it here).
-    let tailAt = this.tailAt;
-    if (tailAt >= 0 && buf !== this.tailBuf) tailAt = this.tailAt = -1;
-    const limit = tailAt >= 0 ? tailAt : buf.length;
+    // The run never grows the buffer: it stops where the buffer ends.
+    const limit = buf.length;
+    let recordView = this.recordView;
     // The nanos of the run share the last reading's varint size: [lo, hi) in ns, hi at most the second's end.
     const nanosSize = this.lastLayout % 8;
     const lo = NANOS_LO[nanosSize]!;
@@ -752,11 +737,11 @@ export class SensorDataTranscoder {
           rpos = this.pos;
           if (long) continue;
         }
-        // A raw double: the 8 bytes on the next whole byte, copied as they are.
+        // A raw double: the 8 bytes on the next whole byte, read and written as one number.
         if (rpos + 8 > end) throw new BlockFormatError("block ends inside a value");
         avail = 0;
-        if (tailAt >= 0) buf.copyWithin(o, tailAt + rpos, tailAt + rpos + 8);
-        else copyEight(buf, o, record, rpos);
+        if (recordView === undefined) recordView = this.rawView();
+        view.setFloat64(o, recordView.getFloat64(rpos, true), true);
         rpos += 8;
       }
       pos += size;
@@ -791,7 +776,6 @@ export class SensorDataTranscoder {
     const prev = this.prevCode;
     const factors = this.factor;
     const aligned = this.aligned;
-    const tailAt = this.tailAt;
     for (let c = 0; c < arity; c++) {
       const o = pos + at[slot + c]!;
       const mode = modes[c]!;
@@ -829,20 +813,26 @@ export class SensorDataTranscoder {
         view.setFloat64(o, this.rawDouble(), true);
         continue;
       }
-      // Format 3: the 8 bytes on the next whole byte, copied as they are (NaN payloads included).
+      // Format 3: the 8 bytes on the next whole byte.
       const r = this.pos;
       if (r + 8 > record.length) throw new BlockFormatError("block ends inside a value");
       this.avail = 0;
       this.pos = r + 8;
-      if (tailAt >= 0) buf.copyWithin(o, tailAt + r, tailAt + r + 8);
-      else copyEight(buf, o, record, r);
+      view.setFloat64(o, (this.recordView ?? this.rawView()).getFloat64(r, true), true);
     }
   }
 
-  /** Does the block (its column descriptors, read) have a raw column? */
-  private hasRawColumn(): boolean {
-    for (let c = 0; c < this.arity; c++) if (this.mode[c] === MODE_RAW) return true;
-    return false;
+  /**
+   * The record's DataView for copying format-3 raw doubles, made at its first raw double: one small
+   * object per record (~30 readings of a 3-axis sensor), where copying the record into the request's
+   * buffer to use copyWithin cost 2 computrons a byte. A double read and written back keeps its
+   * bytes: capture stores only finite numbers (−0 included), so no NaN payload is at stake.
+   */
+  private rawView(): DataView {
+    const record = this.record;
+    const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
+    this.recordView = view;
+    return view;
   }
 
   /** The second of time_requested `rq` (µs ≥ 0) and its varint, for the readings of that second. */
@@ -1232,18 +1222,6 @@ export class SensorDataTranscoder {
     if (length > 0) w.raw(this.record.subarray(this.pos, this.pos + length));
     this.pos += length;
   }
-}
-
-/** A raw double's 8 bytes from the record to the request (when the record is not in the request's buffer). */
-function copyEight(buf: Uint8Array, o: number, record: Uint8Array, r: number): void {
-  buf[o] = record[r]!;
-  buf[o + 1] = record[r + 1]!;
-  buf[o + 2] = record[r + 2]!;
-  buf[o + 3] = record[r + 3]!;
-  buf[o + 4] = record[r + 4]!;
-  buf[o + 5] = record[r + 5]!;
-  buf[o + 6] = record[r + 6]!;
-  buf[o + 7] = record[r + 7]!;
 }
 
 function unzigzag(z: number): number {

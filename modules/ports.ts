@@ -22,6 +22,13 @@ export interface FlashPort {
   write(offset: number, data: Uint8Array): void;
   /** Erase sector `index` (all bytes become 0xFF). */
   eraseSector(index: number): void;
+  /**
+   * Optional: the whole partition as read-only bytes that always show what is on flash, every write
+   * and erase included (memory-mapped flash: Moddable's `flash.map()` on ESP32). The store then reads
+   * records straight from it instead of copying sectors into its buffer first. Throws or returns
+   * undefined when the partition cannot be mapped: reads then copy.
+   */
+  map?(): Uint8Array | undefined;
 }
 
 /** Time. Both values are milliseconds and may be fractional. */

@@ -21,3 +21,12 @@ test("property: random appends, reads, commits, erase-aheads and reboots keep ev
   assert.ok(drops > (50 * seeds) / 16, `drops ${drops}`);
   assert.ok(reboots > (15 * seeds) / 16, `reboots ${reboots}`);
 });
+
+test("property: the same through a mapped partition, live, lagging behind programs or torn (reads then use the driver)", () => {
+  const seeds = scaled(8, 4);
+  for (const mapping of ["live", "lagging", "torn"] as const) {
+    let reads = 0;
+    for (let seed = 101; seed <= 100 + seeds; seed++) reads += runPropertySeed(seed, mapping).reads;
+    assert.ok(reads > (75 * seeds) / 8, `${mapping}: reads ${reads}`);
+  }
+});

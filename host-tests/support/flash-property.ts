@@ -8,6 +8,7 @@
  * appended = committed + dropped + discarded + pending.
  */
 
+import type { FlashPort } from "../../modules/ports";
 import { NorImage } from "../../modules/storage/nor-image";
 import { type FlashRingStore, openRingStore } from "../../modules/storage/ring-store";
 import type { RingLayoutEntry } from "../../modules/storage/types";
@@ -28,9 +29,52 @@ interface Totals {
   discarded: number;
 }
 
-export function runPropertySeed(seed: number): { reads: number; drops: number; reboots: number } {
+/**
+ * How the store sees the partition: through copies only (`read`), mapped (`map()` gives the image
+ * itself, as on ESP32), or through a map that lags behind programs (it shows erases, but nothing
+ * programmed after the map was made: new frames look erased there, and the store must read them
+ * again through `read`). A map showing bytes from before an erase is not modelled: ESP-IDF drops
+ * a mapped range from the cache when it is erased.
+ */
+export type PropertyMapping = "none" | "live" | "lagging" | "torn";
+
+/**
+ * A NOR image whose driver also maps the partition. A lagging map is a copy taken at each open; a
+ * torn one also shows what is programmed in every other 32-byte cache line (frames across lines
+ * look damaged there).
+ */
+function mappedPort(nor: NorImage, mapping: PropertyMapping): FlashPort {
+  if (mapping === "none") return nor;
+  let shadow: Uint8Array | undefined;
+  return {
+    size: nor.size,
+    sectorSize: nor.sectorSize,
+    read: (offset, target) => nor.read(offset, target),
+    write: (offset, data) => {
+      nor.write(offset, data);
+      if (shadow && mapping === "torn")
+        for (let i = 0; i < data.length; i++)
+          if (((offset + i) >> 5) % 2 === 0) shadow[offset + i] = data[i]!;
+    },
+    eraseSector: (index) => {
+      nor.eraseSector(index);
+      shadow?.fill(0xff, index * nor.sectorSize, (index + 1) * nor.sectorSize);
+    },
+    map: () => {
+      if (mapping === "live") return nor.bytes;
+      shadow = nor.bytes.slice();
+      return shadow;
+    },
+  };
+}
+
+export function runPropertySeed(
+  seed: number,
+  mapping: PropertyMapping = "none",
+): { reads: number; drops: number; reboots: number } {
   const rng = new Random(seed);
-  const flash = new NorImage({ size: 12 * S, sectorSize: S });
+  const nor = new NorImage({ size: 12 * S, sectorSize: S });
+  const flash = mappedPort(nor, mapping);
   let store: FlashRingStore = openRingStore({ flash, layout: LAYOUT });
   const bytes = LAYOUT.map(() => new Map<number, Uint8Array>());
   const totals: Totals[] = LAYOUT.map(() => ({ appended: 0, committed: 0, dropped: 0, discarded: 0 }));

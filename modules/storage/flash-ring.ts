@@ -48,6 +48,8 @@ export interface RingContext {
   readonly sectorSize: number;
   /** Sector-sized staging and reading buffer (a store is used from one thread). */
   readonly scratch: Uint8Array;
+  /** The partition mapped into memory (FlashPort.map), where reads need no copy; undefined: copy. */
+  readonly mapped?: Uint8Array | undefined;
   /** Units a record counts for (readings in a capture block); 1 per record when absent. */
   readonly recordUnits?: RecordUnits;
 }
@@ -755,7 +757,8 @@ export class FlashRing implements Ring {
     if (from >= this.nextSeq || this.head < 0) return null;
     const n = this.sectorCount;
     const S = this.ctx.sectorSize;
-    const b = this.ctx.scratch;
+    const mapped = this.ctx.mapped;
+    let b = this.ctx.scratch;
     // Stryker disable next-line UnaryOperator: both branches below assign s before it is read
     let s = -1;
     let pos = SECTOR_HEADER_BYTES;
@@ -799,6 +802,15 @@ export class FlashRing implements Ring {
       // so a large read is one flash read (one view) per sector, not one per 256 bytes.
       let loaded = pos;
       const base = this.base(s);
+      // Mapped flash: the sector is parsed where it is (records are still copied out). Anything there
+      // but a clean end (an erased byte, a frame that fails its check) is read again through the
+      // driver before it counts: a stale map must never be why a record is skipped.
+      let direct = false;
+      if (mapped !== undefined) {
+        b = mapped.subarray(base, base + S);
+        loaded = end;
+        direct = true;
+      }
       for (;;) {
         // A full budget stops before the next frame is even loaded.
         if (records.length > 0 && total >= budgetBytes) full = true;
@@ -810,7 +822,15 @@ export class FlashRing implements Ring {
         if (pos + FRAME_OVERHEAD_BYTES > end) break;
         if (pos + FRAME_HEAD_BYTES > loaded)
           loaded = this.load(base, loaded, pos + FRAME_HEAD_BYTES, end, budgetBytes - total);
-        if (b[pos] === ERASED) break;
+        if (b[pos] === ERASED) {
+          if (direct) {
+            direct = false;
+            b = this.ctx.scratch;
+            loaded = pos;
+            continue;
+          }
+          break;
+        }
         const frameEnd = Math.min(end, pos + FRAME_OVERHEAD_BYTES + getU16(b, pos + 2));
         if (frameEnd > loaded) loaded = this.load(base, loaded, frameEnd, end, budgetBytes - total);
         // Stryker disable next-line MethodExpression: loaded already covers the frame (loaded >= frameEnd), so a limit of `end` checks the same bytes
@@ -819,6 +839,12 @@ export class FlashRing implements Ring {
           frameStop < 0 ||
           (b[pos] === FRAME_BATCH && seqFromLow(this.firstSeqs[s]!, getU32(b, pos + 4)) !== seq)
         ) {
+          if (direct) {
+            direct = false;
+            b = this.ctx.scratch;
+            loaded = pos;
+            continue;
+          }
           // A damaged units mark: the sector's frames follow it.
           if (pos === SECTOR_HEADER_BYTES) {
             pos = SECTOR_PREFIX_BYTES;

@@ -69,6 +69,8 @@ export class FlashRingStore implements RingStore {
   private readonly sectorSize: number;
   private readonly sectorCount: number;
   private readonly scratch: Uint8Array;
+  /** The partition mapped into memory, for reads without a copy (FlashPort.map); undefined: copy. */
+  private readonly mapped: Uint8Array | undefined;
   private readonly retainUnsynced: boolean;
   private record: LayoutRecord;
   private slot: number;
@@ -109,6 +111,7 @@ export class FlashRingStore implements RingStore {
       );
     }
     this.scratch = new Uint8Array(this.sectorSize);
+    this.mapped = mapPartition(flash, this.log);
 
     const found = this.readLayout();
     // Ring ids must never repeat one found in an intact sector header, or
@@ -231,6 +234,7 @@ export class FlashRingStore implements RingStore {
       log: this.log,
       sectorSize: this.sectorSize,
       scratch: this.scratch,
+      mapped: this.mapped,
       ...(this.recordUnits ? { recordUnits: this.recordUnits } : {}),
     };
   }
@@ -465,6 +469,27 @@ function firstFit(used: Uint8Array, length: number, from: number): number {
     if (run === length) return s - length + 1;
   }
   return -1;
+}
+
+/**
+ * The partition as mapped bytes when the driver offers them whole (FlashPort.map), else undefined:
+ * a map that fails or has the wrong size is logged once and reads copy as without one.
+ */
+function mapPartition(flash: FlashPort, log: Logger): Uint8Array | undefined {
+  if (typeof flash.map !== "function") return undefined;
+  try {
+    const bytes = flash.map();
+    if (bytes === undefined) return undefined;
+    if (bytes instanceof Uint8Array && bytes.length === flash.size) return bytes;
+    log.warn(
+      `storage: the mapped partition has ${(bytes as { length?: unknown })?.length} bytes, not ${flash.size}; reads copy instead`,
+    );
+  } catch (error) {
+    log.warn(
+      `storage: the partition cannot be mapped (${(error as Error)?.message ?? error}); reads copy instead`,
+    );
+  }
+  return undefined;
 }
 
 /** Opens (recovering or formatting) the store on `options.flash`. Never throws on bad flash contents. */

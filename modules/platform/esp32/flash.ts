@@ -34,6 +34,16 @@ export class Esp32Flash implements FlashPort {
     target.set(new Uint8Array(this.flash.read(offset, target.length) as ArrayBuffer));
   }
 
+  /**
+   * The partition mapped read-only through the flash cache (Moddable's `flash.map()`, ESP-IDF's
+   * esp_partition_mmap, 64 KB MMU pages). ESP-IDF drops a mapped range from the cache after each
+   * write and erase of it; the store still reads a frame again through `read` before it counts one
+   * that looks erased or damaged in the map, so a stale line can delay a record, never lose it.
+   */
+  map(): Uint8Array {
+    return new Uint8Array(this.flash.map() as unknown as ArrayBuffer);
+  }
+
   write(offset: number, data: Uint8Array): void {
     this.checkRange(offset, data.length);
     // The driver takes any readable buffer (a view's byteOffset is honoured)

@@ -51,6 +51,12 @@ export interface Timers {
    * freed record firing when a timer is re-armed (Timer.schedule) from its own callback.
    */
   clear(id: TimerId): void;
+  /**
+   * True when a repeating timer keeps its own grid however long its callbacks take (Moddable's:
+   * the next firing is the last due time plus the interval). Absent or false: it re-arms from when
+   * it fired (Node's setInterval), and the sampler holds it on its grid by hand.
+   */
+  readonly steady?: boolean;
 }
 
 /**

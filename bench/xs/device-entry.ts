@@ -109,6 +109,8 @@ interface Slot {
  */
 export class StepClock implements Clock, Timers {
   now = 0;
+  /** As Moddable's timers (advance adds the interval to the due time): Timers.steady. */
+  readonly steady = true;
   private readonly slots: Slot[] = [];
   /** Timers armed (callback set). */
   private armed = 0;

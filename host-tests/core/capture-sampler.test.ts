@@ -273,6 +273,36 @@ test("sampler: erase-ahead waits for slack, or happens when urgent", () => {
   assert.ok(busy.capture.samplerStats().urgentErases >= 1);
 });
 
+test("sampler: steady timers (Moddable's) are never re-armed for slow on-time ticks; drifting ones are", () => {
+  const run = (steady: boolean) => {
+    const clock = CaptureRig.validClock();
+    clock.steady = steady;
+    const rig = new CaptureRig(undefined, undefined, clock);
+    rig.apply([sensor("s", 100)]);
+    rig.script.readCostMs = 2; // every tick takes 2 ms of its 10
+    const sets = rig.clock.sets;
+    rig.clock.advance(1000);
+    rig.capture.flush();
+    const s = rig.stats(key(SENSOR, "s", "Readings"));
+    const stored = rig.stored(key(SENSOR, "s", "Readings"));
+    // Every reading requested on its 10 ms grid: nothing drifted, nothing missed.
+    for (let i = 1; i < stored.length; i++)
+      assert.equal(stored[i]!.requestedUs - stored[i - 1]!.requestedUs, 10_000, `reading ${i}`);
+    return { reArms: rig.clock.sets - sets, captured: s.captured, missed: s.missedDeadlines };
+  };
+  const steady = run(true);
+  // At most the first tick's (its read made it late for its own grid point before the grid was known).
+  assert.ok(steady.reArms <= 1, `a steady timer is left alone: ${steady.reArms} re-arms`);
+  assert.equal(steady.missed, 0);
+  assert.ok(steady.captured >= 100, `captured ${steady.captured}`);
+  const drifting = run(false);
+  assert.ok(
+    drifting.reArms >= 90,
+    `a drifting timer is held on its grid by hand: ${drifting.reArms} re-arms`,
+  );
+  assert.equal(drifting.missed, 0);
+});
+
 test("sampler: a ring waiting for slack is not asked again each tick, but is when it changes", () => {
   const busy = new CaptureRig();
   busy.apply(

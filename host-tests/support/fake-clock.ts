@@ -32,6 +32,14 @@ export class FakeClock implements Clock, Timers {
   fired = 0;
   /** Optional extra delay (ms) added to every timer firing, e.g. from a seeded PRNG, to model jitter. */
   jitter: (() => number) | undefined;
+  /**
+   * Timers.steady: repeating timers fire at their last due time plus the interval, as Moddable's do
+   * (set before the sampler starts; no jitter then). Otherwise they re-arm from when they fired, as
+   * Node's do.
+   */
+  steady = false;
+  /** Timers set so far (a re-arm is a clear and a set). */
+  sets = 0;
 
   constructor(startMonotonicMs = 0) {
     this.now = startMonotonicMs;
@@ -56,6 +64,7 @@ export class FakeClock implements Clock, Timers {
   }
 
   set(callback: () => void, delayMs: number, repeatMs?: number): TimerId {
+    this.sets++;
     const timer: FakeTimer = {
       id: this.nextId++,
       callback,
@@ -107,7 +116,8 @@ export class FakeClock implements Clock, Timers {
       for (const t of this.timers) if (t.live && (!first || t.due < first.due)) first = t;
       if (!first || first.due > target) break;
       if (first.due > this.now) this.now = first.due;
-      if (first.repeat > 0) first.due = this.now + first.repeat + (this.jitter?.() ?? 0);
+      if (first.repeat > 0)
+        first.due = this.steady ? first.due + first.repeat : this.now + first.repeat + (this.jitter?.() ?? 0);
       // A fired one-shot stays known (not armed) so its callback may re-arm it with schedule().
       else first.live = false;
       this.fired++;

@@ -106,6 +106,8 @@ export class Capture implements CollectorHost {
   private erases = 0;
   /** Some collector has needsEraseCheck set (a tick then runs eraseAhead; kept by flush and eraseAhead). */
   private erasePending = false;
+  /** The timers keep their own grid (Timers.steady): an on-time tick never needs re-arming. */
+  private readonly steadyTimers: boolean;
   private urgentErases = 0;
   private closed = false;
 
@@ -113,6 +115,7 @@ export class Capture implements CollectorHost {
     this.store = ports.store;
     this.clock = ports.clock;
     this.timers = ports.timers;
+    this.steadyTimers = ports.timers.steady === true;
     this.log = ports.log;
     this.registry = ports.registry;
     this.timeline = new BootTimeline(ports.kv, ports.log, ports.continueBootId);
@@ -485,9 +488,14 @@ export class Capture implements CollectorHost {
       if (block.count > 0 && now - block.firstMonotonicMs >= flushIntervalMs) this.flush(c);
     }
     if (this.erasePending) this.eraseAhead();
-    // keepOnGrid's common case, inlined: an on-time tick that took no time keeps the timer as it is
-    // (onGridMs is NaN whenever the timer, its interval or its grid changed: keepOnGrid decides then).
+    // keepOnGrid's common case, inlined: an on-time tick that took no time keeps the timer as it is, and
+    // so does any on-time tick of a steady timer (onGridMs is NaN whenever the timer, its interval or
+    // its grid changed: keepOnGrid decides then).
     if (now === this.onGridMs) {
+      if (this.steadyTimers) {
+        this.onGridMs = this.tickOriginMs + ++this.onGridIndex * this.tickMs;
+        return;
+      }
       const after = clock.monotonic();
       if (after === now) {
         this.onGridMs = this.tickOriginMs + ++this.onGridIndex * this.tickMs;

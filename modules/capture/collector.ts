@@ -226,10 +226,9 @@ export class Collector {
     return this.fifo !== undefined;
   }
 
-  /** Take the readings due at `nowMs`. */
+  /** Take the readings due at `nowMs`: the caller checked that nowMs ≥ nextDeadlineMs. */
   run(nowMs: number): void {
     const next = this.nextDeadlineMs;
-    if (nowMs < next) return;
     const period = this.periodMs;
     // The common tick serves one deadline (less than a period late): no division.
     const due = nowMs - next < period ? 1 : Math.floor((nowMs - next) / period) + 1;

@@ -641,7 +641,16 @@ export class SensorDataTranscoder {
     const view = w.dataView;
     // The run never grows the buffer: it stops where the buffer ends.
     const limit = buf.length;
+    const arity = this.arity;
+    const modes = this.mode;
+    // The record's view, made here when a column is raw (an escape to a raw double makes it on the spot).
     let recordView = this.recordView;
+    if (recordView === undefined)
+      for (let c = 0; c < arity; c++)
+        if (modes[c] === MODE_RAW) {
+          recordView = this.rawView();
+          break;
+        }
     // The nanos of the run share the last reading's varint size: [lo, hi) in ns, hi at most the second's end.
     const nanosSize = this.lastLayout % 8;
     const lo = NANOS_LO[nanosSize]!;
@@ -652,8 +661,6 @@ export class SensorDataTranscoder {
     const valuesAt = this.templateOffset;
     const at = kind === KIND_READINGS ? this.readingsAt : this.templateAt;
     const slot = kind === KIND_READINGS ? 0 : kind * 3;
-    const arity = this.arity;
-    const modes = this.mode;
     const widths = this.width;
     const prev = this.prevCode;
     const factors = this.factor;
@@ -736,12 +743,12 @@ export class SensorDataTranscoder {
           avail = this.avail;
           rpos = this.pos;
           if (long) continue;
+          if (recordView === undefined) recordView = this.rawView();
         }
         // A raw double: the 8 bytes on the next whole byte, read and written as one number.
         if (rpos + 8 > end) throw new BlockFormatError("block ends inside a value");
         avail = 0;
-        if (recordView === undefined) recordView = this.rawView();
-        view.setFloat64(o, recordView.getFloat64(rpos, true), true);
+        view.setFloat64(o, recordView!.getFloat64(rpos, true), true);
         rpos += 8;
       }
       pos += size;

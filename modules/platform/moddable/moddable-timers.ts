@@ -12,4 +12,6 @@ export const moddableTimers: Timers = {
   clear(id: TimerId): void {
     Timer.clear(id as Timer);
   },
+  // modules/base/timer/mc/timer.c: a repeating timer's next trigger is its last one plus the interval.
+  steady: true,
 };

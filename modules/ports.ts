@@ -52,9 +52,9 @@ export interface Timers {
    */
   clear(id: TimerId): void;
   /**
-   * True when a repeating timer keeps its own grid however long its callbacks take (Moddable's:
+   * True when a repeating timer keeps its own grid however long its callbacks take (Moddable's on the ESP32:
    * the next firing is the last due time plus the interval). Absent or false: it re-arms from when
-   * it fired (Node's setInterval), and the sampler holds it on its grid by hand.
+   * it fired (Node's setInterval, GLib's in the simulator), and the sampler holds it on its grid by hand.
    */
   readonly steady?: boolean;
 }

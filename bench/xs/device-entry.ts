@@ -109,7 +109,7 @@ interface Slot {
  */
 export class StepClock implements Clock, Timers {
   now = 0;
-  /** As Moddable's timers (advance adds the interval to the due time): Timers.steady. */
+  /** As the ESP32's timers (advance adds the interval to the due time): Timers.steady. */
   readonly steady = true;
   private readonly slots: Slot[] = [];
   /** Timers armed (callback set). */

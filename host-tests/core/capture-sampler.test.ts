@@ -273,7 +273,7 @@ test("sampler: erase-ahead waits for slack, or happens when urgent", () => {
   assert.ok(busy.capture.samplerStats().urgentErases >= 1);
 });
 
-test("sampler: steady timers (Moddable's) are never re-armed for slow on-time ticks; drifting ones are", () => {
+test("sampler: steady timers (the ESP32's) are never re-armed for slow on-time ticks; drifting ones are", () => {
   const run = (steady: boolean) => {
     const clock = CaptureRig.validClock();
     clock.steady = steady;

@@ -26,7 +26,7 @@ import { SntpTimeSync } from "./esp32/sntp-time";
 import { WifiLink } from "./esp32/wifi-link";
 import { cloudStreamOpener } from "./moddable/cloud-stream";
 import { useNativeCrc32 } from "./moddable/crc32/native-crc";
-import { moddableTimers } from "./moddable/moddable-timers";
+import { steadyModdableTimers } from "./moddable/moddable-timers";
 import { PreferenceStore } from "./moddable/preference-store";
 import { traceLogger } from "./moddable/trace-logger";
 
@@ -69,7 +69,7 @@ function startNow(): void {
   startFirmware({
     kv,
     clock,
-    timers: moddableTimers,
+    timers: steadyModdableTimers,
     log,
     flash,
     configFlash,

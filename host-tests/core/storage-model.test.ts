@@ -37,3 +37,16 @@ test("model-based run: 12 seeds × 150 steps with power cuts and driver errors",
   assert.ok(drops > 0, `full rings dropped records: ${drops}`);
   assert.ok(compared > 10000 * part, `records compared: ${compared}`);
 });
+
+test("model-based run through a mapped partition (as on ESP32): 6 seeds × 150 steps, cuts and driver errors", () => {
+  let compared = 0;
+  let cuts = 0;
+  const seeds = scaled(6, 3);
+  for (let seed = 1001; seed <= 1000 + seeds; seed++) {
+    const o = runModelSeed(seed, { steps: 150, mapped: true });
+    compared += o.compared;
+    cuts += o.cuts;
+  }
+  assert.ok(cuts > 10 * (seeds / 6), `power cuts: ${cuts}`);
+  assert.ok(compared > 5000 * (seeds / 6), `records compared: ${compared}`);
+});

@@ -19,6 +19,7 @@
  * records that went, and appended + retained = committed + dropped + pending.
  */
 
+import type { FlashPort } from "../../modules/ports";
 import type { FlashRing } from "../../modules/storage/flash-ring";
 import { RingWriteError } from "../../modules/storage/flash-ring";
 import { NorImage, TEAR_MODES } from "../../modules/storage/nor-image";
@@ -60,6 +61,11 @@ export interface ModelRunOptions {
   faultRate?: number;
   /** Told every step and check (debugging a failing seed). */
   trace?: (line: string) => void;
+  /**
+   * The store's port also maps the partition (FlashPort.map, as on ESP32): reads parse the image in
+   * place and go to the driver only for what looks erased or damaged there.
+   */
+  mapped?: boolean;
 }
 
 export interface ModelOutcome {
@@ -98,7 +104,18 @@ export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutco
   const batch = new TestBatch(8192, 64);
   let layout = randomLayout(rng);
   let retain = rng.float() < 0.5;
-  let store = openRingStore({ flash, recordUnits: modelUnits, retainUnsynced: retain, layout });
+  // The model arms cuts and faults on the NOR image; the store may see it through a mapping port.
+  const port: FlashPort = options.mapped
+    ? {
+        size: flash.size,
+        sectorSize: flash.sectorSize,
+        read: (offset, target) => flash.read(offset, target),
+        write: (offset, data) => flash.write(offset, data),
+        eraseSector: (index) => flash.eraseSector(index),
+        map: () => flash.bytes,
+      }
+    : flash;
+  let store = openRingStore({ flash: port, recordUnits: modelUnits, retainUnsynced: retain, layout });
   const refs = new Map<string, RingRef>();
   adoptLayout(store, refs, new Map());
   const label = (step: number, what: string) => `seed ${seed}, step ${step} (${what})`;
@@ -247,7 +264,7 @@ export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutco
         }
         store.close();
         store = openRingStore({
-          flash,
+          flash: port,
           recordUnits: modelUnits,
           retainUnsynced: reopenRetain,
           layout: rng.float() < 0.5 ? layout : undefined,
@@ -270,7 +287,7 @@ export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutco
       }
       const storedBefore = store.storedLayout().map((p) => ({ ...p }));
       retain = rng.float() < 0.5;
-      store = openRingStore({ flash, recordUnits: modelUnits, retainUnsynced: retain });
+      store = openRingStore({ flash: port, recordUnits: modelUnits, retainUnsynced: retain });
       // An interrupted layout change leaves the old layout or the new one.
       const now = store.storedLayout();
       const same = (

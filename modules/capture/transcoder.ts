@@ -645,12 +645,7 @@ export class SensorDataTranscoder {
     const modes = this.mode;
     // The record's view, made here when a column is raw (an escape to a raw double makes it on the spot).
     let recordView = this.recordView;
-    if (recordView === undefined)
-      for (let c = 0; c < arity; c++)
-        if (modes[c] === MODE_RAW) {
-          recordView = this.rawView();
-          break;
-        }
+    if (recordView === undefined && this.hasRawColumn()) recordView = this.rawView();
     // The nanos of the run share the last reading's varint size: [lo, hi) in ns, hi at most the second's end.
     const nanosSize = this.lastLayout % 8;
     const lo = NANOS_LO[nanosSize]!;
@@ -827,6 +822,12 @@ export class SensorDataTranscoder {
       this.pos = r + 8;
       view.setFloat64(o, (this.recordView ?? this.rawView()).getFloat64(r, true), true);
     }
+  }
+
+  /** Does the block (its column descriptors, read) have a raw column? */
+  private hasRawColumn(): boolean {
+    for (let c = 0; c < this.arity; c++) if (this.mode[c] === MODE_RAW) return true;
+    return false;
   }
 
   /**

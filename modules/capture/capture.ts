@@ -492,6 +492,7 @@ export class Capture implements CollectorHost {
     // so does any on-time tick of a steady timer (onGridMs is NaN whenever the timer, its interval or
     // its grid changed: keepOnGrid decides then).
     if (now === this.onGridMs) {
+      // Two branches rather than one `steady ? now : clock.monotonic()`: 9 computrons a reading less.
       if (this.steadyTimers) {
         this.onGridMs = this.tickOriginMs + ++this.onGridIndex * this.tickMs;
         return;
@@ -509,7 +510,8 @@ export class Capture implements CollectorHost {
    * A repeating timer re-arms from when it fired (Node's setInterval, a busy
    * event loop), so its lateness adds up tick after tick until two deadlines
    * fall due at once and one is missed. A late tick re-arms the timer to the
-   * next grid point instead; an on-time one costs nothing. A tick that
+   * next grid point instead (an on-time tick that took no time, or any on-time tick of a steady
+   * timer, never comes here: tick keeps the timer as it is). A tick that
    * stalled past the next grid point (an erase) leaves the timer alone: it is
    * due already and fires at once, late, and the tick after that is back on
    * the grid. `nowMs`: the clock read after the tick's work, if the caller made it.
@@ -518,11 +520,6 @@ export class Capture implements CollectorHost {
     const tickMs = this.tickMs;
     if (this.timer === undefined || tickMs === 0) return;
     const now = nowMs ?? this.clock.monotonic();
-    // On time and instant: the timer's next firing is the next grid point already.
-    if (firedMs === this.onGridMs && now === firedMs) {
-      this.onGridMs = this.tickOriginMs + ++this.onGridIndex * tickMs;
-      return;
-    }
     const next = this.gridPointAtOrAfter(firedMs + tickMs * 1e-6, tickMs);
     // The grid point the timer fires at next if nothing is late (k: its index on the grid).
     this.onGridIndex = Math.round((next - this.tickOriginMs) / tickMs);

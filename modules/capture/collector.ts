@@ -418,15 +418,8 @@ export class Collector {
         return;
       }
     } else {
-      let added = block.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
-      if (added === 0) {
-        this.host.flush(this);
-        added = block.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
-      }
-      if (added < 0) {
-        this.sensorError(monotonicMs, undefined, READING_ERROR_TEXT[READING_TOO_LARGE]!);
-        return;
-      }
+      const added = block.addSample(wallBase, requestedUs, receivedUs, monotonicMs);
+      if (added !== 1 && !this.addToNewBlock(added, wallBase, requestedUs, receivedUs, monotonicMs)) return;
     }
     this.captured++;
   }

@@ -822,15 +822,8 @@ export class FlashRing implements Ring {
         if (pos + FRAME_OVERHEAD_BYTES > end) break;
         if (pos + FRAME_HEAD_BYTES > loaded)
           loaded = this.load(base, loaded, pos + FRAME_HEAD_BYTES, end, budgetBytes - total);
-        if (b[pos] === ERASED) {
-          if (direct) {
-            direct = false;
-            b = this.ctx.scratch;
-            loaded = pos;
-            continue;
-          }
-          break;
-        }
+        // In the map, an erased byte goes on to the frame check, which refuses it (0xFF is no frame kind).
+        if (b[pos] === ERASED && !direct) break;
         const frameEnd = Math.min(end, pos + FRAME_OVERHEAD_BYTES + getU16(b, pos + 2));
         if (frameEnd > loaded) loaded = this.load(base, loaded, frameEnd, end, budgetBytes - total);
         // Stryker disable next-line MethodExpression: loaded already covers the frame (loaded >= frameEnd), so a limit of `end` checks the same bytes

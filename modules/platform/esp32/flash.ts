@@ -38,7 +38,8 @@ export class Esp32Flash implements FlashPort {
    * The partition mapped read-only through the flash cache (Moddable's `flash.map()`, ESP-IDF's
    * esp_partition_mmap, 64 KB MMU pages). ESP-IDF drops a mapped range from the cache after each
    * write and erase of it; the store still reads a frame again through `read` before it counts one
-   * that looks erased or damaged in the map, so a stale line can delay a record, never lose it.
+   * that looks erased or damaged in the map, so a line that lags behind a program costs a driver read,
+   * never a record (one still showing bytes from before an erase is not caught: docs/storage.md).
    */
   map(): Uint8Array {
     return new Uint8Array(this.flash.map() as unknown as ArrayBuffer);

@@ -5,20 +5,9 @@ import type { FlashPort } from "../../modules/ports";
 import { NorImage } from "../../modules/storage/nor-image";
 import { openRingStore } from "../../modules/storage/ring-store";
 import { assert, test } from "../harness/index";
-import { RecordingLogger, TestBatch } from "../support/flash-scenario";
+import { mappedNor, RecordingLogger, TestBatch } from "../support/flash-scenario";
 
 const KEY = "rdk:component:sensor/m/Readings";
-
-function port(nor: NorImage, map: () => Uint8Array | undefined): FlashPort {
-  return {
-    size: nor.size,
-    sectorSize: nor.sectorSize,
-    read: (offset, target) => nor.read(offset, target),
-    write: (offset, data) => nor.write(offset, data),
-    eraseSector: (index) => nor.eraseSector(index),
-    map,
-  };
-}
 
 /** Appends 20 records to a fresh store on `flash` and reads them back in one chunk. */
 function appendAndRead(flash: FlashPort, log: RecordingLogger): Uint8Array[] {
@@ -36,7 +25,7 @@ test("storage map: records are read from the mapped partition, with no driver re
   const nor = new NorImage({ size: 16 * 512, sectorSize: 512 });
   const log = new RecordingLogger();
   const ring = openRingStore({
-    flash: port(nor, () => nor.bytes),
+    flash: mappedNor(nor, () => nor.bytes),
     log,
     layout: [{ key: KEY, sectors: 4 }],
   }).ring(KEY)!;
@@ -69,7 +58,7 @@ test("storage map: a map that throws, is missing or has the wrong size is logged
   for (const [what, map, message] of cases) {
     const nor = new NorImage({ size: 16 * 512, sectorSize: 512 });
     const log = new RecordingLogger();
-    const flash = port(nor, map(nor));
+    const flash = mappedNor(nor, map(nor));
     appendAndRead(flash, log);
     const warned = log.lines.filter((l) => l.includes("reads copy instead"));
     if (message === "") assert.equal(warned.length, 0, what);

@@ -28,7 +28,7 @@ import { type FlashRingStore, openRingStore } from "../../modules/storage/ring-s
 import type { RingLayoutEntry } from "../../modules/storage/types";
 import { assert } from "../harness/index";
 import { Random } from "../harness/random";
-import { randomRecord, TestBatch } from "./flash-scenario";
+import { mappedNor, randomRecord, TestBatch } from "./flash-scenario";
 
 const S = 512;
 const SECTORS = 24;
@@ -105,16 +105,7 @@ export function runModelSeed(seed: number, options: ModelRunOptions): ModelOutco
   let layout = randomLayout(rng);
   let retain = rng.float() < 0.5;
   // The model arms cuts and faults on the NOR image; the store may see it through a mapping port.
-  const port: FlashPort = options.mapped
-    ? {
-        size: flash.size,
-        sectorSize: flash.sectorSize,
-        read: (offset, target) => flash.read(offset, target),
-        write: (offset, data) => flash.write(offset, data),
-        eraseSector: (index) => flash.eraseSector(index),
-        map: () => flash.bytes,
-      }
-    : flash;
+  const port: FlashPort = options.mapped ? mappedNor(flash, () => flash.bytes) : flash;
   let store = openRingStore({ flash: port, recordUnits: modelUnits, retainUnsynced: retain, layout });
   const refs = new Map<string, RingRef>();
   adoptLayout(store, refs, new Map());

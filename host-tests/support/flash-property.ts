@@ -14,7 +14,7 @@ import { type FlashRingStore, openRingStore } from "../../modules/storage/ring-s
 import type { RingLayoutEntry } from "../../modules/storage/types";
 import { assert } from "../harness/index";
 import { Random } from "../harness/random";
-import { randomRecord, TestBatch } from "./flash-scenario";
+import { mappedNor, randomRecord, TestBatch } from "./flash-scenario";
 
 const S = 512;
 const LAYOUT: RingLayoutEntry[] = [
@@ -45,27 +45,20 @@ export type PropertyMapping = "none" | "live" | "lagging" | "torn";
  */
 function mappedPort(nor: NorImage, mapping: PropertyMapping): FlashPort {
   if (mapping === "none") return nor;
+  if (mapping === "live") return mappedNor(nor, () => nor.bytes);
   let shadow: Uint8Array | undefined;
-  return {
-    size: nor.size,
-    sectorSize: nor.sectorSize,
-    read: (offset, target) => nor.read(offset, target),
+  const map = () => {
+    shadow = nor.bytes.slice();
+    return shadow;
+  };
+  return mappedNor(nor, map, {
     write: (offset, data) => {
-      nor.write(offset, data);
       if (shadow && mapping === "torn")
         for (let i = 0; i < data.length; i++)
           if (((offset + i) >> 5) % 2 === 0) shadow[offset + i] = data[i]!;
     },
-    eraseSector: (index) => {
-      nor.eraseSector(index);
-      shadow?.fill(0xff, index * nor.sectorSize, (index + 1) * nor.sectorSize);
-    },
-    map: () => {
-      if (mapping === "live") return nor.bytes;
-      shadow = nor.bytes.slice();
-      return shadow;
-    },
-  };
+    erase: (index) => shadow?.fill(0xff, index * nor.sectorSize, (index + 1) * nor.sectorSize),
+  });
 }
 
 export function runPropertySeed(

@@ -10,13 +10,38 @@
  * every invariant of the store's contract.
  */
 
-import type { Logger } from "../../modules/ports";
+import type { FlashPort, Logger } from "../../modules/ports";
 import type { FlashRing } from "../../modules/storage/flash-ring";
 import { NorImage, PowerCutError, type TearMode } from "../../modules/storage/nor-image";
 import { type FlashRingStore, openRingStore } from "../../modules/storage/ring-store";
 import type { RingLayoutEntry } from "../../modules/storage/types";
 import { assert } from "../harness/index";
 import { Random } from "../harness/random";
+
+/**
+ * `nor` behind a driver that also maps the partition (FlashPort.map, as on ESP32): `map` is what the
+ * map gives, `after` sees each program and erase that went through (to keep a stale copy, say).
+ */
+export function mappedNor(
+  nor: NorImage,
+  map: () => Uint8Array | undefined,
+  after: { write?(offset: number, data: Uint8Array): void; erase?(index: number): void } = {},
+): FlashPort {
+  return {
+    size: nor.size,
+    sectorSize: nor.sectorSize,
+    read: (offset, target) => nor.read(offset, target),
+    write: (offset, data) => {
+      nor.write(offset, data);
+      after.write?.(offset, data);
+    },
+    eraseSector: (index) => {
+      nor.eraseSector(index);
+      after.erase?.(index);
+    },
+    map,
+  };
+}
 
 /** A RAM batch like capture's: preallocated, refilled for every append. */
 export class TestBatch {
